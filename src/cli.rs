@@ -1,0 +1,156 @@
+//! The command line: one subcommand per user task (clap derive). Every subcommand's help ends
+//! with an example.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::ingest::SourceKind;
+use crate::ingest::mapping::Encoding;
+
+/// ticketlake: ITSM exports to a Parquet dataset, SLA and continual-improvement metrics.
+#[derive(Debug, Parser)]
+#[command(name = "ticketlake", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Project config (default: ./ticketlake.toml if present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Dataset directory (overrides the config; default ./dataset).
+    #[arg(long, global = true, env = "TICKETLAKE_DATASET", value_name = "DIR")]
+    pub dataset: Option<PathBuf>,
+    /// Print nothing but errors (and the JSON line with --json).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// The task.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented ticketlake.toml.
+    #[command(after_help = "Example:\n  ticketlake init my-project")]
+    Init {
+        /// Directory to write ticketlake.toml into.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Overwrite an existing ticketlake.toml.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Ingest exports into the dataset.
+    #[command(after_help = "Examples:\n  ticketlake ingest --source servicenow --tz Europe/London exports/incident.csv\n  \
+        ticketlake ingest --source generic --mapping glpi.toml --json exports/glpi.csv")]
+    Ingest(IngestArgs),
+    /// Inspect the dataset.
+    #[command(subcommand)]
+    Dataset(DatasetCommand),
+    /// List rejected rows with file, line, column and reason.
+    #[command(after_help = "Examples:\n  ticketlake rejects\n  ticketlake rejects --ingest ing-000002 --format csv > rejects.csv")]
+    Rejects {
+        /// Only this ingest (see `dataset info`).
+        #[arg(long, value_name = "ID")]
+        ingest: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// Write realistic synthetic exports, with the injected truth in truth.json.
+    #[command(after_help = "Example:\n  ticketlake generate --tickets 5000 --months 13 --seed 7 --format servicenow-csv --out sample-data/servicenow-csv")]
+    Generate(GenerateArgs),
+}
+
+/// `ingest` arguments.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Source adapter.
+    #[arg(long, value_enum)]
+    pub source: SourceKind,
+    /// Mapping file (required for generic).
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// IANA time zone of naive timestamps in the export, e.g. Europe/London.
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Text encoding of CSV exports.
+    #[arg(long, value_parser = parse_encoding)]
+    pub encoding: Option<Encoding>,
+    /// Commit nothing and exit 1 if more rows than this are rejected.
+    #[arg(long, value_name = "N", conflicts_with = "max_reject_pct")]
+    pub max_rejects: Option<u64>,
+    /// Commit nothing and exit 1 if more than P percent of records are rejected.
+    #[arg(long, value_name = "P")]
+    pub max_reject_pct: Option<f64>,
+    /// Print a one-line JSON summary on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Export files (CSV, JSON, NDJSON).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+fn parse_encoding(s: &str) -> Result<Encoding, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "utf-8" | "utf8" => Ok(Encoding::Utf8),
+        "windows-1252" | "cp1252" => Ok(Encoding::Windows1252),
+        _ => Err("expected utf-8 or windows-1252".into()),
+    }
+}
+
+/// `dataset` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DatasetCommand {
+    /// Current version, rows per table and the ingest history.
+    #[command(after_help = "Example:\n  ticketlake dataset info --json")]
+    Info {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Output formats of listings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned text for people.
+    Table,
+    /// CSV with formula-injection guard.
+    Csv,
+    /// JSON array.
+    Json,
+}
+
+/// Export shapes the generator writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GenerateFormat {
+    /// List-view CSV per table (incident, problem, change_request, sc_req_item).
+    ServicenowCsv,
+    /// Table API JSON per table.
+    ServicenowJson,
+    /// Incident event log, one row per update.
+    ServicenowEventlog,
+}
+
+/// `generate` arguments.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Number of tickets (all kinds together).
+    #[arg(long)]
+    pub tickets: u64,
+    /// Months of history, ending at the last full month before today.
+    #[arg(long, default_value_t = 13)]
+    pub months: u32,
+    /// Random seed; the same seed gives the same files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Export shape.
+    #[arg(long, value_enum, default_value_t = GenerateFormat::ServicenowCsv)]
+    pub format: GenerateFormat,
+    /// Last month generated, YYYY-MM (default: the month before the current one).
+    #[arg(long, value_name = "YYYY-MM")]
+    pub end_month: Option<String>,
+    /// Output directory.
+    #[arg(long)]
+    pub out: PathBuf,
+}

@@ -1,0 +1,188 @@
+//! Runs a parsed command line against the library and prints its output. `main` only maps
+//! the returned result to an exit code.
+
+use std::io::Write;
+
+use polars::prelude::*;
+
+use crate::cli::{Cli, Command, DatasetCommand, OutputFormat};
+use crate::config::{self, Settings};
+use crate::dataset::{self, manifest};
+use crate::error::{Error, Result};
+use crate::ingest::{self, IngestOptions, IngestReport};
+
+/// Run the command; returns the exit code for a completed command (0, or 1 for findings).
+pub fn run(cli: Cli) -> Result<i32> {
+    let settings = config::resolve(cli.config.as_deref(), cli.dataset.as_deref())?;
+    match cli.command {
+        Command::Init { dir, force } => init(&dir, force, cli.quiet),
+        Command::Ingest(a) => {
+            let opts = IngestOptions {
+                source: a.source,
+                mapping: a.mapping,
+                tz: a.tz.or(settings.timezone.clone()),
+                encoding: a.encoding,
+                max_rejects: a.max_rejects.or(settings.max_rejects),
+                max_reject_pct: a.max_reject_pct.or(settings.max_reject_pct),
+                progress: !cli.quiet && !a.json,
+            };
+            let report = ingest::ingest(&settings.dataset, &a.files, &opts)?;
+            if a.json {
+                println!("{}", serde_json::to_string(&report).expect("report serialises"));
+            } else if !cli.quiet {
+                print_ingest(&settings, &report);
+            }
+            Ok(0)
+        }
+        Command::Dataset(DatasetCommand::Info { json }) => dataset_info(&settings, json),
+        Command::Rejects { ingest, format } => rejects(&settings, ingest.as_deref(), format),
+        Command::Generate(a) => {
+            let summary = crate::generate::generate(&a)?;
+            if !cli.quiet {
+                println!("{summary}");
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn init(dir: &std::path::Path, force: bool, quiet: bool) -> Result<i32> {
+    std::fs::create_dir_all(dir).map_err(Error::io("creating", dir))?;
+    let path = dir.join("ticketlake.toml");
+    if path.exists() && !force {
+        return Err(Error::Usage(format!("{} already exists; pass --force to overwrite it", path.display())));
+    }
+    std::fs::write(&path, config::TEMPLATE).map_err(Error::io("writing", &path))?;
+    if !quiet {
+        println!("wrote {}", path.display());
+    }
+    Ok(0)
+}
+
+fn print_ingest(s: &Settings, r: &IngestReport) {
+    let mut out = std::io::stdout().lock();
+    for f in &r.files {
+        if f.outcome == "duplicate" {
+            let _ = writeln!(out, "{}: already ingested in {} (same SHA-256); skipped", f.path, f.duplicate_of.as_deref().unwrap_or("?"));
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "{} [{}]: read {}, loaded {}, rejected {}, superseded {}, flagged {}",
+            f.path, f.shape, f.records_read, f.loaded, f.rejected, f.superseded, f.flagged
+        );
+        if !f.extra_columns.is_empty() {
+            let _ = writeln!(out, "  unused columns: {}", f.extra_columns.join(", "));
+        }
+        if !f.missing_columns.is_empty() {
+            let _ = writeln!(out, "  columns not in the file: {}", f.missing_columns.join(", "));
+        }
+        for w in &f.warnings {
+            let _ = writeln!(out, "  warning: {w}");
+        }
+    }
+    for rej in r.sample_rejects.iter().take(5) {
+        let line = rej.reject.line.map(|l| format!(":{l}")).unwrap_or_else(|| format!(" record {}", rej.reject.record));
+        let _ = writeln!(out, "  reject {}{}: {}: {}", rej.source_file, line, rej.reject.error_type, rej.reject.message);
+    }
+    if r.rejected > 5 {
+        let _ = writeln!(out, "  ... see all with `ticketlake rejects`");
+    }
+    if r.committed {
+        let _ = writeln!(out, "committed {} as version {} of {}", r.ingest_id.as_deref().unwrap_or(""), r.version, s.dataset.display());
+    } else {
+        let _ = writeln!(out, "nothing new; dataset {} stays at version {}", s.dataset.display(), r.version);
+    }
+}
+
+fn dataset_info(s: &Settings, json: bool) -> Result<i32> {
+    let m = manifest::current(&s.dataset)?;
+    if json {
+        let tables: serde_json::Map<String, serde_json::Value> =
+            m.tables.iter().map(|(k, t)| (k.clone(), serde_json::json!({"rows": t.rows(), "files": t.files}))).collect();
+        let v = serde_json::json!({
+            "dataset": s.dataset.display().to_string(),
+            "version": m.version,
+            "committed_at": m.committed_at,
+            "tables": tables,
+            "ingests": m.ingests,
+        });
+        println!("{v}");
+        return Ok(0);
+    }
+    println!("dataset {} version {} (committed {})", s.dataset.display(), m.version, if m.committed_at.is_empty() { "never" } else { &m.committed_at });
+    for (name, t) in &m.tables {
+        println!("  {name:<18} {:>10} rows in {} file(s)", t.rows(), t.files.len());
+    }
+    for i in &m.ingests {
+        println!("{} (version {}, {}, {})", i.ingest_id, i.version, i.source, i.committed_at);
+        for f in &i.files {
+            println!(
+                "  {} sha256:{} {}: read {} loaded {} rejected {} superseded {}",
+                f.path,
+                &f.sha256[..12.min(f.sha256.len())],
+                f.outcome,
+                f.records_read,
+                f.loaded,
+                f.rejected,
+                f.superseded
+            );
+        }
+    }
+    Ok(0)
+}
+
+/// Prefix cells that a spreadsheet would run as a formula (OWASP's CSV-injection guard).
+pub fn csv_safe(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell.to_string() }
+}
+
+fn rejects(s: &Settings, ingest: Option<&str>, format: OutputFormat) -> Result<i32> {
+    let m = manifest::current(&s.dataset)?;
+    let Some(df) = dataset::store::read_table(&s.dataset, &m, dataset::REJECTS)? else {
+        if format == OutputFormat::Json {
+            println!("[]");
+        } else if format == OutputFormat::Table {
+            println!("no rejects");
+        }
+        return Ok(0);
+    };
+    let df = match ingest {
+        Some(id) => df.lazy().filter(col("ingest_id").eq(lit(id.to_string()))).collect().map_err(Error::polars("filtering rejects"))?,
+        None => df,
+    };
+    let get = |name: &str| -> Result<Vec<Option<String>>> {
+        let c = df.column(name).map_err(Error::polars(name.to_string()))?;
+        let c = c.cast(&DataType::String).map_err(Error::polars(name.to_string()))?;
+        Ok(c.str().map_err(Error::polars(name.to_string()))?.iter().map(|v| v.map(String::from)).collect())
+    };
+    let names = ["ingest_id", "source_file", "line", "record", "column", "error_type", "message", "raw"];
+    let cols: Vec<Vec<Option<String>>> = names.iter().map(|n| get(n)).collect::<Result<_>>()?;
+    let mut out = std::io::stdout().lock();
+    match format {
+        OutputFormat::Json => {
+            let rows: Vec<serde_json::Value> = (0..df.height())
+                .map(|i| serde_json::Value::Object(names.iter().zip(&cols).map(|(n, c)| (n.to_string(), serde_json::json!(c[i]))).collect()))
+                .collect();
+            let _ = writeln!(out, "{}", serde_json::Value::Array(rows));
+        }
+        OutputFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            let _ = w.write_record(names);
+            for i in 0..df.height() {
+                let _ = w.write_record(cols.iter().map(|c| csv_safe(c[i].as_deref().unwrap_or(""))));
+            }
+            let _ = w.flush();
+        }
+        OutputFormat::Table => {
+            if df.height() == 0 {
+                let _ = writeln!(out, "no rejects");
+            }
+            for i in 0..df.height() {
+                let v = |k: usize| cols[k][i].clone().unwrap_or_else(|| "-".into());
+                let _ = writeln!(out, "{} {}:{} (record {}) [{}] {}: {}", v(0), v(1), v(2), v(3), v(4), v(5), v(6));
+            }
+        }
+    }
+    Ok(0)
+}

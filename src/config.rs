@@ -1,0 +1,145 @@
+//! The project config, `ticketlake.toml`. Unknown keys are errors (a typo must not silently
+//! change a report). It is resolved once per command into [`Settings`].
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// The file as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    /// Dataset settings.
+    #[serde(default)]
+    pub dataset: DatasetConfig,
+    /// Ingest defaults.
+    #[serde(default)]
+    pub ingest: IngestConfig,
+    /// Named sources, for documentation and `run` (later).
+    #[serde(default)]
+    pub sources: std::collections::BTreeMap<String, SourceConfig>,
+}
+
+/// `[dataset]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DatasetConfig {
+    /// Dataset directory, relative to the config file.
+    pub path: Option<PathBuf>,
+}
+
+/// `[ingest]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct IngestConfig {
+    /// Default source time zone for naive timestamps.
+    pub timezone: Option<String>,
+    /// Default reject limit (rows).
+    pub max_rejects: Option<u64>,
+    /// Default reject limit (percent).
+    pub max_reject_pct: Option<f64>,
+}
+
+/// `[sources.NAME]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SourceConfig {
+    /// `servicenow` or `generic`.
+    pub adapter: String,
+    /// Export files or globs.
+    #[serde(default)]
+    pub files: Vec<String>,
+    /// Time zone of this source's naive timestamps.
+    pub timezone: Option<String>,
+    /// Mapping file for generic sources.
+    pub mapping: Option<PathBuf>,
+}
+
+/// What a command runs with, resolved once from flags, environment and config.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The config file used, if any.
+    pub config_path: Option<PathBuf>,
+    /// The dataset directory.
+    pub dataset: PathBuf,
+    /// Default source time zone.
+    pub timezone: Option<String>,
+    /// Default reject limits.
+    pub max_rejects: Option<u64>,
+    /// Default reject limit in percent.
+    pub max_reject_pct: Option<f64>,
+}
+
+impl Config {
+    /// Parse a config file.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(Error::io("reading config", path))?;
+        let cfg: Config = toml::from_str(&text).map_err(|e| {
+            let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
+            Error::Config {
+                path: path.into(),
+                key: line.map(|l| format!("line {l}")).unwrap_or_else(|| "-".into()),
+                message: format!("{}; see the config reference in README.md", e.message().trim()),
+            }
+        })?;
+        if let Some(tz) = &cfg.ingest.timezone {
+            crate::ingest::mapping::parse_tz(tz).map_err(|m| Error::Config { path: path.into(), key: "ingest.timezone".into(), message: m })?;
+        }
+        Ok(cfg)
+    }
+}
+
+/// Resolve settings: `--dataset` / `TICKETLAKE_DATASET` over the config over `./dataset`.
+pub fn resolve(config: Option<&Path>, dataset: Option<&Path>) -> Result<Settings> {
+    let path = match config {
+        Some(p) => Some(p.to_path_buf()),
+        None => Some(PathBuf::from("ticketlake.toml")).filter(|p| p.exists()),
+    };
+    let cfg = match &path {
+        Some(p) => Config::load(p)?,
+        None => Config::default(),
+    };
+    let base = path.as_deref().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default();
+    let dataset = match dataset {
+        Some(d) => d.to_path_buf(),
+        None => cfg.dataset.path.as_ref().map(|p| base.join(p)).unwrap_or_else(|| PathBuf::from("dataset")),
+    };
+    Ok(Settings {
+        config_path: path,
+        dataset,
+        timezone: cfg.ingest.timezone,
+        max_rejects: cfg.ingest.max_rejects,
+        max_reject_pct: cfg.ingest.max_reject_pct,
+    })
+}
+
+/// The commented config `ticketlake init` writes.
+pub const TEMPLATE: &str = r#"# ticketlake project config. Unknown keys are errors, so typos cannot go unnoticed.
+# Reference: README.md, section "Config reference".
+
+[dataset]
+# Where the Parquet dataset lives, relative to this file. --dataset and
+# TICKETLAKE_DATASET override it.
+path = "dataset"
+
+[ingest]
+# Time zone of naive timestamps in exports (ServiceNow list exports are in the
+# exporting user's zone). ticketlake never falls back to the machine's zone.
+timezone = "Europe/London"
+# Commit nothing (exit 1) when an ingest rejects more than this:
+# max-rejects = 100
+# max-reject-pct = 1.0
+
+# Named sources: which adapter reads which exports.
+[sources.itsm]
+adapter = "servicenow"
+files = ["exports/incident.csv", "exports/change_request.csv"]
+timezone = "Europe/London"
+
+# [sources.helpdesk]
+# adapter = "generic"
+# mapping = "mappings/glpi.toml"
+# files = ["exports/glpi.csv"]
+"#;

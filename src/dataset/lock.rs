@@ -1,0 +1,47 @@
+//! The single-writer lock (promise 5): an OS advisory lock on `_lock` in the dataset, taken
+//! without waiting so a second writer fails at once. The OS drops it when the holder dies,
+//! even by SIGKILL, so a crashed run never leaves the dataset locked.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Holds the writer lock until dropped.
+#[derive(Debug)]
+pub struct WriterLock {
+    _file: File,
+    /// The lock file.
+    pub path: PathBuf,
+}
+
+/// Take the dataset's writer lock, or fail with [`Error::Locked`].
+pub fn acquire(root: &Path) -> Result<WriterLock> {
+    std::fs::create_dir_all(root).map_err(Error::io("creating dataset directory", root))?;
+    let path = root.join("_lock");
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(Error::io("opening lock file", &path))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = holder.trim();
+            return Err(Error::Locked {
+                dataset: root.into(),
+                lock: path,
+                holder: (!holder.is_empty()).then(|| holder.to_string()),
+            });
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(Error::io("locking", &path)(e)),
+    }
+    let who = format!("pid {} since {}", std::process::id(), chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    file.set_len(0).and_then(|_| file.rewind()).and_then(|_| file.write_all(who.as_bytes())).map_err(Error::io("writing lock file", &path))?;
+    Ok(WriterLock { _file: file, path })
+}

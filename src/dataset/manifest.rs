@@ -1,0 +1,194 @@
+//! The versioned manifest: the single list of live files and the ingest history. A version is
+//! published by renaming its manifest into `_manifest/`; readers take the highest version and
+//! register only the files it names, never a directory glob (promise 3).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Manifest format marker.
+pub const FORMAT: &str = "ticketlake-dataset";
+/// Manifest format version this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+/// Directory of manifests inside the dataset.
+pub const MANIFEST_DIR: &str = "_manifest";
+
+/// One Parquet file of a table.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DataFile {
+    /// Path relative to the dataset root.
+    pub path: String,
+    /// Rows in the file.
+    pub rows: u64,
+    /// Size in bytes.
+    pub bytes: u64,
+}
+
+/// The live files of one table.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct TableFiles {
+    /// Files, in read order.
+    pub files: Vec<DataFile>,
+}
+
+impl TableFiles {
+    /// Total rows across the files.
+    pub fn rows(&self) -> u64 {
+        self.files.iter().map(|f| f.rows).sum()
+    }
+}
+
+/// Row accounting and findings for one input file of an ingest (promise 1).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct FileRecord {
+    /// The path as given on the command line.
+    pub path: String,
+    /// SHA-256 of the file's bytes.
+    pub sha256: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Adapter and recognised shape, e.g. `servicenow/list-csv`.
+    pub shape: String,
+    /// `loaded`, or `duplicate` when the same bytes were ingested before.
+    pub outcome: String,
+    /// The ingest that already holds these bytes, for duplicates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<String>,
+    /// Data records read (header excluded).
+    pub records_read: u64,
+    /// Records that passed validation.
+    pub loaded: u64,
+    /// Records rejected (see the `rejects` table).
+    pub rejected: u64,
+    /// Loaded records that lost to a newer version of the same ticket.
+    pub superseded: u64,
+    /// Loaded records that carry data-quality flags.
+    pub flagged: u64,
+    /// Mapped columns the file lacks.
+    #[serde(default)]
+    pub missing_columns: Vec<String>,
+    /// File columns no mapping uses.
+    #[serde(default)]
+    pub extra_columns: Vec<String>,
+    /// Other notes.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+/// One committed ingest.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IngestRecord {
+    /// Deterministic id: `ing-` plus the version it created.
+    pub ingest_id: String,
+    /// The dataset version it created.
+    pub version: u64,
+    /// When it was committed (UTC, RFC 3339).
+    pub committed_at: String,
+    /// The source adapter.
+    pub source: String,
+    /// Per-file accounting.
+    pub files: Vec<FileRecord>,
+    /// Rows of earlier ingests replaced by newer versions from this one.
+    pub displaced: u64,
+}
+
+/// A dataset version.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Manifest {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// Always [`FORMAT_VERSION`] for this build.
+    pub format_version: u32,
+    /// Monotonic version number; 0 is the empty dataset.
+    pub version: u64,
+    /// Commit time (UTC, RFC 3339).
+    pub committed_at: String,
+    /// Live files per table.
+    pub tables: BTreeMap<String, TableFiles>,
+    /// Every ingest up to this version, oldest first.
+    pub ingests: Vec<IngestRecord>,
+}
+
+impl Manifest {
+    /// The empty dataset, before the first commit.
+    pub fn empty() -> Manifest {
+        Manifest {
+            format: FORMAT.into(),
+            format_version: FORMAT_VERSION,
+            version: 0,
+            committed_at: String::new(),
+            tables: BTreeMap::new(),
+            ingests: Vec::new(),
+        }
+    }
+
+    /// The ingest that already loaded a file with this hash, if any.
+    pub fn ingest_of_hash(&self, sha: &str) -> Option<&IngestRecord> {
+        self.ingests.iter().find(|i| i.files.iter().any(|f| f.sha256 == sha && f.outcome == "loaded"))
+    }
+
+    /// Rows of a table at this version.
+    pub fn rows(&self, table: &str) -> u64 {
+        self.tables.get(table).map(TableFiles::rows).unwrap_or(0)
+    }
+}
+
+/// File name of a version's manifest.
+pub fn manifest_name(version: u64) -> String {
+    format!("v{version:010}.json")
+}
+
+fn parse_version(name: &str) -> Option<u64> {
+    name.strip_prefix('v')?.strip_suffix(".json")?.parse().ok()
+}
+
+/// All published versions, ascending.
+pub fn versions(root: &Path) -> Result<Vec<u64>> {
+    let dir = root.join(MANIFEST_DIR);
+    if !dir.exists() {
+        return Ok(Vec::new());
+    }
+    let mut v: Vec<u64> = std::fs::read_dir(&dir)
+        .map_err(Error::io("listing", &dir))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| parse_version(&e.file_name().to_string_lossy()))
+        .collect();
+    v.sort_unstable();
+    Ok(v)
+}
+
+/// Path of a version's manifest.
+pub fn manifest_path(root: &Path, version: u64) -> PathBuf {
+    root.join(MANIFEST_DIR).join(manifest_name(version))
+}
+
+/// Read one version's manifest.
+pub fn read_version(root: &Path, version: u64) -> Result<Manifest> {
+    let path = manifest_path(root, version);
+    let text = std::fs::read_to_string(&path).map_err(Error::io("reading manifest", &path))?;
+    let m: Manifest = serde_json::from_str(&text).map_err(|e| Error::Dataset {
+        path: path.clone(),
+        message: format!("manifest is not valid ({e}); restore it from backup or remove this version's manifest"),
+    })?;
+    if m.format != FORMAT || m.format_version > FORMAT_VERSION {
+        return Err(Error::Dataset {
+            path,
+            message: format!(
+                "manifest format {} v{} is not readable by this ticketlake (reads {FORMAT} v{FORMAT_VERSION}); upgrade ticketlake",
+                m.format, m.format_version
+            ),
+        });
+    }
+    Ok(m)
+}
+
+/// The current version of the dataset (the empty manifest if nothing was committed yet).
+pub fn current(root: &Path) -> Result<Manifest> {
+    match versions(root)?.last() {
+        Some(&v) => read_version(root, v),
+        None => Ok(Manifest::empty()),
+    }
+}

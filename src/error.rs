@@ -1,0 +1,112 @@
+//! The one error type of ticketlake. Every variant names what the user has to look at
+//! (a file, a line, a config key) and says what to do, so `main` can print it as is.
+
+use std::path::PathBuf;
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can stop a ticketlake command.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file or directory could not be read or written.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What ticketlake was doing ("reading", "writing", ...).
+        action: &'static str,
+        /// The file involved.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The project config or a mapping file is invalid.
+    #[error("{path}: {key}: {message}")]
+    Config {
+        /// The config or mapping file.
+        path: PathBuf,
+        /// The offending key (or "-" for the file as a whole).
+        key: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
+    /// An input export cannot be ingested at all (as opposed to single bad rows, which
+    /// become rejects).
+    #[error("{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Input {
+        /// The export file.
+        path: PathBuf,
+        /// The physical line, when known.
+        line: Option<u64>,
+        /// What is wrong and what to do.
+        message: String,
+    },
+    /// Another process holds the dataset's writer lock.
+    #[error(
+        "dataset {} is locked by another writer (lock file {}{}); wait for it to finish, \
+         or remove the lock file only if no ticketlake process is running",
+        dataset.display(), lock.display(), holder.as_ref().map(|h| format!(", held by {h}")).unwrap_or_default()
+    )]
+    Locked {
+        /// The dataset directory.
+        dataset: PathBuf,
+        /// The lock file.
+        lock: PathBuf,
+        /// Who holds it, as recorded in the lock file.
+        holder: Option<String>,
+    },
+    /// The dataset on disk is not readable as a ticketlake dataset.
+    #[error("dataset {}: {message}", path.display())]
+    Dataset {
+        /// The dataset directory or manifest.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        message: String,
+    },
+    /// Too many rows were rejected; nothing was committed.
+    #[error(
+        "{rejected} of {read} records rejected, over the limit ({limit}); nothing was committed. \
+         Inspect them with `ticketlake ingest ... --json` or fix the export / mapping"
+    )]
+    RejectLimit {
+        /// Rows rejected in this ingest.
+        rejected: u64,
+        /// Records read in this ingest.
+        read: u64,
+        /// The limit that was exceeded, as the user wrote it.
+        limit: String,
+    },
+    /// An error from the polars engine during normalisation or storage.
+    #[error("{context}: {source}")]
+    Polars {
+        /// What ticketlake was doing.
+        context: String,
+        /// The engine's error.
+        source: polars::error::PolarsError,
+    },
+    /// A command-line argument is invalid in a way clap cannot check.
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl Error {
+    /// The process exit code for this error: 1 for "the data did not pass", 2 for
+    /// "ticketlake could not do its job" (ripgrep's convention).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::RejectLimit { .. } => 1,
+            _ => 2,
+        }
+    }
+
+    /// Build an [`Error::Io`] from an I/O error and a path.
+    pub fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io { action, path, source }
+    }
+
+    /// Build an [`Error::Polars`] with context.
+    pub fn polars(context: impl Into<String>) -> impl FnOnce(polars::error::PolarsError) -> Error {
+        let context = context.into();
+        move |source| Error::Polars { context, source }
+    }
+}

@@ -1,0 +1,146 @@
+//! `status_intervals`: how long each ticket spent in each canonical status. Built from the
+//! update history where the export has one (ServiceNow event log), otherwise derived from the
+//! ticket's timestamps and marked `derived = true`, so SLA pauses know how far to trust it.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+
+use crate::error::{Error, Result};
+
+/// Columns of the `status_intervals` table.
+#[derive(Default)]
+struct Builder {
+    ticket_id: Vec<String>,
+    source: Vec<String>,
+    status: Vec<String>,
+    source_status: Vec<Option<String>>,
+    from_ts: Vec<i64>,
+    to_ts: Vec<Option<i64>>,
+    derived: Vec<bool>,
+    ingest_id: Vec<String>,
+}
+
+impl Builder {
+    #[allow(clippy::too_many_arguments)]
+    fn push(&mut self, id: &str, source: &str, status: &str, raw: Option<&str>, from: i64, to: Option<i64>, derived: bool, ingest: &str) {
+        if to.is_some_and(|t| t < from) {
+            return; // out-of-order timestamps are a flagged data-quality issue, not a negative interval
+        }
+        self.ticket_id.push(id.into());
+        self.source.push(source.into());
+        self.status.push(status.into());
+        self.source_status.push(raw.map(String::from));
+        self.from_ts.push(from);
+        self.to_ts.push(to);
+        self.derived.push(derived);
+        self.ingest_id.push(ingest.into());
+    }
+
+    fn finish(self) -> Result<DataFrame> {
+        let utc = DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
+        let cols = vec![
+            Column::new("ticket_id".into(), self.ticket_id),
+            Column::new("source".into(), self.source),
+            Column::new("status".into(), self.status),
+            Column::new("source_status".into(), self.source_status),
+            Column::new("from_ts".into(), self.from_ts).cast(&utc).map_err(Error::polars("from_ts"))?,
+            Column::new("to_ts".into(), self.to_ts).cast(&utc).map_err(Error::polars("to_ts"))?,
+            Column::new("derived".into(), self.derived),
+            Column::new("ingest_id".into(), self.ingest_id),
+        ];
+        DataFrame::new_infer_height(cols).map_err(Error::polars("building status_intervals"))
+    }
+}
+
+/// An empty `status_intervals` frame with the right schema.
+pub fn empty() -> Result<DataFrame> {
+    Builder::default().finish()
+}
+
+fn strs(df: &DataFrame, name: &str) -> Result<StringChunked> {
+    df.column(name).and_then(|c| c.str().cloned()).map_err(Error::polars(format!("column {name}")))
+}
+
+fn times(df: &DataFrame, name: &str) -> Result<Int64Chunked> {
+    df.column(name)
+        .and_then(|c| c.cast(&DataType::Int64))
+        .and_then(|c| c.i64().cloned())
+        .map_err(Error::polars(format!("column {name}")))
+}
+
+/// Derive intervals from each ticket's timestamps (one ticket per row).
+pub fn derive(tickets: &DataFrame) -> Result<DataFrame> {
+    let (id, src, st, ing) = (strs(tickets, "ticket_id")?, strs(tickets, "source")?, strs(tickets, "status")?, strs(tickets, "ingest_id")?);
+    let (opened, resolved, closed, updated) =
+        (times(tickets, "opened_at")?, times(tickets, "resolved_at")?, times(tickets, "closed_at")?, times(tickets, "updated_at")?);
+    let mut b = Builder::default();
+    for i in 0..tickets.height() {
+        let (Some(tid), Some(source), Some(status), Some(ingest), Some(open)) = (id.get(i), src.get(i), st.get(i), ing.get(i), opened.get(i)) else {
+            continue;
+        };
+        let (res, clo, upd) = (resolved.get(i), closed.get(i), updated.get(i));
+        let end_work = res.or(clo);
+        match status {
+            "new" if end_work.is_none() => b.push(tid, source, "new", None, open, None, true, ingest),
+            "on_hold" if end_work.is_none() => {
+                let since = upd.filter(|&u| u > open).unwrap_or(open);
+                if since > open {
+                    b.push(tid, source, "in_progress", None, open, Some(since), true, ingest);
+                }
+                b.push(tid, source, "on_hold", None, since, None, true, ingest);
+            }
+            "cancelled" => {
+                let at = clo.or(upd).unwrap_or(open).max(open);
+                b.push(tid, source, "in_progress", None, open, Some(at), true, ingest);
+                b.push(tid, source, "cancelled", None, at, None, true, ingest);
+            }
+            _ => {
+                b.push(tid, source, "in_progress", None, open, end_work, true, ingest);
+                if let Some(r) = res {
+                    b.push(tid, source, "resolved", None, r, clo, true, ingest);
+                }
+                if let Some(c) = clo {
+                    b.push(tid, source, "closed", None, c, None, true, ingest);
+                }
+            }
+        }
+    }
+    b.finish()
+}
+
+/// Build intervals from update history: every row is one update of a ticket, with the
+/// status it had after the update. Consecutive updates with the same status merge.
+pub fn from_history(updates: &DataFrame) -> Result<DataFrame> {
+    let (id, src, st, raw, ing) = (
+        strs(updates, "ticket_id")?,
+        strs(updates, "source")?,
+        strs(updates, "status")?,
+        strs(updates, "source_status")?,
+        strs(updates, "ingest_id")?,
+    );
+    let upd = times(updates, "updated_at")?;
+    let rec = times(updates, "source_record")?;
+    let mut per: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
+    for i in 0..updates.height() {
+        if let (Some(t), Some(s), Some(_)) = (id.get(i), src.get(i), upd.get(i)) {
+            per.entry((s, t)).or_default().push(i);
+        }
+    }
+    let mut b = Builder::default();
+    for ((source, tid), mut rows) in per {
+        rows.sort_by_key(|&i| (upd.get(i), rec.get(i)));
+        let mut k = 0;
+        while k < rows.len() {
+            let i = rows[k];
+            let mut j = k + 1;
+            while j < rows.len() && st.get(rows[j]) == st.get(i) {
+                j += 1;
+            }
+            let to = rows.get(j).and_then(|&n| upd.get(n));
+            b.push(tid, source, st.get(i).unwrap_or("new"), raw.get(i), upd.get(i).unwrap_or(0), to, false, ing.get(i).unwrap_or(""));
+            k = j;
+        }
+    }
+    b.finish()
+}

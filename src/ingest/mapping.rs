@@ -1,0 +1,272 @@
+//! The mapping: how a source's columns and values become canonical ones. The generic adapter
+//! reads it from a TOML file; the vendor adapters build it in code, so every source goes
+//! through the same normaliser.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// Canonical text columns of `tickets` that are carried through as strings.
+pub const TEXT_COLUMNS: &[&str] = &[
+    "title",
+    "description",
+    "priority_label",
+    "impact",
+    "urgency",
+    "assignment_group",
+    "assignee",
+    "service",
+    "config_item",
+    "category",
+    "subcategory",
+    "requester",
+    "location",
+    "problem_id",
+    "caused_by_change",
+    "change_type",
+    "close_code",
+];
+
+/// Canonical timestamp columns of `tickets`.
+pub const TIMESTAMP_COLUMNS: &[&str] = &[
+    "opened_at",
+    "first_response_at",
+    "resolved_at",
+    "closed_at",
+    "updated_at",
+    "planned_start",
+    "planned_end",
+    "actual_start",
+    "actual_end",
+];
+
+/// Canonical integer counters of `tickets`.
+pub const COUNTER_COLUMNS: &[&str] = &["reopen_count", "reassignment_count"];
+
+/// Canonical columns whose values go through a value map.
+pub const MAPPED_COLUMNS: &[&str] = &["ticket_id", "kind", "priority", "status"];
+
+/// Every canonical column a mapping may name.
+pub fn canonical_columns() -> impl Iterator<Item = &'static str> {
+    MAPPED_COLUMNS
+        .iter()
+        .chain(TEXT_COLUMNS)
+        .chain(TIMESTAMP_COLUMNS)
+        .chain(COUNTER_COLUMNS)
+        .copied()
+}
+
+/// The canonical statuses.
+pub const STATUSES: &[&str] = &["new", "in_progress", "on_hold", "resolved", "closed", "cancelled"];
+/// The canonical kinds.
+pub const KINDS: &[&str] = &["incident", "request", "problem", "change"];
+
+/// File format of a generic export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Delimited text with a header row.
+    #[default]
+    Csv,
+    /// One JSON object per line.
+    Ndjson,
+}
+
+/// Text encoding of an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+pub enum Encoding {
+    /// UTF-8, with or without a byte-order mark.
+    #[default]
+    #[serde(rename = "utf-8", alias = "utf8")]
+    Utf8,
+    /// Windows-1252 (what Excel on Windows writes as "CSV").
+    #[serde(rename = "windows-1252", alias = "cp1252")]
+    Windows1252,
+}
+
+/// What to do with a local time that occurs twice at a DST change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Ambiguous {
+    /// Reject the row (the default: promise 6).
+    #[default]
+    Reject,
+    /// Take the first occurrence (summer time).
+    Earliest,
+    /// Take the second occurrence (winter time).
+    Latest,
+}
+
+/// What to do with a local time that does not exist (skipped by a DST change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum NonExistent {
+    /// Reject the row (the default: promise 6).
+    #[default]
+    Reject,
+    /// Move the time forward by one hour, as a clock would.
+    ShiftForward,
+}
+
+/// One canonical column's source: a single column name or candidates tried in order.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum SourceColumn {
+    /// `ticket_id = "id"`
+    One(String),
+    /// `ticket_id = ["number", "Number"]`: the first present wins.
+    Any(Vec<String>),
+}
+
+impl SourceColumn {
+    /// The candidate names in order of preference.
+    pub fn candidates(&self) -> Vec<&str> {
+        match self {
+            SourceColumn::One(s) => vec![s.as_str()],
+            SourceColumn::Any(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// Value maps from source spellings to canonical values. Keys are matched after trimming
+/// and lower-casing.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValueMaps {
+    /// Source priority spelling to 1..5.
+    #[serde(default)]
+    pub priority: BTreeMap<String, i32>,
+    /// Source status spelling to a canonical status.
+    #[serde(default)]
+    pub status: BTreeMap<String, String>,
+    /// Source kind spelling to a canonical kind.
+    #[serde(default)]
+    pub kind: BTreeMap<String, String>,
+    /// Ticket-id prefix (for example `INC`) to a canonical kind, used when there is no kind
+    /// column.
+    #[serde(default, rename = "kind-prefix")]
+    pub kind_prefix: BTreeMap<String, String>,
+}
+
+/// A complete description of how to read one source.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Mapping {
+    /// The value of `tickets.source` for rows from this mapping.
+    pub source: String,
+    /// File format.
+    #[serde(default)]
+    pub format: Format,
+    /// Field delimiter for CSV (one byte).
+    #[serde(default = "default_delimiter")]
+    pub delimiter: String,
+    /// Text encoding.
+    #[serde(default)]
+    pub encoding: Encoding,
+    /// IANA time zone of naive timestamps; the CLI's `--tz` overrides it.
+    pub timezone: Option<String>,
+    /// chrono `strftime` formats tried in order for every timestamp column.
+    #[serde(default)]
+    pub timestamp_formats: Vec<String>,
+    /// Spellings that mean "no value" (compared after trimming; the empty string always is).
+    #[serde(default)]
+    pub null_values: Vec<String>,
+    /// Policy for ambiguous local times.
+    #[serde(default)]
+    pub dst_ambiguous: Ambiguous,
+    /// Policy for non-existent local times.
+    #[serde(default)]
+    pub dst_nonexistent: NonExistent,
+    /// The kind of every row when there is no kind column and no prefix matches.
+    pub kind: Option<String>,
+    /// Largest field accepted, in bytes; a larger one rejects the row.
+    #[serde(default = "default_max_field")]
+    pub max_field_bytes: usize,
+    /// Canonical column to source column(s).
+    pub columns: BTreeMap<String, SourceColumn>,
+    /// Value maps.
+    #[serde(default)]
+    pub values: ValueMaps,
+}
+
+fn default_delimiter() -> String {
+    ",".into()
+}
+
+fn default_max_field() -> usize {
+    1 << 20
+}
+
+impl Mapping {
+    /// Read and validate a mapping file.
+    pub fn load(path: &Path) -> Result<Mapping> {
+        let text = std::fs::read_to_string(path).map_err(Error::io("reading mapping", path))?;
+        let mapping: Mapping = toml::from_str(&text).map_err(|e| Error::Config {
+            path: path.into(),
+            key: e.span().map(|s| format!("byte {}", s.start)).unwrap_or_else(|| "-".into()),
+            message: format!("{}; see the mapping reference in README.md", e.message()),
+        })?;
+        mapping.validate(path)?;
+        Ok(mapping)
+    }
+
+    /// Check the mapping's internal consistency; `path` is used in messages.
+    pub fn validate(&self, path: &Path) -> Result<()> {
+        let err = |key: &str, message: String| Error::Config { path: path.into(), key: key.into(), message };
+        for key in self.columns.keys() {
+            if !canonical_columns().any(|c| c == key) {
+                return Err(err(
+                    &format!("columns.{key}"),
+                    format!(
+                        "unknown canonical column; expected one of: {}",
+                        canonical_columns().collect::<Vec<_>>().join(", ")
+                    ),
+                ));
+            }
+        }
+        for required in ["ticket_id", "opened_at"] {
+            if !self.columns.contains_key(required) {
+                return Err(err("columns", format!("the mapping must name a source column for `{required}`")));
+            }
+        }
+        if self.delimiter.len() != 1 {
+            return Err(err("delimiter", "must be a single byte such as \",\", \";\" or \"\\t\"".into()));
+        }
+        for (k, v) in &self.values.status {
+            if !STATUSES.contains(&v.as_str()) {
+                return Err(err(&format!("values.status.{k}"), format!("`{v}` is not one of {}", STATUSES.join(", "))));
+            }
+        }
+        for (k, v) in self.values.kind.iter().chain(&self.values.kind_prefix).chain(self.kind.iter().map(|k| (k, k))) {
+            if !KINDS.contains(&v.as_str()) {
+                return Err(err(&format!("values.kind.{k}"), format!("`{v}` is not one of {}", KINDS.join(", "))));
+            }
+        }
+        for (k, v) in &self.values.priority {
+            if !(1..=5).contains(v) {
+                return Err(err(&format!("values.priority.{k}"), "priorities are 1 (highest) to 5".into()));
+            }
+        }
+        if let Some(tz) = &self.timezone {
+            parse_tz(tz).map_err(|m| err("timezone", m))?;
+        }
+        if self.timestamp_formats.is_empty() && self.format == Format::Csv {
+            return Err(err("timestamp-formats", "list at least one chrono format, e.g. \"%Y-%m-%d %H:%M:%S\"".into()));
+        }
+        Ok(())
+    }
+
+    /// The delimiter as a byte.
+    pub fn delimiter_byte(&self) -> u8 {
+        self.delimiter.as_bytes()[0]
+    }
+}
+
+/// Parse an IANA time-zone name, with a message that says what is accepted.
+pub fn parse_tz(name: &str) -> std::result::Result<chrono_tz::Tz, String> {
+    name.parse::<chrono_tz::Tz>()
+        .map_err(|_| format!("`{name}` is not an IANA time zone; use a name such as Europe/London or UTC"))
+}

@@ -1,0 +1,120 @@
+//! The structural stage's output: a table of untyped cells that still knows, for every row,
+//! its physical line and record number in the export, plus the rows that could not even be
+//! split into fields (rejects). Nothing here interprets values.
+
+use std::sync::Arc;
+
+/// Longest raw record kept in a reject; the rest is cut with a marker so a 10 MB field cannot
+/// blow up the rejects table.
+pub const MAX_RAW_BYTES: usize = 4096;
+
+/// One row that did not make it into the dataset, and why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Reject {
+    /// Physical line (1-based) where the record starts, when the format has lines.
+    pub line: Option<u64>,
+    /// Data record number (1-based, header excluded).
+    pub record: u64,
+    /// The canonical or source column at fault, if one is.
+    pub column: Option<String>,
+    /// A stable machine-readable reason, e.g. `invalid_timestamp`.
+    pub error_type: &'static str,
+    /// What is wrong and what to do, for people.
+    pub message: String,
+    /// The record as it was in the file (cut at [`MAX_RAW_BYTES`]).
+    pub raw: String,
+}
+
+/// Where the raw text of each row can be found again, for rejects.
+#[derive(Debug, Clone)]
+pub enum RawText {
+    /// Byte spans into the decoded file text.
+    Spans(Arc<str>, Vec<(usize, usize)>),
+    /// One serialised record per row.
+    Records(Vec<String>),
+}
+
+impl RawText {
+    /// The raw text of row `i`, cut to [`MAX_RAW_BYTES`].
+    pub fn get(&self, i: usize) -> String {
+        match self {
+            RawText::Spans(text, spans) => {
+                let (a, b) = spans[i];
+                truncate_raw(&text[a..b])
+            }
+            RawText::Records(v) => truncate_raw(&v[i]),
+        }
+    }
+}
+
+/// Cut `s` to [`MAX_RAW_BYTES`] on a character boundary, saying how much was cut.
+pub fn truncate_raw(s: &str) -> String {
+    if s.len() <= MAX_RAW_BYTES {
+        return s.to_string();
+    }
+    let mut end = MAX_RAW_BYTES;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…[{} more bytes cut]", &s[..end], s.len() - end)
+}
+
+/// A parsed export: named columns of optional strings, row-aligned with positions.
+#[derive(Debug, Clone)]
+pub struct RawTable {
+    /// Column names in file order.
+    pub headers: Vec<String>,
+    /// One vector per header, each with one cell per row (`None` = null after null spellings).
+    pub columns: Vec<Vec<Option<String>>>,
+    /// Physical line of each row (CSV, NDJSON); `None` for JSON arrays.
+    pub lines: Vec<Option<u64>>,
+    /// Record number of each row (1-based).
+    pub records: Vec<u64>,
+    /// Raw text of each row.
+    pub raw: RawText,
+    /// Rows the structural reader rejected.
+    pub rejects: Vec<Reject>,
+    /// Records read in total (accepted rows + structural rejects).
+    pub records_read: u64,
+}
+
+impl RawTable {
+    /// Number of rows that passed the structural stage.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether no row passed the structural stage.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Index of a header, if present.
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.headers.iter().position(|h| h == name)
+    }
+
+    /// A column's cells by header name.
+    pub fn column(&self, name: &str) -> Option<&[Option<String>]> {
+        self.column_index(name).map(|i| self.columns[i].as_slice())
+    }
+
+    /// Headers that occur more than once, with their 1-based positions.
+    pub fn duplicate_headers(&self) -> Vec<(String, Vec<usize>)> {
+        let mut out: Vec<(String, Vec<usize>)> = Vec::new();
+        for (i, h) in self.headers.iter().enumerate() {
+            match out.iter_mut().find(|(n, _)| n == h) {
+                Some((_, pos)) => pos.push(i + 1),
+                None => out.push((h.clone(), vec![i + 1])),
+            }
+        }
+        out.retain(|(_, p)| p.len() > 1);
+        out
+    }
+}
+
+/// Whether a trimmed cell is one of the null spellings (the empty string always is).
+pub fn is_null_spelling(cell: &str, nulls: &[String]) -> bool {
+    let t = cell.trim();
+    t.is_empty() || nulls.iter().any(|n| n == t)
+}

@@ -1,0 +1,212 @@
+//! The ServiceNow adapter. It recognises the three export shapes from their headers (the user
+//! never says which): list-view CSV of incident/problem/change_request/sc_req_item, Table API
+//! JSON, and the per-update event log. It turns each into the shared [`Mapping`].
+
+use std::collections::BTreeMap;
+
+use super::mapping::{Mapping, SourceColumn, ValueMaps};
+use super::raw::RawTable;
+
+/// The recognised export shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Shape {
+    /// List-view CSV export (one row per record, display values).
+    ListCsv,
+    /// Table API JSON (`{"result": [...]}`).
+    TableJson,
+    /// Event log: one row per update, with `sys_mod_count`.
+    EventLog,
+}
+
+/// Recognise the shape from the headers. The event log is the only one with both
+/// `incident_state` and `sys_mod_count`.
+pub fn detect(table: &RawTable, is_json: bool) -> Shape {
+    let has = |h: &str| table.column_index(h).is_some();
+    if has("incident_state") && has("sys_mod_count") {
+        Shape::EventLog
+    } else if is_json {
+        Shape::TableJson
+    } else {
+        Shape::ListCsv
+    }
+}
+
+fn cols(pairs: &[(&str, &[&str])]) -> BTreeMap<String, SourceColumn> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), SourceColumn::Any(v.iter().map(|s| s.to_string()).collect())))
+        .collect()
+}
+
+fn priorities() -> BTreeMap<String, i32> {
+    let labels = [(1, "critical"), (2, "high"), (3, "moderate"), (4, "low"), (5, "planning")];
+    let mut m = BTreeMap::new();
+    for (n, l) in labels {
+        m.insert(format!("{n} - {l}"), n);
+        m.insert(n.to_string(), n);
+        m.insert(l.to_string(), n);
+    }
+    m
+}
+
+fn statuses() -> BTreeMap<String, String> {
+    let groups: &[(&str, &[&str])] = &[
+        ("new", &["new", "draft", "open", "pending approval"]),
+        (
+            "in_progress",
+            &[
+                "in progress", "active", "assigned", "work in progress", "assess", "authorize", "scheduled",
+                "implement", "review", "root cause analysis", "fix in progress", "approved", "requested",
+            ],
+        ),
+        (
+            "on_hold",
+            &["on hold", "pending", "awaiting user info", "awaiting caller", "awaiting problem", "awaiting vendor",
+              "awaiting evidence", "awaiting change", "awaiting customer"],
+        ),
+        ("resolved", &["resolved", "known error"]),
+        ("closed", &["closed", "closed complete", "closed incomplete", "closed skipped", "complete"]),
+        ("cancelled", &["canceled", "cancelled", "closed cancelled", "-100"]),
+    ];
+    groups
+        .iter()
+        .flat_map(|(canon, spellings)| spellings.iter().map(move |s| (s.to_string(), canon.to_string())))
+        .collect()
+}
+
+/// Raw `state` integers of the Table API, per table (ServiceNow's out-of-box choice lists).
+pub fn state_label(kind: &str, code: &str) -> Option<&'static str> {
+    let label = match (kind, code) {
+        ("incident", "1") => "New",
+        ("incident", "2") => "In Progress",
+        ("incident", "3") => "On Hold",
+        ("incident", "6") => "Resolved",
+        ("incident", "7") => "Closed",
+        ("incident", "8") => "Canceled",
+        ("change", "-5") => "New",
+        ("change", "-4") => "Assess",
+        ("change", "-3") => "Authorize",
+        ("change", "-2") => "Scheduled",
+        ("change", "-1") => "Implement",
+        ("change", "0") => "Review",
+        ("change", "3") => "Closed",
+        ("change", "4") => "Canceled",
+        ("problem", "101") => "New",
+        ("problem", "102") => "Assess",
+        ("problem", "103") => "Root Cause Analysis",
+        ("problem", "104") => "Fix in Progress",
+        ("problem", "106") => "Resolved",
+        ("problem", "107") => "Closed",
+        ("request", "1") => "Open",
+        ("request", "2") => "Work in Progress",
+        ("request", "3") => "Closed Complete",
+        ("request", "4") => "Closed Incomplete",
+        ("request", "7") => "Closed Skipped",
+        _ => return None,
+    };
+    Some(label)
+}
+
+fn kind_prefixes() -> BTreeMap<String, String> {
+    [("INC", "incident"), ("PRB", "problem"), ("CHG", "change"), ("RITM", "request"), ("REQ", "request"), ("SCTASK", "request")]
+        .into_iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+fn kinds() -> BTreeMap<String, String> {
+    [("incident", "incident"), ("problem", "problem"), ("change_request", "change"), ("sc_req_item", "request"), ("sc_request", "request")]
+        .into_iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+/// The built-in mapping for a shape. Column names are the field names ServiceNow writes in
+/// list exports and the Table API; labels ("Number", "Opened") are accepted as aliases.
+pub fn mapping(shape: Shape) -> Mapping {
+    let common: Vec<(&str, &[&str])> = vec![
+        ("kind", &["sys_class_name", "Task type"]),
+        ("title", &["short_description", "Short description"]),
+        ("description", &["description", "Description"]),
+        ("priority", &["priority", "Priority"]),
+        ("impact", &["impact", "Impact"]),
+        ("urgency", &["urgency", "Urgency"]),
+        ("resolved_at", &["resolved_at", "Resolved"]),
+        ("closed_at", &["closed_at", "Closed"]),
+        ("assignment_group", &["assignment_group", "Assignment group"]),
+        ("assignee", &["assigned_to", "Assigned to"]),
+        ("service", &["business_service", "Service", "service_offering"]),
+        ("config_item", &["cmdb_ci", "Configuration item"]),
+        ("category", &["category", "Category"]),
+        ("subcategory", &["subcategory", "Subcategory"]),
+        ("requester", &["caller_id", "Caller", "requested_for", "opened_by"]),
+        ("location", &["location", "Location"]),
+        ("reopen_count", &["reopen_count", "Reopen count"]),
+        ("reassignment_count", &["reassignment_count", "Reassignment count"]),
+        ("problem_id", &["problem_id", "Problem"]),
+        ("caused_by_change", &["caused_by", "Caused by Change", "rfc"]),
+        ("change_type", &["type", "Type"]),
+        ("close_code", &["close_code", "closed_code", "Close code"]),
+        ("planned_start", &["start_date", "Planned start date"]),
+        ("planned_end", &["end_date", "Planned end date"]),
+        ("actual_start", &["work_start", "Actual start"]),
+        ("actual_end", &["work_end", "Actual end"]),
+        ("first_response_at", &["u_first_response", "first_response_at"]),
+    ];
+    let mut columns = cols(&common);
+    let (formats, nulls): (Vec<&str>, Vec<&str>) = match shape {
+        Shape::EventLog => {
+            columns.extend(cols(&[
+                ("ticket_id", &["number"]),
+                ("status", &["incident_state"]),
+                ("opened_at", &["opened_at"]),
+                ("updated_at", &["sys_updated_at"]),
+            ]));
+            (vec!["%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S"], vec!["?"])
+        }
+        Shape::ListCsv | Shape::TableJson => {
+            columns.extend(cols(&[
+                ("ticket_id", &["number", "Number"]),
+                ("status", &["state", "State", "incident_state"]),
+                ("opened_at", &["opened_at", "Opened", "sys_created_on"]),
+                ("updated_at", &["sys_updated_on", "Updated"]),
+            ]));
+            (vec!["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"], vec![])
+        }
+    };
+    Mapping {
+        source: "servicenow".into(),
+        format: Default::default(),
+        delimiter: ",".into(),
+        encoding: Default::default(),
+        timezone: None,
+        timestamp_formats: formats.into_iter().map(String::from).collect(),
+        null_values: nulls.into_iter().map(String::from).collect(),
+        dst_ambiguous: Default::default(),
+        dst_nonexistent: Default::default(),
+        kind: None,
+        max_field_bytes: 1 << 20,
+        columns,
+        values: ValueMaps { priority: priorities(), status: statuses(), kind: kinds(), kind_prefix: kind_prefixes() },
+    }
+}
+
+/// Translate raw Table API `state` integers into their labels, per row's kind (from the
+/// number prefix), so one status map serves every shape.
+pub fn translate_state_codes(table: &mut RawTable) {
+    let (Some(num), Some(state)) = (table.column_index("number"), table.column_index("state")) else {
+        return;
+    };
+    let prefixes = kind_prefixes();
+    for row in 0..table.len() {
+        let kind = table.columns[num][row]
+            .as_deref()
+            .and_then(|n| prefixes.iter().find(|(p, _)| n.starts_with(p.as_str())).map(|(_, k)| k.clone()));
+        if let (Some(kind), Some(code)) = (kind, table.columns[state][row].as_deref())
+            && let Some(label) = state_label(&kind, code.trim())
+        {
+            table.columns[state][row] = Some(label.to_string());
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! ticketlake: ITSM analytics for continual improvement and SLA reporting.
+//!
+//! Exports from ServiceNow and other tools are ingested ([`ingest`]) into one Parquet
+//! [`dataset`] with a versioned manifest. Later stages derive SLA results, compute metrics
+//! with SQL and render reports; see `DESIGN.md` in the project's shared material.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod dataset;
+pub mod error;
+pub mod generate;
+pub mod ingest;
+
+pub use error::{Error, Result};
