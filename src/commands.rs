@@ -162,7 +162,17 @@ fn rejects(s: &Settings, ingest: Option<&str>, format: OutputFormat) -> Result<i
     match format {
         OutputFormat::Json => {
             let rows: Vec<serde_json::Value> = (0..df.height())
-                .map(|i| serde_json::Value::Object(names.iter().zip(&cols).map(|(n, c)| (n.to_string(), serde_json::json!(c[i]))).collect()))
+                .map(|i| {
+                    let obj = names.iter().zip(&cols).map(|(n, c)| {
+                        // Line and record are numbers for machines; everything else is text.
+                        let v = match (*n, c[i].as_deref()) {
+                            ("line" | "record", Some(s)) => s.parse::<i64>().map(serde_json::Value::from).unwrap_or_else(|_| s.into()),
+                            (_, v) => serde_json::json!(v),
+                        };
+                        (n.to_string(), v)
+                    });
+                    serde_json::Value::Object(obj.collect())
+                })
                 .collect();
             let _ = writeln!(out, "{}", serde_json::Value::Array(rows));
         }

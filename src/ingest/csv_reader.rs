@@ -81,6 +81,9 @@ pub fn read_csv(path: &Path, bytes: &[u8], opts: &CsvOptions) -> Result<RawTable
     };
     let mut spans = Vec::new();
     let mut record_no = 0u64;
+    // Physical lines are counted here from byte offsets: the csv crate leaves the `\n` of a
+    // CRLF terminator to the next read, so its own line numbers lag by one on CRLF files.
+    let (mut counted_to, mut newlines) = (0usize, 0u64);
     loop {
         let start = rdr.position().clone();
         match rdr.read_byte_record(&mut rec) {
@@ -88,14 +91,20 @@ pub fn read_csv(path: &Path, bytes: &[u8], opts: &CsvOptions) -> Result<RawTable
             Ok(true) => {}
             Err(e) => {
                 // The csv crate only errors on I/O or UTF-8 in string mode; report and stop.
-                return Err(Error::Input { path: path.into(), line: Some(start.line()), message: format!("{e}") });
+                return Err(Error::Input { path: path.into(), line: Some(newlines + 1), message: format!("{e}") });
             }
         }
         let end = rdr.position().byte() as usize;
-        let span = (start.byte() as usize, end);
+        let mut begin = start.byte() as usize;
+        while begin < end && matches!(text.as_bytes()[begin], b'\r' | b'\n') {
+            begin += 1;
+        }
+        newlines += text.as_bytes()[counted_to..begin].iter().filter(|&&b| b == b'\n').count() as u64;
+        counted_to = begin;
+        let span = (begin, end);
         let raw_str = &text[span.0..span.1];
         record_no += 1;
-        let line = start.line();
+        let line = newlines + 1;
         let reject = |error_type: &'static str, column: Option<String>, message: String| Reject {
             line: Some(line),
             record: record_no,

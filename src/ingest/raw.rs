@@ -40,7 +40,7 @@ impl RawText {
         match self {
             RawText::Spans(text, spans) => {
                 let (a, b) = spans[i];
-                truncate_raw(&text[a..b])
+                truncate_raw(text[a..b].trim_end_matches(['\r', '\n']))
             }
             RawText::Records(v) => truncate_raw(&v[i]),
         }

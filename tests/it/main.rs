@@ -1,1 +1,10 @@
+//! The one integration-test binary: every promise of DESIGN.md and every acceptance point of
+//! the foundation issue, run against the real `ticketlake` binary.
 
+mod bad_input;
+mod cli;
+mod crash;
+mod interop;
+mod props;
+mod shapes;
+mod support;

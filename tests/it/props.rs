@@ -1,0 +1,66 @@
+//! Property tests: row conservation over arbitrary mixes of good and broken rows.
+
+use proptest::prelude::*;
+
+use crate::support::*;
+
+#[derive(Debug, Clone)]
+enum Row {
+    Good(u8),
+    BadPriority,
+    BadTime,
+    Short,
+    Long,
+    Gap,
+}
+
+fn row_strategy() -> impl Strategy<Value = Row> {
+    prop_oneof![
+        4 => (0u8..20).prop_map(Row::Good),
+        1 => Just(Row::BadPriority),
+        1 => Just(Row::BadTime),
+        1 => Just(Row::Short),
+        1 => Just(Row::Long),
+        1 => Just(Row::Gap),
+    ]
+}
+
+fn render(i: usize, r: &Row) -> String {
+    match r {
+        Row::Good(id) => format!("INC{id:04},\"title, {i}\",3 - Moderate,New,2024-01-0{} 10:00:00,,2024-01-09 1{}:00:00", 1 + i % 8, i % 10),
+        Row::BadPriority => format!("INC9{i:03},t,P9,New,2024-01-01 10:00:00,,2024-01-01 10:00:00"),
+        Row::BadTime => format!("INC9{i:03},t,3 - Moderate,New,yesterday,,2024-01-01 10:00:00"),
+        Row::Short => format!("INC9{i:03},t"),
+        Row::Long => format!("INC9{i:03},t,3 - Moderate,New,2024-01-01 10:00:00,,2024-01-01 10:00:00,x,y"),
+        Row::Gap => format!("INC9{i:03},t,3 - Moderate,New,2024-03-10 02:30:00,,2024-03-10 02:30:00"),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    #[test]
+    fn read_equals_loaded_plus_rejected_and_tickets_are_unique(rows in prop::collection::vec(row_strategy(), 0..40)) {
+        let p = Project::new();
+        let lines: Vec<String> = rows.iter().enumerate().map(|(i, r)| render(i, r)).collect();
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let f = p.write("a.csv", list_csv(&refs));
+        let (code, v, err) = p.ingest(&["--source", "servicenow", "--tz", "America/New_York", f.to_str().unwrap()]);
+        prop_assert_eq!(code, 0, "{}", err);
+        let f0 = file0(&v);
+        let (read, loaded, rejected, superseded) = (
+            f0["records_read"].as_u64().unwrap(), f0["loaded"].as_u64().unwrap(),
+            f0["rejected"].as_u64().unwrap(), f0["superseded"].as_u64().unwrap(),
+        );
+        prop_assert_eq!(read, rows.len() as u64);
+        prop_assert_eq!(read, loaded + rejected);
+        let good = rows.iter().filter(|r| matches!(r, Row::Good(_))).count() as u64;
+        prop_assert_eq!(loaded, good);
+        let distinct: std::collections::BTreeSet<u8> = rows.iter().filter_map(|r| if let Row::Good(id) = r { Some(*id) } else { None }).collect();
+        prop_assert_eq!(p.table("tickets").height() as u64, distinct.len() as u64);
+        prop_assert_eq!(loaded - superseded, distinct.len() as u64);
+        if read > 0 {
+            prop_assert_eq!(p.rejects().len() as u64, rejected);
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! Helpers: run the binary in a temp project, read its JSON and its tables.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use polars::prelude::*;
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_ticketlake");
+
+/// A temporary project directory with its own dataset.
+pub struct Project {
+    pub dir: tempfile::TempDir,
+}
+
+impl Project {
+    pub fn new() -> Project {
+        Project { dir: tempfile::tempdir().expect("tempdir") }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn dataset(&self) -> PathBuf {
+        self.path("dataset")
+    }
+
+    /// Write a file into the project and return its path.
+    pub fn write(&self, rel: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.path(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(BIN);
+        c.current_dir(self.dir.path()).env_remove("TICKETLAKE_DATASET").env_remove("TICKETLAKE_FAULT_PAUSE");
+        c
+    }
+
+    /// Run with arguments; returns the output.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd().args(args).output().expect("run ticketlake")
+    }
+
+    /// `ingest --json` with extra args; returns (exit code, parsed JSON or Null, stderr).
+    pub fn ingest(&self, args: &[&str]) -> (i32, Value, String) {
+        let mut a = vec!["ingest", "--json"];
+        a.extend_from_slice(args);
+        let out = self.run(&a);
+        let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        (out.status.code().unwrap_or(-1), v, String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+
+    /// Every reject as JSON objects.
+    pub fn rejects(&self) -> Vec<Value> {
+        let out = self.run(&["rejects", "--format", "json"]);
+        assert!(out.status.success(), "rejects failed: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap().as_array().unwrap().clone()
+    }
+
+    /// A table of the current version.
+    pub fn table(&self, name: &str) -> DataFrame {
+        let m = ticketlake::dataset::manifest::current(&self.dataset()).unwrap();
+        ticketlake::dataset::store::read_table(&self.dataset(), &m, name).unwrap().unwrap_or_default()
+    }
+
+    pub fn version(&self) -> u64 {
+        ticketlake::dataset::manifest::current(&self.dataset()).unwrap().version
+    }
+}
+
+/// A column's string values; UTC timestamps read as `2026-01-05 10:00:00 UTC` (fractions
+/// only when present).
+pub fn strings(df: &DataFrame, col: &str) -> Vec<Option<String>> {
+    let tidy = |s: &str| match s.strip_suffix("+00:00") {
+        Some(t) => format!("{} UTC", t.strip_suffix(".000000").unwrap_or(t)),
+        None => s.to_string(),
+    };
+    df.column(col).unwrap().cast(&DataType::String).unwrap().str().unwrap().iter().map(|s| s.map(tidy)).collect()
+}
+
+/// The row of `ticket_id == id` as (column → string) lookups.
+pub fn cell(df: &DataFrame, id: &str, col: &str) -> Option<String> {
+    let ids = strings(df, "ticket_id");
+    let i = ids.iter().position(|v| v.as_deref() == Some(id)).unwrap_or_else(|| panic!("ticket {id} not in table"));
+    strings(df, col)[i].clone()
+}
+
+/// Fixture path inside the repository.
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+}
+
+/// The per-file record from an ingest JSON report.
+pub fn file0(v: &Value) -> &Value {
+    &v["files"][0]
+}
+
+/// A list-export header used by the hand-written cases.
+pub const HEADER: &str = "number,short_description,priority,state,opened_at,resolved_at,sys_updated_on";
+
+/// Build a list export from rows after [`HEADER`].
+pub fn list_csv(rows: &[&str]) -> String {
+    let mut s = String::from(HEADER);
+    s.push('\n');
+    for r in rows {
+        s.push_str(r);
+        s.push('\n');
+    }
+    s
+}
