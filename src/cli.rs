@@ -40,14 +40,18 @@ pub enum Command {
         force: bool,
     },
     /// Ingest exports into the dataset.
-    #[command(after_help = "Examples:\n  ticketlake ingest --source servicenow --tz Europe/London exports/incident.csv\n  \
-        ticketlake ingest --source generic --mapping glpi.toml --json exports/glpi.csv")]
+    #[command(
+        after_help = "Examples:\n  ticketlake ingest --source servicenow --tz Europe/London exports/incident.csv\n  \
+        ticketlake ingest --source generic --mapping glpi.toml --json exports/glpi.csv"
+    )]
     Ingest(IngestArgs),
     /// Inspect the dataset.
     #[command(subcommand)]
     Dataset(DatasetCommand),
     /// List rejected rows with file, line, column and reason.
-    #[command(after_help = "Examples:\n  ticketlake rejects\n  ticketlake rejects --ingest ing-000002 --format csv > rejects.csv")]
+    #[command(
+        after_help = "Examples:\n  ticketlake rejects\n  ticketlake rejects --ingest ing-000002 --format csv > rejects.csv"
+    )]
     Rejects {
         /// Only this ingest (see `dataset info`).
         #[arg(long, value_name = "ID")]
@@ -56,8 +60,22 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
+    /// The scheduled job: ingest every source named in the config, then write the reports.
+    #[command(
+        after_help = "Example:\n  ticketlake --config sample-data/ticketlake.toml run --out reports/sample"
+    )]
+    Run {
+        /// Directory the reports are written into.
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+        /// Print a one-line JSON summary on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write realistic synthetic exports, with the injected truth in truth.json.
-    #[command(after_help = "Example:\n  ticketlake generate --tickets 5000 --months 13 --seed 7 --format servicenow-csv --out sample-data/servicenow-csv")]
+    #[command(
+        after_help = "Example:\n  ticketlake generate --tickets 5000 --months 13 --seed 7 --format servicenow-csv --out sample-data/servicenow-csv"
+    )]
     Generate(GenerateArgs),
 }
 

@@ -20,7 +20,8 @@ pub fn run(cli: Cli) -> Result<i32> {
             let opts = IngestOptions {
                 source: a.source,
                 mapping: a.mapping,
-                tz: a.tz.or(settings.timezone.clone()),
+                tz: a.tz,
+                default_tz: settings.timezone.clone(),
                 encoding: a.encoding,
                 max_rejects: a.max_rejects.or(settings.max_rejects),
                 max_reject_pct: a.max_reject_pct.or(settings.max_reject_pct),
@@ -28,7 +29,10 @@ pub fn run(cli: Cli) -> Result<i32> {
             };
             let report = ingest::ingest(&settings.dataset, &a.files, &opts)?;
             if a.json {
-                println!("{}", serde_json::to_string(&report).expect("report serialises"));
+                println!(
+                    "{}",
+                    serde_json::to_string(&report).expect("report serialises")
+                );
             } else if !cli.quiet {
                 print_ingest(&settings, &report);
             }
@@ -36,6 +40,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         }
         Command::Dataset(DatasetCommand::Info { json }) => dataset_info(&settings, json),
         Command::Rejects { ingest, format } => rejects(&settings, ingest.as_deref(), format),
+        Command::Run { out, json } => run_job(&settings, &out, json, cli.quiet),
         Command::Generate(a) => {
             let summary = crate::generate::generate(&a)?;
             if !cli.quiet {
@@ -46,11 +51,62 @@ pub fn run(cli: Cli) -> Result<i32> {
     }
 }
 
+/// `run`: one ingest per configured source, then the reports. Stops at the first source
+/// whose ingest fails, so a scheduled job sees the failure in its exit code.
+fn run_job(s: &Settings, out: &std::path::Path, json: bool, quiet: bool) -> Result<i32> {
+    if s.sources.is_empty() {
+        let cfg = s
+            .config_path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "ticketlake.toml (not found)".into());
+        return Err(Error::Config {
+            path: cfg.into(),
+            key: "sources".into(),
+            message: "no [sources.NAME] sections; add one naming the adapter and files (see `ticketlake init`)".into(),
+        });
+    }
+    let mut reports = Vec::new();
+    for (name, src) in &s.sources {
+        let opts = IngestOptions {
+            source: src.adapter,
+            mapping: src.mapping.clone(),
+            tz: src.timezone.clone(),
+            default_tz: s.timezone.clone(),
+            encoding: None,
+            max_rejects: s.max_rejects,
+            max_reject_pct: s.max_reject_pct,
+            progress: !quiet && !json,
+        };
+        let files: Vec<std::path::PathBuf> = src.files.iter().map(Into::into).collect();
+        let r = ingest::ingest(&s.dataset, &files, &opts)?;
+        if !quiet && !json {
+            println!("source {name}:");
+            print_ingest(s, &r);
+        }
+        reports.push((name.clone(), r));
+    }
+    let html = crate::report::quality::write(&s.dataset, out)?;
+    if json {
+        let v = serde_json::json!({
+            "sources": reports.iter().map(|(n, r)| serde_json::json!({"name": n, "ingest": r})).collect::<Vec<_>>(),
+            "reports": [html.display().to_string()],
+        });
+        println!("{v}");
+    } else if !quiet {
+        println!("wrote {}", html.display());
+    }
+    Ok(0)
+}
+
 fn init(dir: &std::path::Path, force: bool, quiet: bool) -> Result<i32> {
     std::fs::create_dir_all(dir).map_err(Error::io("creating", dir))?;
     let path = dir.join("ticketlake.toml");
     if path.exists() && !force {
-        return Err(Error::Usage(format!("{} already exists; pass --force to overwrite it", path.display())));
+        return Err(Error::Usage(format!(
+            "{} already exists; pass --force to overwrite it",
+            path.display()
+        )));
     }
     std::fs::write(&path, config::TEMPLATE).map_err(Error::io("writing", &path))?;
     if !quiet {
@@ -63,7 +119,12 @@ fn print_ingest(s: &Settings, r: &IngestReport) {
     let mut out = std::io::stdout().lock();
     for f in &r.files {
         if f.outcome == "duplicate" {
-            let _ = writeln!(out, "{}: already ingested in {} (same SHA-256); skipped", f.path, f.duplicate_of.as_deref().unwrap_or("?"));
+            let _ = writeln!(
+                out,
+                "{}: already ingested in {} (same SHA-256); skipped",
+                f.path,
+                f.duplicate_of.as_deref().unwrap_or("?")
+            );
             continue;
         }
         let _ = writeln!(
@@ -75,31 +136,62 @@ fn print_ingest(s: &Settings, r: &IngestReport) {
             let _ = writeln!(out, "  unused columns: {}", f.extra_columns.join(", "));
         }
         if !f.missing_columns.is_empty() {
-            let _ = writeln!(out, "  columns not in the file: {}", f.missing_columns.join(", "));
+            let _ = writeln!(
+                out,
+                "  columns not in the file: {}",
+                f.missing_columns.join(", ")
+            );
         }
         for w in &f.warnings {
             let _ = writeln!(out, "  warning: {w}");
         }
     }
     for rej in r.sample_rejects.iter().take(5) {
-        let line = rej.reject.line.map(|l| format!(":{l}")).unwrap_or_else(|| format!(" record {}", rej.reject.record));
-        let _ = writeln!(out, "  reject {}{}: {}: {}", rej.source_file, line, rej.reject.error_type, rej.reject.message);
+        let line = rej
+            .reject
+            .line
+            .map(|l| format!(":{l}"))
+            .unwrap_or_else(|| format!(" record {}", rej.reject.record));
+        let _ = writeln!(
+            out,
+            "  reject {}{}: {}: {}",
+            rej.source_file, line, rej.reject.error_type, rej.reject.message
+        );
     }
     if r.rejected > 5 {
         let _ = writeln!(out, "  ... see all with `ticketlake rejects`");
     }
     if r.committed {
-        let _ = writeln!(out, "committed {} as version {} of {}", r.ingest_id.as_deref().unwrap_or(""), r.version, s.dataset.display());
+        let _ = writeln!(
+            out,
+            "committed {} as version {} of {}",
+            r.ingest_id.as_deref().unwrap_or(""),
+            r.version,
+            s.dataset.display()
+        );
     } else {
-        let _ = writeln!(out, "nothing new; dataset {} stays at version {}", s.dataset.display(), r.version);
+        let _ = writeln!(
+            out,
+            "nothing new; dataset {} stays at version {}",
+            s.dataset.display(),
+            r.version
+        );
     }
 }
 
 fn dataset_info(s: &Settings, json: bool) -> Result<i32> {
     let m = manifest::current(&s.dataset)?;
     if json {
-        let tables: serde_json::Map<String, serde_json::Value> =
-            m.tables.iter().map(|(k, t)| (k.clone(), serde_json::json!({"rows": t.rows(), "files": t.files}))).collect();
+        let tables: serde_json::Map<String, serde_json::Value> = m
+            .tables
+            .iter()
+            .map(|(k, t)| {
+                (
+                    k.clone(),
+                    serde_json::json!({"rows": t.rows(), "files": t.files}),
+                )
+            })
+            .collect();
         let v = serde_json::json!({
             "dataset": s.dataset.display().to_string(),
             "version": m.version,
@@ -110,12 +202,28 @@ fn dataset_info(s: &Settings, json: bool) -> Result<i32> {
         println!("{v}");
         return Ok(0);
     }
-    println!("dataset {} version {} (committed {})", s.dataset.display(), m.version, if m.committed_at.is_empty() { "never" } else { &m.committed_at });
+    println!(
+        "dataset {} version {} (committed {})",
+        s.dataset.display(),
+        m.version,
+        if m.committed_at.is_empty() {
+            "never"
+        } else {
+            &m.committed_at
+        }
+    );
     for (name, t) in &m.tables {
-        println!("  {name:<18} {:>10} rows in {} file(s)", t.rows(), t.files.len());
+        println!(
+            "  {name:<18} {:>10} rows in {} file(s)",
+            t.rows(),
+            t.files.len()
+        );
     }
     for i in &m.ingests {
-        println!("{} (version {}, {}, {})", i.ingest_id, i.version, i.source, i.committed_at);
+        println!(
+            "{} (version {}, {}, {})",
+            i.ingest_id, i.version, i.source, i.committed_at
+        );
         for f in &i.files {
             println!(
                 "  {} sha256:{} {}: read {} loaded {} rejected {} superseded {}",
@@ -134,7 +242,11 @@ fn dataset_info(s: &Settings, json: bool) -> Result<i32> {
 
 /// Prefix cells that a spreadsheet would run as a formula (OWASP's CSV-injection guard).
 pub fn csv_safe(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell.to_string() }
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
 }
 
 fn rejects(s: &Settings, ingest: Option<&str>, format: OutputFormat) -> Result<i32> {
@@ -148,15 +260,34 @@ fn rejects(s: &Settings, ingest: Option<&str>, format: OutputFormat) -> Result<i
         return Ok(0);
     };
     let df = match ingest {
-        Some(id) => df.lazy().filter(col("ingest_id").eq(lit(id.to_string()))).collect().map_err(Error::polars("filtering rejects"))?,
+        Some(id) => df
+            .lazy()
+            .filter(col("ingest_id").eq(lit(id.to_string())))
+            .collect()
+            .map_err(Error::polars("filtering rejects"))?,
         None => df,
     };
     let get = |name: &str| -> Result<Vec<Option<String>>> {
         let c = df.column(name).map_err(Error::polars(name.to_string()))?;
-        let c = c.cast(&DataType::String).map_err(Error::polars(name.to_string()))?;
-        Ok(c.str().map_err(Error::polars(name.to_string()))?.iter().map(|v| v.map(String::from)).collect())
+        let c = c
+            .cast(&DataType::String)
+            .map_err(Error::polars(name.to_string()))?;
+        Ok(c.str()
+            .map_err(Error::polars(name.to_string()))?
+            .iter()
+            .map(|v| v.map(String::from))
+            .collect())
     };
-    let names = ["ingest_id", "source_file", "line", "record", "column", "error_type", "message", "raw"];
+    let names = [
+        "ingest_id",
+        "source_file",
+        "line",
+        "record",
+        "column",
+        "error_type",
+        "message",
+        "raw",
+    ];
     let cols: Vec<Vec<Option<String>>> = names.iter().map(|n| get(n)).collect::<Result<_>>()?;
     let mut out = std::io::stdout().lock();
     match format {
@@ -166,7 +297,10 @@ fn rejects(s: &Settings, ingest: Option<&str>, format: OutputFormat) -> Result<i
                     let obj = names.iter().zip(&cols).map(|(n, c)| {
                         // Line and record are numbers for machines; everything else is text.
                         let v = match (*n, c[i].as_deref()) {
-                            ("line" | "record", Some(s)) => s.parse::<i64>().map(serde_json::Value::from).unwrap_or_else(|_| s.into()),
+                            ("line" | "record", Some(s)) => s
+                                .parse::<i64>()
+                                .map(serde_json::Value::from)
+                                .unwrap_or_else(|_| s.into()),
                             (_, v) => serde_json::json!(v),
                         };
                         (n.to_string(), v)
@@ -180,7 +314,8 @@ fn rejects(s: &Settings, ingest: Option<&str>, format: OutputFormat) -> Result<i
             let mut w = csv::Writer::from_writer(out);
             let _ = w.write_record(names);
             for i in 0..df.height() {
-                let _ = w.write_record(cols.iter().map(|c| csv_safe(c[i].as_deref().unwrap_or(""))));
+                let _ =
+                    w.write_record(cols.iter().map(|c| csv_safe(c[i].as_deref().unwrap_or(""))));
             }
             let _ = w.flush();
         }
@@ -188,9 +323,20 @@ fn rejects(s: &Settings, ingest: Option<&str>, format: OutputFormat) -> Result<i
             if df.height() == 0 {
                 let _ = writeln!(out, "no rejects");
             }
+            #[allow(clippy::needless_range_loop)] // row-major print of column-major data
             for i in 0..df.height() {
                 let v = |k: usize| cols[k][i].clone().unwrap_or_else(|| "-".into());
-                let _ = writeln!(out, "{} {}:{} (record {}) [{}] {}: {}", v(0), v(1), v(2), v(3), v(4), v(5), v(6));
+                let _ = writeln!(
+                    out,
+                    "{} {}:{} (record {}) [{}] {}: {}",
+                    v(0),
+                    v(1),
+                    v(2),
+                    v(3),
+                    v(4),
+                    v(5),
+                    v(6)
+                );
             }
         }
     }

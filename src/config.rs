@@ -43,11 +43,11 @@ pub struct IngestConfig {
 }
 
 /// `[sources.NAME]`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SourceConfig {
-    /// `servicenow` or `generic`.
-    pub adapter: String,
+    /// The adapter that reads the files.
+    pub adapter: crate::ingest::SourceKind,
     /// Export files or globs.
     #[serde(default)]
     pub files: Vec<String>,
@@ -70,6 +70,8 @@ pub struct Settings {
     pub max_rejects: Option<u64>,
     /// Default reject limit in percent.
     pub max_reject_pct: Option<f64>,
+    /// Named sources with paths resolved against the config's folder.
+    pub sources: Vec<(String, SourceConfig)>,
 }
 
 impl Config {
@@ -80,12 +82,21 @@ impl Config {
             let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
             Error::Config {
                 path: path.into(),
-                key: line.map(|l| format!("line {l}")).unwrap_or_else(|| "-".into()),
-                message: format!("{}; see the config reference in README.md", e.message().trim()),
+                key: line
+                    .map(|l| format!("line {l}"))
+                    .unwrap_or_else(|| "-".into()),
+                message: format!(
+                    "{}; see the config reference in README.md",
+                    e.message().trim()
+                ),
             }
         })?;
         if let Some(tz) = &cfg.ingest.timezone {
-            crate::ingest::mapping::parse_tz(tz).map_err(|m| Error::Config { path: path.into(), key: "ingest.timezone".into(), message: m })?;
+            crate::ingest::mapping::parse_tz(tz).map_err(|m| Error::Config {
+                path: path.into(),
+                key: "ingest.timezone".into(),
+                message: m,
+            })?;
         }
         Ok(cfg)
     }
@@ -101,10 +112,19 @@ pub fn resolve(config: Option<&Path>, dataset: Option<&Path>) -> Result<Settings
         Some(p) => Config::load(p)?,
         None => Config::default(),
     };
-    let base = path.as_deref().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default();
+    let base = path
+        .as_deref()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     let dataset = match dataset {
         Some(d) => d.to_path_buf(),
-        None => cfg.dataset.path.as_ref().map(|p| base.join(p)).unwrap_or_else(|| PathBuf::from("dataset")),
+        None => cfg
+            .dataset
+            .path
+            .as_ref()
+            .map(|p| base.join(p))
+            .unwrap_or_else(|| PathBuf::from("dataset")),
     };
     Ok(Settings {
         config_path: path,
@@ -112,6 +132,19 @@ pub fn resolve(config: Option<&Path>, dataset: Option<&Path>) -> Result<Settings
         timezone: cfg.ingest.timezone,
         max_rejects: cfg.ingest.max_rejects,
         max_reject_pct: cfg.ingest.max_reject_pct,
+        sources: cfg
+            .sources
+            .into_iter()
+            .map(|(name, mut src)| {
+                src.files = src
+                    .files
+                    .iter()
+                    .map(|f| base.join(f).display().to_string())
+                    .collect();
+                src.mapping = src.mapping.map(|m| base.join(m));
+                (name, src)
+            })
+            .collect(),
     })
 }
 

@@ -65,9 +65,11 @@ pub enum Error {
     /// Too many rows were rejected; nothing was committed.
     #[error(
         "{rejected} of {read} records rejected, over the limit ({limit}); nothing was committed. \
-         Inspect them with `ticketlake ingest ... --json` or fix the export / mapping"
+         Fix the export or mapping, or raise the limit. First rejects:\n{}", examples.join("\n")
     )]
     RejectLimit {
+        /// The first rejects, as `file:line: type: message`.
+        examples: Vec<String>,
         /// Rows rejected in this ingest.
         rejected: u64,
         /// Records read in this ingest.
@@ -99,9 +101,16 @@ impl Error {
     }
 
     /// Build an [`Error::Io`] from an I/O error and a path.
-    pub fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+    pub fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
-        move |source| Error::Io { action, path, source }
+        move |source| Error::Io {
+            action,
+            path,
+            source,
+        }
     }
 
     /// Build an [`Error::Polars`] with context.

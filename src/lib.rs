@@ -11,5 +11,6 @@ pub mod dataset;
 pub mod error;
 pub mod generate;
 pub mod ingest;
+pub mod report;
 
 pub use error::{Error, Result};

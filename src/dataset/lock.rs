@@ -41,7 +41,14 @@ pub fn acquire(root: &Path) -> Result<WriterLock> {
         }
         Err(std::fs::TryLockError::Error(e)) => return Err(Error::io("locking", &path)(e)),
     }
-    let who = format!("pid {} since {}", std::process::id(), chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-    file.set_len(0).and_then(|_| file.rewind()).and_then(|_| file.write_all(who.as_bytes())).map_err(Error::io("writing lock file", &path))?;
+    let who = format!(
+        "pid {} since {}",
+        std::process::id(),
+        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    );
+    file.set_len(0)
+        .and_then(|_| file.rewind())
+        .and_then(|_| file.write_all(who.as_bytes()))
+        .map_err(Error::io("writing lock file", &path))?;
     Ok(WriterLock { _file: file, path })
 }

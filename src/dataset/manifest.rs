@@ -127,7 +127,11 @@ impl Manifest {
 
     /// The ingest that already loaded a file with this hash, if any.
     pub fn ingest_of_hash(&self, sha: &str) -> Option<&IngestRecord> {
-        self.ingests.iter().find(|i| i.files.iter().any(|f| f.sha256 == sha && f.outcome == "loaded"))
+        self.ingests.iter().find(|i| {
+            i.files
+                .iter()
+                .any(|f| f.sha256 == sha && f.outcome == "loaded")
+        })
     }
 
     /// Rows of a table at this version.
@@ -171,7 +175,9 @@ pub fn read_version(root: &Path, version: u64) -> Result<Manifest> {
     let text = std::fs::read_to_string(&path).map_err(Error::io("reading manifest", &path))?;
     let m: Manifest = serde_json::from_str(&text).map_err(|e| Error::Dataset {
         path: path.clone(),
-        message: format!("manifest is not valid ({e}); restore it from backup or remove this version's manifest"),
+        message: format!(
+            "manifest is not valid ({e}); restore it from backup or remove this version's manifest"
+        ),
     })?;
     if m.format != FORMAT || m.format_version > FORMAT_VERSION {
         return Err(Error::Dataset {

@@ -23,12 +23,16 @@ pub fn fault_point(name: &str) {
 
 /// Read every live file of a table into one frame; `None` when the table has no files.
 pub fn read_table(root: &Path, m: &Manifest, table: &str) -> Result<Option<DataFrame>> {
-    let Some(files) = m.tables.get(table) else { return Ok(None) };
+    let Some(files) = m.tables.get(table) else {
+        return Ok(None);
+    };
     let mut frames = Vec::new();
     for f in &files.files {
         let path = root.join(&f.path);
         let file = File::open(&path).map_err(Error::io("opening", &path))?;
-        let df = ParquetReader::new(file).finish().map_err(Error::polars(format!("reading {}", path.display())))?;
+        let df = ParquetReader::new(file)
+            .finish()
+            .map_err(Error::polars(format!("reading {}", path.display())))?;
         frames.push(df.lazy());
     }
     if frames.is_empty() {
@@ -41,11 +45,19 @@ pub fn read_table(root: &Path, m: &Manifest, table: &str) -> Result<Option<DataF
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir).and_then(|d| d.sync_all()).map_err(Error::io("syncing directory", dir))
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(Error::io("syncing directory", dir))
 }
 
 /// Write one table file for `version` and sync it.
-pub fn write_table(root: &Path, table: &str, version: u64, part: usize, df: &mut DataFrame) -> Result<DataFile> {
+pub fn write_table(
+    root: &Path,
+    table: &str,
+    version: u64,
+    part: usize,
+    df: &mut DataFrame,
+) -> Result<DataFile> {
     let rel = format!("{table}/v{version:010}-{part:03}.parquet");
     let path = root.join(&rel);
     let dir = root.join(table);
@@ -56,9 +68,17 @@ pub fn write_table(root: &Path, table: &str, version: u64, part: usize, df: &mut
         .with_row_group_size(Some(256 * 1024))
         .finish(df)
         .map_err(Error::polars(format!("writing {}", path.display())))?;
-    file.flush().and_then(|_| file.sync_all()).map_err(Error::io("syncing", &path))?;
-    let bytes = std::fs::metadata(&path).map_err(Error::io("stat", &path))?.len();
-    Ok(DataFile { path: rel, rows: df.height() as u64, bytes })
+    file.flush()
+        .and_then(|_| file.sync_all())
+        .map_err(Error::io("syncing", &path))?;
+    let bytes = std::fs::metadata(&path)
+        .map_err(Error::io("stat", &path))?
+        .len();
+    Ok(DataFile {
+        path: rel,
+        rows: df.height() as u64,
+        bytes,
+    })
 }
 
 /// Publish a manifest: temp file, sync, rename, sync the directory.
@@ -68,7 +88,9 @@ pub fn publish(root: &Path, m: &Manifest) -> Result<()> {
     let tmp = dir.join(format!(".tmp-{}", manifest::manifest_name(m.version)));
     let json = serde_json::to_vec_pretty(m).expect("manifest serialises");
     let mut f = File::create(&tmp).map_err(Error::io("writing", &tmp))?;
-    f.write_all(&json).and_then(|_| f.sync_all()).map_err(Error::io("writing", &tmp))?;
+    f.write_all(&json)
+        .and_then(|_| f.sync_all())
+        .map_err(Error::io("writing", &tmp))?;
     fault_point("after-manifest-tmp");
     let dest = manifest::manifest_path(root, m.version);
     std::fs::rename(&tmp, &dest).map_err(Error::io("publishing", &dest))?;
@@ -87,16 +109,25 @@ pub fn recover(root: &Path) -> Result<Vec<String>> {
         }
     }
     let mut removed = Vec::new();
-    let Ok(entries) = std::fs::read_dir(root) else { return Ok(removed) };
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return Ok(removed);
+    };
     for entry in entries.filter_map(|e| e.ok()) {
         let name = entry.file_name().to_string_lossy().to_string();
         if !entry.path().is_dir() {
             continue;
         }
-        for f in std::fs::read_dir(entry.path()).map_err(Error::io("listing", entry.path()))?.filter_map(|e| e.ok()) {
+        for f in std::fs::read_dir(entry.path())
+            .map_err(Error::io("listing", entry.path()))?
+            .filter_map(|e| e.ok())
+        {
             let fname = f.file_name().to_string_lossy().to_string();
             let rel = format!("{name}/{fname}");
-            let orphan = if name == MANIFEST_DIR { fname.starts_with(".tmp-") } else { fname.ends_with(".parquet") && !live.contains(&rel) };
+            let orphan = if name == MANIFEST_DIR {
+                fname.starts_with(".tmp-")
+            } else {
+                fname.ends_with(".parquet") && !live.contains(&rel)
+            };
             if orphan {
                 std::fs::remove_file(f.path()).map_err(Error::io("removing leftover", f.path()))?;
                 removed.push(rel);

@@ -19,7 +19,13 @@ const LIST_FMT: &str = "%Y-%m-%d %H:%M:%S";
 const EVENT_FMT: &str = "%d/%m/%Y %H:%M";
 
 fn priority_label(p: u8) -> &'static str {
-    ["1 - Critical", "2 - High", "3 - Moderate", "4 - Low", "5 - Planning"][p as usize - 1]
+    [
+        "1 - Critical",
+        "2 - High",
+        "3 - Moderate",
+        "4 - Low",
+        "5 - Planning",
+    ][p as usize - 1]
 }
 
 fn table_of(kind: &str) -> &'static str {
@@ -66,9 +72,31 @@ fn state_code(t: &Ticket) -> &'static str {
 }
 
 const LIST_HEADER: &[&str] = &[
-    "number", "short_description", "priority", "impact", "urgency", "state", "opened_at", "resolved_at", "closed_at",
-    "sys_updated_on", "assignment_group", "assigned_to", "business_service", "cmdb_ci", "category", "caller_id",
-    "location", "reopen_count", "reassignment_count", "problem_id", "caused_by", "type", "close_code", "start_date", "end_date",
+    "number",
+    "short_description",
+    "priority",
+    "impact",
+    "urgency",
+    "state",
+    "opened_at",
+    "resolved_at",
+    "closed_at",
+    "sys_updated_on",
+    "assignment_group",
+    "assigned_to",
+    "business_service",
+    "cmdb_ci",
+    "category",
+    "caller_id",
+    "location",
+    "reopen_count",
+    "reassignment_count",
+    "problem_id",
+    "caused_by",
+    "type",
+    "close_code",
+    "start_date",
+    "end_date",
 ];
 
 fn ts(t: Option<chrono::DateTime<Utc>>, fmt: &str) -> String {
@@ -79,18 +107,39 @@ fn list_row(t: &Ticket) -> Vec<String> {
     let svc = &SERVICES[t.service];
     let imp = ["1 - High", "2 - Medium", "3 - Low"][(t.priority.min(3) - 1) as usize].to_string();
     vec![
-        t.number.clone(), t.title.clone(), priority_label(t.priority).into(), imp.clone(), imp, state_label(t).into(),
-        ts(Some(t.opened), LIST_FMT), ts(t.resolved, LIST_FMT), ts(t.closed, LIST_FMT), ts(Some(t.updated), LIST_FMT),
-        svc.group.into(), t.assignee.into(), svc.name.into(), t.ci.into(), svc.category.into(), t.caller.into(),
-        t.location.into(), t.reopen_count.to_string(), t.reassignment_count.to_string(),
-        t.problem_id.clone().unwrap_or_default(), t.caused_by.clone().unwrap_or_default(),
-        t.change_type.unwrap_or_default().into(), t.close_code.unwrap_or_default().into(),
-        ts(t.planned.map(|p| p.0), LIST_FMT), ts(t.planned.map(|p| p.1), LIST_FMT),
+        t.number.clone(),
+        t.title.clone(),
+        priority_label(t.priority).into(),
+        imp.clone(),
+        imp,
+        state_label(t).into(),
+        ts(Some(t.opened), LIST_FMT),
+        ts(t.resolved, LIST_FMT),
+        ts(t.closed, LIST_FMT),
+        ts(Some(t.updated), LIST_FMT),
+        svc.group.into(),
+        t.assignee.into(),
+        svc.name.into(),
+        t.ci.into(),
+        svc.category.into(),
+        t.caller.into(),
+        t.location.into(),
+        t.reopen_count.to_string(),
+        t.reassignment_count.to_string(),
+        t.problem_id.clone().unwrap_or_default(),
+        t.caused_by.clone().unwrap_or_default(),
+        t.change_type.unwrap_or_default().into(),
+        t.close_code.unwrap_or_default().into(),
+        ts(t.planned.map(|p| p.0), LIST_FMT),
+        ts(t.planned.map(|p| p.1), LIST_FMT),
     ]
 }
 
 fn create(path: &Path) -> Result<BufWriter<File>> {
-    Ok(BufWriter::with_capacity(1 << 20, File::create(path).map_err(Error::io("creating", path))?))
+    Ok(BufWriter::with_capacity(
+        1 << 20,
+        File::create(path).map_err(Error::io("creating", path))?,
+    ))
 }
 
 fn write_list_csv(out: &Path, tickets: &[Ticket]) -> Result<Vec<String>> {
@@ -99,7 +148,11 @@ fn write_list_csv(out: &Path, tickets: &[Ticket]) -> Result<Vec<String>> {
         let name = format!("{}.csv", table_of(kind));
         let path = out.join(&name);
         let mut w = csv::Writer::from_writer(create(&path)?);
-        let io = |e: csv::Error| Error::Input { path: path.clone(), line: None, message: e.to_string() };
+        let io = |e: csv::Error| Error::Input {
+            path: path.clone(),
+            line: None,
+            message: e.to_string(),
+        };
         w.write_record(LIST_HEADER).map_err(io)?;
         for t in tickets.iter().filter(|t| t.kind == kind) {
             w.write_record(list_row(t)).map_err(io)?;
@@ -131,7 +184,9 @@ fn write_json(out: &Path, tickets: &[Ticket]) -> Result<Vec<String>> {
                         "assignment_group" => reference(&val, "sys_user_group"),
                         "cmdb_ci" => reference(&val, "cmdb_ci"),
                         "state" => json!(state_code(t).parse::<i64>().unwrap_or(0)),
-                        "reopen_count" | "reassignment_count" => json!(val.parse::<i64>().unwrap_or(0)),
+                        "reopen_count" | "reassignment_count" => {
+                            json!(val.parse::<i64>().unwrap_or(0))
+                        }
                         _ => json!(val),
                     };
                     o.insert(h.to_string(), cell);
@@ -140,7 +195,11 @@ fn write_json(out: &Path, tickets: &[Ticket]) -> Result<Vec<String>> {
             })
             .collect();
         let mut w = create(&path)?;
-        serde_json::to_writer(&mut w, &json!({ "result": rows })).map_err(|e| Error::Input { path: path.clone(), line: None, message: e.to_string() })?;
+        serde_json::to_writer(&mut w, &json!({ "result": rows })).map_err(|e| Error::Input {
+            path: path.clone(),
+            line: None,
+            message: e.to_string(),
+        })?;
         w.flush().map_err(Error::io("writing", &path))?;
         written.push(name);
     }
@@ -148,23 +207,61 @@ fn write_json(out: &Path, tickets: &[Ticket]) -> Result<Vec<String>> {
 }
 
 const EVENT_HEADER: &[&str] = &[
-    "number", "incident_state", "active", "reassignment_count", "reopen_count", "sys_mod_count", "made_sla", "caller_id",
-    "opened_by", "opened_at", "sys_created_by", "sys_created_at", "sys_updated_by", "sys_updated_at", "contact_type",
-    "location", "category", "subcategory", "u_symptom", "cmdb_ci", "impact", "urgency", "priority", "assignment_group",
-    "assigned_to", "knowledge", "u_priority_confirmation", "notify", "problem_id", "rfc", "vendor", "caused_by",
-    "closed_code", "resolved_by", "resolved_at", "closed_at",
+    "number",
+    "incident_state",
+    "active",
+    "reassignment_count",
+    "reopen_count",
+    "sys_mod_count",
+    "made_sla",
+    "caller_id",
+    "opened_by",
+    "opened_at",
+    "sys_created_by",
+    "sys_created_at",
+    "sys_updated_by",
+    "sys_updated_at",
+    "contact_type",
+    "location",
+    "category",
+    "subcategory",
+    "u_symptom",
+    "cmdb_ci",
+    "impact",
+    "urgency",
+    "priority",
+    "assignment_group",
+    "assigned_to",
+    "knowledge",
+    "u_priority_confirmation",
+    "notify",
+    "problem_id",
+    "rfc",
+    "vendor",
+    "caused_by",
+    "closed_code",
+    "resolved_by",
+    "resolved_at",
+    "closed_at",
 ];
 
 fn write_eventlog(out: &Path, tickets: &[Ticket]) -> Result<Vec<String>> {
     let name = "incident_event_log.csv".to_string();
     let path = out.join(&name);
     let mut w = csv::Writer::from_writer(create(&path)?);
-    let io = |e: csv::Error| Error::Input { path: path.clone(), line: None, message: e.to_string() };
+    let io = |e: csv::Error| Error::Input {
+        path: path.clone(),
+        line: None,
+        message: e.to_string(),
+    };
     w.write_record(EVENT_HEADER).map_err(io)?;
     let q = |s: String| if s.is_empty() { "?".to_string() } else { s };
     for t in tickets.iter().filter(|t| t.kind == "incident") {
         let svc = &SERVICES[t.service];
-        let mut steps: Vec<(chrono::DateTime<Utc>, &str)> = vec![(t.opened, "New"), (t.opened + chrono::Duration::minutes(20), "Active")];
+        let mut steps: Vec<(chrono::DateTime<Utc>, &str)> = vec![
+            (t.opened, "New"),
+            (t.opened + chrono::Duration::minutes(20), "Active"),
+        ];
         if let Some((a, b)) = t.hold {
             steps.push((a, "Awaiting User Info"));
             steps.push((b, "Active"));
@@ -179,17 +276,58 @@ fn write_eventlog(out: &Path, tickets: &[Ticket]) -> Result<Vec<String>> {
         for (m, (at, state)) in steps.iter().enumerate() {
             let final_state = m + 1 == steps.len();
             let row = vec![
-                t.number.clone(), state.to_string(), (!matches!(*state, "Closed")).to_string(), t.reassignment_count.to_string(),
-                t.reopen_count.to_string(), m.to_string(), "true".into(), t.caller.into(), "Service Desk".into(),
-                ts(Some(t.opened), EVENT_FMT), "Service Desk".into(), ts(Some(t.opened), EVENT_FMT), t.assignee.into(),
-                ts(Some(*at), EVENT_FMT), "Phone".into(), t.location.into(), svc.category.into(), "?".into(), "?".into(),
-                t.ci.into(), "2 - Medium".into(), "2 - Medium".into(), priority_label(t.priority).into(), svc.group.into(),
-                t.assignee.into(), "false".into(), "false".into(), "Do Not Notify".into(), q(t.problem_id.clone().unwrap_or_default()),
-                "?".into(), "?".into(), q(t.caused_by.clone().unwrap_or_default()),
-                if final_state && t.resolved.is_some() { "code 6".into() } else { "?".into() },
-                if t.resolved.is_some() { t.assignee.to_string() } else { "?".into() },
-                q(if final_state { ts(t.resolved, EVENT_FMT) } else { String::new() }),
-                q(if final_state { ts(t.closed, EVENT_FMT) } else { String::new() }),
+                t.number.clone(),
+                state.to_string(),
+                (!matches!(*state, "Closed")).to_string(),
+                t.reassignment_count.to_string(),
+                t.reopen_count.to_string(),
+                m.to_string(),
+                "true".into(),
+                t.caller.into(),
+                "Service Desk".into(),
+                ts(Some(t.opened), EVENT_FMT),
+                "Service Desk".into(),
+                ts(Some(t.opened), EVENT_FMT),
+                t.assignee.into(),
+                ts(Some(*at), EVENT_FMT),
+                "Phone".into(),
+                t.location.into(),
+                svc.category.into(),
+                "?".into(),
+                "?".into(),
+                t.ci.into(),
+                "2 - Medium".into(),
+                "2 - Medium".into(),
+                priority_label(t.priority).into(),
+                svc.group.into(),
+                t.assignee.into(),
+                "false".into(),
+                "false".into(),
+                "Do Not Notify".into(),
+                q(t.problem_id.clone().unwrap_or_default()),
+                "?".into(),
+                "?".into(),
+                q(t.caused_by.clone().unwrap_or_default()),
+                if final_state && t.resolved.is_some() {
+                    "code 6".into()
+                } else {
+                    "?".into()
+                },
+                if t.resolved.is_some() {
+                    t.assignee.to_string()
+                } else {
+                    "?".into()
+                },
+                q(if final_state {
+                    ts(t.resolved, EVENT_FMT)
+                } else {
+                    String::new()
+                }),
+                q(if final_state {
+                    ts(t.closed, EVENT_FMT)
+                } else {
+                    String::new()
+                }),
             ];
             w.write_record(row).map_err(io)?;
         }
@@ -204,8 +342,11 @@ fn end_month(arg: Option<&str>) -> Result<NaiveDate> {
             .map_err(|_| Error::Usage(format!("--end-month `{s}` is not YYYY-MM"))),
         None => {
             let today = Utc::now().date_naive();
-            let first = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).expect("first of month");
-            Ok(first.checked_sub_months(chrono::Months::new(1)).expect("previous month"))
+            let first =
+                NaiveDate::from_ymd_opt(today.year(), today.month(), 1).expect("first of month");
+            Ok(first
+                .checked_sub_months(chrono::Months::new(1))
+                .expect("previous month"))
         }
     }
 }
@@ -224,6 +365,15 @@ pub fn generate(args: &GenerateArgs) -> Result<String> {
         GenerateFormat::ServicenowEventlog => write_eventlog(&args.out, &tickets)?,
     };
     let truth_path = args.out.join("truth.json");
-    std::fs::write(&truth_path, serde_json::to_vec_pretty(&truth).expect("truth serialises")).map_err(Error::io("writing", &truth_path))?;
-    Ok(format!("wrote {} tickets to {} ({}, truth.json); timestamps are Europe/London local time", args.tickets, args.out.display(), files.join(", ")))
+    std::fs::write(
+        &truth_path,
+        serde_json::to_vec_pretty(&truth).expect("truth serialises"),
+    )
+    .map_err(Error::io("writing", &truth_path))?;
+    Ok(format!(
+        "wrote {} tickets to {} ({}, truth.json); timestamps are Europe/London local time",
+        args.tickets,
+        args.out.display(),
+        files.join(", ")
+    ))
 }

@@ -18,20 +18,122 @@ pub struct Service {
 }
 
 pub const SERVICES: &[Service] = &[
-    Service { name: "Email", group: "Messaging-L2", category: "Software", cis: &["exch-mbx-01", "exch-mbx-02"], titles: &["Outlook not syncing mailbox", "Cannot send email to external domain", "Shared mailbox access request failing", "Email delayed by several hours"] },
-    Service { name: "VPN", group: "Network-L2", category: "Network", cis: &["LON-FW-2", "vpn-gw-01"], titles: &["Unable to connect to VPN", "VPN disconnects every few minutes", "VPN client certificate expired", "Slow VPN connection from home"] },
-    Service { name: "Printing", group: "Desktop-Support", category: "Hardware", cis: &["printer546", "printer123", "printer745"], titles: &["Printer jam on floor 3", "Printer offline in office", "Print queue stuck", "Toner low warning will not clear"] },
-    Service { name: "ERP", group: "ERP-Apps", category: "Software", cis: &["srv-erp-01", "srv-db-01"], titles: &["ERP invoice posting error", "ERP report runs very slowly", "Cannot approve purchase order in ERP", "ERP login fails with timeout"] },
-    Service { name: "Laptops", group: "Desktop-Support", category: "Hardware", cis: &["lt-fleet"], titles: &["Laptop will not boot", "Laptop battery drains quickly", "Docking station not detecting monitors", "Keyboard keys not responding"] },
-    Service { name: "Identity", group: "IAM-Team", category: "Inquiry / Help", cis: &["ad-dc-01", "sso-idp"], titles: &["Password reset required", "Account locked out", "MFA token not accepted", "Access to shared drive needed"] },
-    Service { name: "Network", group: "Network-L2", category: "Network", cis: &["LON-SW-14", "wifi-ctrl-01"], titles: &["Wi-Fi drops in meeting rooms", "Network port dead at desk", "Intermittent packet loss to data centre", "DNS resolution failing for intranet"] },
-    Service { name: "Service Desk Portal", group: "Service-Desk", category: "Inquiry / Help", cis: &["portal-web-01"], titles: &["Portal page shows error 500", "Cannot attach file to request", "Portal search returns nothing", "Request form missing approver"] },
+    Service {
+        name: "Email",
+        group: "Messaging-L2",
+        category: "Software",
+        cis: &["exch-mbx-01", "exch-mbx-02"],
+        titles: &[
+            "Outlook not syncing mailbox",
+            "Cannot send email to external domain",
+            "Shared mailbox access request failing",
+            "Email delayed by several hours",
+        ],
+    },
+    Service {
+        name: "VPN",
+        group: "Network-L2",
+        category: "Network",
+        cis: &["LON-FW-2", "vpn-gw-01"],
+        titles: &[
+            "Unable to connect to VPN",
+            "VPN disconnects every few minutes",
+            "VPN client certificate expired",
+            "Slow VPN connection from home",
+        ],
+    },
+    Service {
+        name: "Printing",
+        group: "Desktop-Support",
+        category: "Hardware",
+        cis: &["printer546", "printer123", "printer745"],
+        titles: &[
+            "Printer jam on floor 3",
+            "Printer offline in office",
+            "Print queue stuck",
+            "Toner low warning will not clear",
+        ],
+    },
+    Service {
+        name: "ERP",
+        group: "ERP-Apps",
+        category: "Software",
+        cis: &["srv-erp-01", "srv-db-01"],
+        titles: &[
+            "ERP invoice posting error",
+            "ERP report runs very slowly",
+            "Cannot approve purchase order in ERP",
+            "ERP login fails with timeout",
+        ],
+    },
+    Service {
+        name: "Laptops",
+        group: "Desktop-Support",
+        category: "Hardware",
+        cis: &["lt-fleet"],
+        titles: &[
+            "Laptop will not boot",
+            "Laptop battery drains quickly",
+            "Docking station not detecting monitors",
+            "Keyboard keys not responding",
+        ],
+    },
+    Service {
+        name: "Identity",
+        group: "IAM-Team",
+        category: "Inquiry / Help",
+        cis: &["ad-dc-01", "sso-idp"],
+        titles: &[
+            "Password reset required",
+            "Account locked out",
+            "MFA token not accepted",
+            "Access to shared drive needed",
+        ],
+    },
+    Service {
+        name: "Network",
+        group: "Network-L2",
+        category: "Network",
+        cis: &["LON-SW-14", "wifi-ctrl-01"],
+        titles: &[
+            "Wi-Fi drops in meeting rooms",
+            "Network port dead at desk",
+            "Intermittent packet loss to data centre",
+            "DNS resolution failing for intranet",
+        ],
+    },
+    Service {
+        name: "Service Desk Portal",
+        group: "Service-Desk",
+        category: "Inquiry / Help",
+        cis: &["portal-web-01"],
+        titles: &[
+            "Portal page shows error 500",
+            "Cannot attach file to request",
+            "Portal search returns nothing",
+            "Request form missing approver",
+        ],
+    },
 ];
 
-pub const PEOPLE: &[&str] = &["Beth Anglin", "Luke Wilson", "Fred Luddy", "Don Goodliffe", "David Loo", "ITIL User", "Charlie Whitherspoon", "Howard Johnson"];
+pub const PEOPLE: &[&str] = &[
+    "Beth Anglin",
+    "Luke Wilson",
+    "Fred Luddy",
+    "Don Goodliffe",
+    "David Loo",
+    "ITIL User",
+    "Charlie Whitherspoon",
+    "Howard Johnson",
+];
 pub const LOCATIONS: &[&str] = &["London", "Manchester", "Leeds", "Dublin", "Remote"];
 /// Titles that carry no signal after normalisation.
-pub const VAGUE: &[&str] = &["Issue reported, please help", "Not working", "Problem", "Help needed urgently please"];
+pub const VAGUE: &[&str] = &[
+    "Issue reported, please help",
+    "Not working",
+    "Problem",
+    "Help needed urgently please",
+];
 
 /// SLA targets (wall-clock hours) used to decide the known breach rate.
 pub const TARGET_HOURS: [f64; 5] = [4.0, 8.0, 72.0, 120.0, 240.0];
@@ -108,7 +210,11 @@ fn arrival(rng: &mut SmallRng, start: NaiveDate, days: i64) -> DateTime<Utc> {
         if weekend && rng.random::<f64>() > 0.15 {
             continue;
         }
-        let hour = if rng.random::<f64>() < 0.85 { rng.random_range(8..18) } else { rng.random_range(0..24) };
+        let hour = if rng.random::<f64>() < 0.85 {
+            rng.random_range(8..18)
+        } else {
+            rng.random_range(0..24)
+        };
         let secs = hour * 3600 + rng.random_range(0..3600);
         let naive = day.and_hms_opt(0, 0, 0).expect("midnight") + Duration::seconds(secs);
         return Utc.from_utc_datetime(&naive);
@@ -118,8 +224,12 @@ fn arrival(rng: &mut SmallRng, start: NaiveDate, days: i64) -> DateTime<Utc> {
 /// Generate `n` tickets over `months` months ending with `end` (first day of the last month).
 pub fn tickets(n: u64, months: u32, end: NaiveDate, seed: u64) -> (Vec<Ticket>, Truth) {
     let mut rng = SmallRng::seed_from_u64(seed);
-    let start = end.checked_sub_months(chrono::Months::new(months.saturating_sub(1))).expect("start month");
-    let stop = end.checked_add_months(chrono::Months::new(1)).expect("end month");
+    let start = end
+        .checked_sub_months(chrono::Months::new(months.saturating_sub(1)))
+        .expect("start month");
+    let stop = end
+        .checked_add_months(chrono::Months::new(1))
+        .expect("end month");
     let days = (stop - start).num_days();
     let now = Utc.from_utc_datetime(&stop.and_hms_opt(0, 0, 0).expect("midnight"));
     let mut out: Vec<Ticket> = Vec::with_capacity(n as usize);
@@ -128,26 +238,76 @@ pub fn tickets(n: u64, months: u32, end: NaiveDate, seed: u64) -> (Vec<Ticket>, 
     let mut problems: Vec<(String, usize)> = Vec::new();
     for _ in 0..n {
         let r: f64 = rng.random();
-        let kind = if r < 0.70 { "incident" } else if r < 0.90 { "request" } else if r < 0.97 { "change" } else { "problem" };
+        let kind = if r < 0.70 {
+            "incident"
+        } else if r < 0.90 {
+            "request"
+        } else if r < 0.97 {
+            "change"
+        } else {
+            "problem"
+        };
         let number = match kind {
-            "incident" => { inc += 1; format!("INC{inc:07}") }
-            "request" => { req += 1; format!("RITM{req:07}") }
-            "change" => { chg += 1; format!("CHG{chg:07}") }
-            _ => { prb += 1; format!("PRB{prb:07}") }
+            "incident" => {
+                inc += 1;
+                format!("INC{inc:07}")
+            }
+            "request" => {
+                req += 1;
+                format!("RITM{req:07}")
+            }
+            "change" => {
+                chg += 1;
+                format!("CHG{chg:07}")
+            }
+            _ => {
+                prb += 1;
+                format!("PRB{prb:07}")
+            }
         };
         let s = rng.random_range(0..SERVICES.len());
         let svc = &SERVICES[s];
         let p: f64 = rng.random();
-        let priority = if p < 0.02 { 1 } else if p < 0.12 { 2 } else if p < 0.62 { 3 } else if p < 0.98 { 4 } else { 5 };
+        let priority = if p < 0.02 {
+            1
+        } else if p < 0.12 {
+            2
+        } else if p < 0.62 {
+            3
+        } else if p < 0.98 {
+            4
+        } else {
+            5
+        };
         let opened = arrival(&mut rng, start, days);
-        let title = if kind == "incident" && rng.random::<f64>() < 0.03 { pick(&mut rng, VAGUE).to_string() } else { pick(&mut rng, svc.titles).to_string() };
+        let title = if kind == "incident" && rng.random::<f64>() < 0.03 {
+            pick(&mut rng, VAGUE).to_string()
+        } else {
+            pick(&mut rng, svc.titles).to_string()
+        };
         let mut t = Ticket {
-            number, kind, service: s, ci: pick(&mut rng, svc.cis), title, priority, state: "Closed", opened,
-            hold: None, resolved: None, closed: None, updated: opened,
-            assignee: pick(&mut rng, PEOPLE), caller: pick(&mut rng, PEOPLE), location: pick(&mut rng, LOCATIONS),
+            number,
+            kind,
+            service: s,
+            ci: pick(&mut rng, svc.cis),
+            title,
+            priority,
+            state: "Closed",
+            opened,
+            hold: None,
+            resolved: None,
+            closed: None,
+            updated: opened,
+            assignee: pick(&mut rng, PEOPLE),
+            caller: pick(&mut rng, PEOPLE),
+            location: pick(&mut rng, LOCATIONS),
             reopen_count: u32::from(rng.random::<f64>() < 0.05),
             reassignment_count: (normal(&mut rng).abs() * 1.2) as u32,
-            problem_id: None, caused_by: None, change_type: None, close_code: None, planned: None,
+            problem_id: None,
+            caused_by: None,
+            change_type: None,
+            close_code: None,
+            planned: None,
         };
         // Resolution time: log-normal around a fraction of the priority's target.
         let target = TARGET_HOURS[priority as usize - 1];
@@ -161,10 +321,25 @@ pub fn tickets(n: u64, months: u32, end: NaiveDate, seed: u64) -> (Vec<Ticket>, 
         }
         if kind == "change" {
             let ct: f64 = rng.random();
-            t.change_type = Some(if ct < 0.6 { "Normal" } else if ct < 0.9 { "Standard" } else { "Emergency" });
+            t.change_type = Some(if ct < 0.6 {
+                "Normal"
+            } else if ct < 0.9 {
+                "Standard"
+            } else {
+                "Emergency"
+            });
             let cc: f64 = rng.random();
-            t.close_code = Some(if cc < 0.88 { "Successful" } else if cc < 0.95 { "Successful with issues" } else { "Unsuccessful" });
-            t.planned = Some((opened + Duration::days(2), opened + Duration::days(2) + Duration::hours(2)));
+            t.close_code = Some(if cc < 0.88 {
+                "Successful"
+            } else if cc < 0.95 {
+                "Successful with issues"
+            } else {
+                "Unsuccessful"
+            });
+            t.planned = Some((
+                opened + Duration::days(2),
+                opened + Duration::days(2) + Duration::hours(2),
+            ));
             if t.close_code == Some("Unsuccessful") {
                 failed_changes.push(t.number.clone());
             }
@@ -174,7 +349,13 @@ pub fn tickets(n: u64, months: u32, end: NaiveDate, seed: u64) -> (Vec<Ticket>, 
         }
         if resolved >= now {
             // Still open at the export.
-            t.state = if t.hold.is_some_and(|(a, _)| a < now) { "On Hold" } else if rng.random::<f64>() < 0.3 { "New" } else { "In Progress" };
+            t.state = if t.hold.is_some_and(|(a, _)| a < now) {
+                "On Hold"
+            } else if rng.random::<f64>() < 0.3 {
+                "New"
+            } else {
+                "In Progress"
+            };
             t.updated = opened.max(now - Duration::hours(rng.random_range(1..48)));
         } else {
             t.resolved = Some(resolved);
@@ -205,18 +386,35 @@ pub fn tickets(n: u64, months: u32, end: NaiveDate, seed: u64) -> (Vec<Ticket>, 
         }
     }
     let recurring = inject_recurring(&mut rng, &mut out, start, days);
-    let breached = out.iter().filter(|t| t.kind == "incident").filter(|t| match t.resolved {
-        Some(r) => (r - t.opened).num_seconds() as f64 / 3600.0 > TARGET_HOURS[t.priority as usize - 1],
-        None => false,
-    }).count();
-    let resolved = out.iter().filter(|t| t.kind == "incident" && t.resolved.is_some()).count().max(1);
+    let breached = out
+        .iter()
+        .filter(|t| t.kind == "incident")
+        .filter(|t| match t.resolved {
+            Some(r) => {
+                (r - t.opened).num_seconds() as f64 / 3600.0 > TARGET_HOURS[t.priority as usize - 1]
+            }
+            None => false,
+        })
+        .count();
+    let resolved = out
+        .iter()
+        .filter(|t| t.kind == "incident" && t.resolved.is_some())
+        .count()
+        .max(1);
     let truth = Truth {
         seed,
         tickets: n,
         period_start: start.to_string(),
         period_end: stop.to_string(),
         timezone: "Europe/London",
-        kinds: [("incident", inc), ("request", req), ("change", chg), ("problem", prb)].into_iter().collect(),
+        kinds: [
+            ("incident", inc),
+            ("request", req),
+            ("change", chg),
+            ("problem", prb),
+        ]
+        .into_iter()
+        .collect(),
         sla_target_hours: TARGET_HOURS,
         resolution_breach_rate: breached as f64 / resolved as f64,
         recurring,
@@ -228,9 +426,31 @@ pub fn tickets(n: u64, months: u32, end: NaiveDate, seed: u64) -> (Vec<Ticket>, 
 }
 
 /// Turn a few incidents per chosen CI into a burst of near-identical reports within weeks.
-fn inject_recurring(rng: &mut SmallRng, out: &mut [Ticket], start: NaiveDate, days: i64) -> Vec<Recurring> {
-    let patterns = [(2usize, "printer546", "Printer546 paper jam again in London office"), (1, "vpn-gw-01", "VPN gateway vpn-gw-01 drops connections"), (0, "exch-mbx-02", "Email system down for multiple users on exch-mbx-02")];
-    let incidents: Vec<usize> = out.iter().enumerate().filter(|(_, t)| t.kind == "incident").map(|(i, _)| i).collect();
+fn inject_recurring(
+    rng: &mut SmallRng,
+    out: &mut [Ticket],
+    start: NaiveDate,
+    days: i64,
+) -> Vec<Recurring> {
+    let patterns = [
+        (
+            2usize,
+            "printer546",
+            "Printer546 paper jam again in London office",
+        ),
+        (1, "vpn-gw-01", "VPN gateway vpn-gw-01 drops connections"),
+        (
+            0,
+            "exch-mbx-02",
+            "Email system down for multiple users on exch-mbx-02",
+        ),
+    ];
+    let incidents: Vec<usize> = out
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.kind == "incident")
+        .map(|(i, _)| i)
+        .collect();
     let mut result = Vec::new();
     if incidents.len() < 60 {
         return result;
@@ -250,10 +470,19 @@ fn inject_recurring(rng: &mut SmallRng, out: &mut [Ticket], start: NaiveDate, da
             t.updated += shift;
             t.service = *svc;
             t.ci = ci;
-            t.title = if j % 2 == 0 { title.to_string() } else { format!("{title} - reported by {}", PEOPLE[j % PEOPLE.len()]) };
+            t.title = if j % 2 == 0 {
+                title.to_string()
+            } else {
+                format!("{title} - reported by {}", PEOPLE[j % PEOPLE.len()])
+            };
             members.push(t.number.clone());
         }
-        result.push(Recurring { config_item: ci.to_string(), service: SERVICES[*svc].name.into(), title_pattern: title.to_string(), incidents: members });
+        result.push(Recurring {
+            config_item: ci.to_string(),
+            service: SERVICES[*svc].name.into(),
+            title_pattern: title.to_string(),
+            incidents: members,
+        });
     }
     result
 }

@@ -36,13 +36,21 @@ pub fn tickets_schema() -> Vec<(&'static str, DataType)> {
 
 /// Project the good rows onto the canonical schema. Returns the frame and the number of
 /// flagged rows.
-pub fn finish(good: LazyFrame, found: &BTreeMap<String, usize>, lineage: &Lineage, m: &Mapping) -> Result<(DataFrame, u64)> {
+pub fn finish(
+    good: LazyFrame,
+    found: &BTreeMap<String, usize>,
+    lineage: &Lineage,
+    m: &Mapping,
+) -> Result<(DataFrame, u64)> {
     let has = |c: &str| found.contains_key(c);
     let ts = |c: &str| -> Expr {
         if has(c) {
             col(format!("__u_{c}"))
         } else {
-            lit(NULL).cast(DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)))
+            lit(NULL).cast(DataType::Datetime(
+                TimeUnit::Microseconds,
+                Some(TimeZone::UTC),
+            ))
         }
     };
     let derived_status = when(ts("closed_at").is_not_null())
@@ -51,13 +59,25 @@ pub fn finish(good: LazyFrame, found: &BTreeMap<String, usize>, lineage: &Lineag
         .then(lit("resolved"))
         .otherwise(lit("in_progress"));
     let status = if has("status") {
-        when(col("__status_map").is_not_null()).then(col("__status_map")).otherwise(derived_status)
+        when(col("__status_map").is_not_null())
+            .then(col("__status_map"))
+            .otherwise(derived_status)
     } else {
         derived_status
     };
-    let closed_like = col("status").eq(lit("resolved")).or(col("status").eq(lit("closed")));
-    let resolved_from_closed = ts("resolved_at").is_null().and(closed_like.clone()).and(ts("closed_at").is_not_null());
-    let updated = coalesce(&[ts("updated_at"), ts("closed_at"), ts("resolved_at"), ts("opened_at")]);
+    let closed_like = col("status")
+        .eq(lit("resolved"))
+        .or(col("status").eq(lit("closed")));
+    let resolved_from_closed = ts("resolved_at")
+        .is_null()
+        .and(closed_like.clone())
+        .and(ts("closed_at").is_not_null());
+    let updated = coalesce(&[
+        ts("updated_at"),
+        ts("closed_at"),
+        ts("resolved_at"),
+        ts("opened_at"),
+    ]);
     let mut select: Vec<Expr> = Vec::new();
     for (name, dtype) in tickets_schema() {
         let e = match name {
@@ -67,7 +87,9 @@ pub fn finish(good: LazyFrame, found: &BTreeMap<String, usize>, lineage: &Lineag
             "priority" if has("priority") => col("__priority"),
             "status" => col("status"),
             "source_status" if has("status") => col("__status_raw"),
-            "resolved_at" => when(col("__resolved_from_closed")).then(ts("closed_at")).otherwise(ts("resolved_at")),
+            "resolved_at" => when(col("__resolved_from_closed"))
+                .then(ts("closed_at"))
+                .otherwise(ts("resolved_at")),
             "updated_at" => updated.clone(),
             "priority_label" if has("priority") => col("priority"),
             "dq_flags" => col("__dq"),
@@ -82,10 +104,15 @@ pub fn finish(good: LazyFrame, found: &BTreeMap<String, usize>, lineage: &Lineag
         select.push(e.cast(dtype).alias(name));
     }
     let flag = |cond: Expr, name: &str| when(cond).then(lit(format!("{name};"))).otherwise(lit(""));
-    let resolved = when(col("__resolved_from_closed")).then(ts("closed_at")).otherwise(ts("resolved_at"));
+    let resolved = when(col("__resolved_from_closed"))
+        .then(ts("closed_at"))
+        .otherwise(ts("resolved_at"));
     let dq = concat_str(
         [
-            flag(resolved.clone().lt(ts("opened_at")), "resolved_before_opened"),
+            flag(
+                resolved.clone().lt(ts("opened_at")),
+                "resolved_before_opened",
+            ),
             flag(ts("closed_at").lt(ts("opened_at")), "closed_before_opened"),
             flag(ts("closed_at").lt(resolved), "closed_before_resolved"),
             flag(col("__resolved_from_closed"), "resolved_at_from_closed_at"),
@@ -95,16 +122,28 @@ pub fn finish(good: LazyFrame, found: &BTreeMap<String, usize>, lineage: &Lineag
     )
     .str()
     .strip_chars_end(lit(";"));
-    let status_raw = if has("status") { col("status").str().strip_chars(lit(NULL)) } else { lit(NULL).cast(DataType::String) };
+    let status_raw = if has("status") {
+        col("status").str().strip_chars(lit(NULL))
+    } else {
+        lit(NULL).cast(DataType::String)
+    };
     let df = good
         .with_column(status_raw.alias("__status_raw"))
         .with_column(status.alias("status"))
         .with_column(resolved_from_closed.alias("__resolved_from_closed"))
         .with_column(dq.alias("__dq"))
-        .with_column(when(col("__dq").eq(lit(""))).then(lit(NULL).cast(DataType::String)).otherwise(col("__dq")).alias("__dq"))
+        .with_column(
+            when(col("__dq").eq(lit("")))
+                .then(lit(NULL).cast(DataType::String))
+                .otherwise(col("__dq"))
+                .alias("__dq"),
+        )
         .select(select)
         .collect()
         .map_err(Error::polars("projecting onto the tickets schema"))?;
-    let flagged = df.column("dq_flags").map(|c| c.len() - c.null_count()).unwrap_or(0) as u64;
+    let flagged = df
+        .column("dq_flags")
+        .map(|c| c.len() - c.null_count())
+        .unwrap_or(0) as u64;
     Ok((df, flagged))
 }

@@ -66,9 +66,16 @@ pub fn read_csv(path: &Path, bytes: &[u8], opts: &CsvOptions) -> Result<RawTable
         message: format!("cannot read the header row: {e}"),
     })?;
     if !header_ok {
-        return Err(Error::Input { path: path.into(), line: Some(1), message: "no header row".into() });
+        return Err(Error::Input {
+            path: path.into(),
+            line: Some(1),
+            message: "no header row".into(),
+        });
     }
-    let headers: Vec<String> = rec.iter().map(|f| String::from_utf8_lossy(f).trim().to_string()).collect();
+    let headers: Vec<String> = rec
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).trim().to_string())
+        .collect();
     let width = headers.len();
     let mut table = RawTable {
         headers,
@@ -91,7 +98,11 @@ pub fn read_csv(path: &Path, bytes: &[u8], opts: &CsvOptions) -> Result<RawTable
             Ok(true) => {}
             Err(e) => {
                 // The csv crate only errors on I/O or UTF-8 in string mode; report and stop.
-                return Err(Error::Input { path: path.into(), line: Some(newlines + 1), message: format!("{e}") });
+                return Err(Error::Input {
+                    path: path.into(),
+                    line: Some(newlines + 1),
+                    message: format!("{e}"),
+                });
             }
         }
         let end = rdr.position().byte() as usize;
@@ -99,7 +110,10 @@ pub fn read_csv(path: &Path, bytes: &[u8], opts: &CsvOptions) -> Result<RawTable
         while begin < end && matches!(text.as_bytes()[begin], b'\r' | b'\n') {
             begin += 1;
         }
-        newlines += text.as_bytes()[counted_to..begin].iter().filter(|&&b| b == b'\n').count() as u64;
+        newlines += text.as_bytes()[counted_to..begin]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
         counted_to = begin;
         let span = (begin, end);
         let raw_str = &text[span.0..span.1];
@@ -113,7 +127,14 @@ pub fn read_csv(path: &Path, bytes: &[u8], opts: &CsvOptions) -> Result<RawTable
             message,
             raw: truncate_raw(raw_str.trim_end_matches(['\r', '\n'])),
         };
-        if let Some(r) = structural_problem(&table.headers, &rec, raw_str, end == text.len(), opts, had_invalid_utf8) {
+        if let Some(r) = structural_problem(
+            &table.headers,
+            &rec,
+            raw_str,
+            end == text.len(),
+            opts,
+            had_invalid_utf8,
+        ) {
             let (t, c, m) = r;
             table.rejects.push(reject(t, c, m));
             continue;
@@ -121,7 +142,11 @@ pub fn read_csv(path: &Path, bytes: &[u8], opts: &CsvOptions) -> Result<RawTable
         for (i, field) in rec.iter().enumerate() {
             // Safe: structural_problem checked UTF-8 for every field.
             let s = std::str::from_utf8(field).unwrap_or_default();
-            table.columns[i].push(if is_null_spelling(s, &opts.null_values) { None } else { Some(s.to_string()) });
+            table.columns[i].push(if is_null_spelling(s, &opts.null_values) {
+                None
+            } else {
+                Some(s.to_string())
+            });
         }
         table.lines.push(Some(line));
         table.records.push(record_no);
@@ -156,7 +181,11 @@ fn structural_problem(
         ));
     }
     if rec.len() != headers.len() {
-        let kind = if rec.len() < headers.len() { "short_row" } else { "long_row" };
+        let kind = if rec.len() < headers.len() {
+            "short_row"
+        } else {
+            "long_row"
+        };
         return Some((
             kind,
             None,
@@ -179,7 +208,10 @@ fn structural_problem(
                 ),
             ));
         }
-        if check_utf8 && field.contains(&0xEF) && String::from_utf8_lossy(field).contains('\u{FFFD}') {
+        if check_utf8
+            && field.contains(&0xEF)
+            && String::from_utf8_lossy(field).contains('\u{FFFD}')
+        {
             return Some((
                 "invalid_utf8",
                 Some(headers[i].clone()),

@@ -23,7 +23,17 @@ struct Builder {
 
 impl Builder {
     #[allow(clippy::too_many_arguments)]
-    fn push(&mut self, id: &str, source: &str, status: &str, raw: Option<&str>, from: i64, to: Option<i64>, derived: bool, ingest: &str) {
+    fn push(
+        &mut self,
+        id: &str,
+        source: &str,
+        status: &str,
+        raw: Option<&str>,
+        from: i64,
+        to: Option<i64>,
+        derived: bool,
+        ingest: &str,
+    ) {
         if to.is_some_and(|t| t < from) {
             return; // out-of-order timestamps are a flagged data-quality issue, not a negative interval
         }
@@ -44,8 +54,12 @@ impl Builder {
             Column::new("source".into(), self.source),
             Column::new("status".into(), self.status),
             Column::new("source_status".into(), self.source_status),
-            Column::new("from_ts".into(), self.from_ts).cast(&utc).map_err(Error::polars("from_ts"))?,
-            Column::new("to_ts".into(), self.to_ts).cast(&utc).map_err(Error::polars("to_ts"))?,
+            Column::new("from_ts".into(), self.from_ts)
+                .cast(&utc)
+                .map_err(Error::polars("from_ts"))?,
+            Column::new("to_ts".into(), self.to_ts)
+                .cast(&utc)
+                .map_err(Error::polars("to_ts"))?,
             Column::new("derived".into(), self.derived),
             Column::new("ingest_id".into(), self.ingest_id),
         ];
@@ -59,7 +73,9 @@ pub fn empty() -> Result<DataFrame> {
 }
 
 fn strs(df: &DataFrame, name: &str) -> Result<StringChunked> {
-    df.column(name).and_then(|c| c.str().cloned()).map_err(Error::polars(format!("column {name}")))
+    df.column(name)
+        .and_then(|c| c.str().cloned())
+        .map_err(Error::polars(format!("column {name}")))
 }
 
 fn times(df: &DataFrame, name: &str) -> Result<Int64Chunked> {
@@ -71,32 +87,72 @@ fn times(df: &DataFrame, name: &str) -> Result<Int64Chunked> {
 
 /// Derive intervals from each ticket's timestamps (one ticket per row).
 pub fn derive(tickets: &DataFrame) -> Result<DataFrame> {
-    let (id, src, st, ing) = (strs(tickets, "ticket_id")?, strs(tickets, "source")?, strs(tickets, "status")?, strs(tickets, "ingest_id")?);
-    let (opened, resolved, closed, updated) =
-        (times(tickets, "opened_at")?, times(tickets, "resolved_at")?, times(tickets, "closed_at")?, times(tickets, "updated_at")?);
+    let (id, src, st, ing) = (
+        strs(tickets, "ticket_id")?,
+        strs(tickets, "source")?,
+        strs(tickets, "status")?,
+        strs(tickets, "ingest_id")?,
+    );
+    let (opened, resolved, closed, updated) = (
+        times(tickets, "opened_at")?,
+        times(tickets, "resolved_at")?,
+        times(tickets, "closed_at")?,
+        times(tickets, "updated_at")?,
+    );
     let mut b = Builder::default();
     for i in 0..tickets.height() {
-        let (Some(tid), Some(source), Some(status), Some(ingest), Some(open)) = (id.get(i), src.get(i), st.get(i), ing.get(i), opened.get(i)) else {
+        let (Some(tid), Some(source), Some(status), Some(ingest), Some(open)) =
+            (id.get(i), src.get(i), st.get(i), ing.get(i), opened.get(i))
+        else {
             continue;
         };
         let (res, clo, upd) = (resolved.get(i), closed.get(i), updated.get(i));
         let end_work = res.or(clo);
         match status {
-            "new" if end_work.is_none() => b.push(tid, source, "new", None, open, None, true, ingest),
+            "new" if end_work.is_none() => {
+                b.push(tid, source, "new", None, open, None, true, ingest)
+            }
             "on_hold" if end_work.is_none() => {
                 let since = upd.filter(|&u| u > open).unwrap_or(open);
                 if since > open {
-                    b.push(tid, source, "in_progress", None, open, Some(since), true, ingest);
+                    b.push(
+                        tid,
+                        source,
+                        "in_progress",
+                        None,
+                        open,
+                        Some(since),
+                        true,
+                        ingest,
+                    );
                 }
                 b.push(tid, source, "on_hold", None, since, None, true, ingest);
             }
             "cancelled" => {
                 let at = clo.or(upd).unwrap_or(open).max(open);
-                b.push(tid, source, "in_progress", None, open, Some(at), true, ingest);
+                b.push(
+                    tid,
+                    source,
+                    "in_progress",
+                    None,
+                    open,
+                    Some(at),
+                    true,
+                    ingest,
+                );
                 b.push(tid, source, "cancelled", None, at, None, true, ingest);
             }
             _ => {
-                b.push(tid, source, "in_progress", None, open, end_work, true, ingest);
+                b.push(
+                    tid,
+                    source,
+                    "in_progress",
+                    None,
+                    open,
+                    end_work,
+                    true,
+                    ingest,
+                );
                 if let Some(r) = res {
                     b.push(tid, source, "resolved", None, r, clo, true, ingest);
                 }
@@ -138,7 +194,16 @@ pub fn from_history(updates: &DataFrame) -> Result<DataFrame> {
                 j += 1;
             }
             let to = rows.get(j).and_then(|&n| upd.get(n));
-            b.push(tid, source, st.get(i).unwrap_or("new"), raw.get(i), upd.get(i).unwrap_or(0), to, false, ing.get(i).unwrap_or(""));
+            b.push(
+                tid,
+                source,
+                st.get(i).unwrap_or("new"),
+                raw.get(i),
+                upd.get(i).unwrap_or(0),
+                to,
+                false,
+                ing.get(i).unwrap_or(""),
+            );
             k = j;
         }
     }

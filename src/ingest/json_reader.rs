@@ -15,7 +15,9 @@ pub fn looks_like_ndjson(bytes: &[u8]) -> bool {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(1 << 20)]);
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
     match (lines.next(), lines.next()) {
-        (Some(first), Some(_)) => first.starts_with('{') && serde_json::from_str::<Value>(first).is_ok(),
+        (Some(first), Some(_)) => {
+            first.starts_with('{') && serde_json::from_str::<Value>(first).is_ok()
+        }
         _ => false,
     }
 }
@@ -123,7 +125,12 @@ pub fn read_json(path: &Path, bytes: &[u8], nulls: &[String]) -> Result<RawTable
             let line_no = Some(i as u64 + 1);
             match serde_json::from_str::<Value>(line) {
                 Ok(Value::Object(o)) => b.push(&o, line_no, record),
-                Ok(_) => b.reject(line_no, record, "the line is not a JSON object".into(), line),
+                Ok(_) => b.reject(
+                    line_no,
+                    record,
+                    "the line is not a JSON object".into(),
+                    line,
+                ),
                 Err(e) => b.reject(line_no, record, format!("invalid JSON: {e}"), line),
             }
         }
@@ -160,7 +167,12 @@ pub fn read_json(path: &Path, bytes: &[u8], nulls: &[String]) -> Result<RawTable
     for (i, item) in items.into_iter().enumerate() {
         match item {
             Value::Object(o) => b.push(&o, None, i as u64 + 1),
-            other => b.reject(None, i as u64 + 1, format!("element {} of the array is not an object", i + 1), &other.to_string()),
+            other => b.reject(
+                None,
+                i as u64 + 1,
+                format!("element {} of the array is not an object", i + 1),
+                &other.to_string(),
+            ),
         }
     }
     Ok(b.finish(n))

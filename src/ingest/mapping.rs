@@ -60,7 +60,14 @@ pub fn canonical_columns() -> impl Iterator<Item = &'static str> {
 }
 
 /// The canonical statuses.
-pub const STATUSES: &[&str] = &["new", "in_progress", "on_hold", "resolved", "closed", "cancelled"];
+pub const STATUSES: &[&str] = &[
+    "new",
+    "in_progress",
+    "on_hold",
+    "resolved",
+    "closed",
+    "cancelled",
+];
 /// The canonical kinds.
 pub const KINDS: &[&str] = &["incident", "request", "problem", "change"];
 
@@ -206,7 +213,10 @@ impl Mapping {
         let text = std::fs::read_to_string(path).map_err(Error::io("reading mapping", path))?;
         let mapping: Mapping = toml::from_str(&text).map_err(|e| Error::Config {
             path: path.into(),
-            key: e.span().map(|s| format!("byte {}", s.start)).unwrap_or_else(|| "-".into()),
+            key: e
+                .span()
+                .map(|s| format!("byte {}", s.start))
+                .unwrap_or_else(|| "-".into()),
             message: format!("{}; see the mapping reference in README.md", e.message()),
         })?;
         mapping.validate(path)?;
@@ -215,7 +225,11 @@ impl Mapping {
 
     /// Check the mapping's internal consistency; `path` is used in messages.
     pub fn validate(&self, path: &Path) -> Result<()> {
-        let err = |key: &str, message: String| Error::Config { path: path.into(), key: key.into(), message };
+        let err = |key: &str, message: String| Error::Config {
+            path: path.into(),
+            key: key.into(),
+            message,
+        };
         for key in self.columns.keys() {
             if !canonical_columns().any(|c| c == key) {
                 return Err(err(
@@ -229,32 +243,56 @@ impl Mapping {
         }
         for required in ["ticket_id", "opened_at"] {
             if !self.columns.contains_key(required) {
-                return Err(err("columns", format!("the mapping must name a source column for `{required}`")));
+                return Err(err(
+                    "columns",
+                    format!("the mapping must name a source column for `{required}`"),
+                ));
             }
         }
         if self.delimiter.len() != 1 {
-            return Err(err("delimiter", "must be a single byte such as \",\", \";\" or \"\\t\"".into()));
+            return Err(err(
+                "delimiter",
+                "must be a single byte such as \",\", \";\" or \"\\t\"".into(),
+            ));
         }
         for (k, v) in &self.values.status {
             if !STATUSES.contains(&v.as_str()) {
-                return Err(err(&format!("values.status.{k}"), format!("`{v}` is not one of {}", STATUSES.join(", "))));
+                return Err(err(
+                    &format!("values.status.{k}"),
+                    format!("`{v}` is not one of {}", STATUSES.join(", ")),
+                ));
             }
         }
-        for (k, v) in self.values.kind.iter().chain(&self.values.kind_prefix).chain(self.kind.iter().map(|k| (k, k))) {
+        for (k, v) in self
+            .values
+            .kind
+            .iter()
+            .chain(&self.values.kind_prefix)
+            .chain(self.kind.iter().map(|k| (k, k)))
+        {
             if !KINDS.contains(&v.as_str()) {
-                return Err(err(&format!("values.kind.{k}"), format!("`{v}` is not one of {}", KINDS.join(", "))));
+                return Err(err(
+                    &format!("values.kind.{k}"),
+                    format!("`{v}` is not one of {}", KINDS.join(", ")),
+                ));
             }
         }
         for (k, v) in &self.values.priority {
             if !(1..=5).contains(v) {
-                return Err(err(&format!("values.priority.{k}"), "priorities are 1 (highest) to 5".into()));
+                return Err(err(
+                    &format!("values.priority.{k}"),
+                    "priorities are 1 (highest) to 5".into(),
+                ));
             }
         }
         if let Some(tz) = &self.timezone {
             parse_tz(tz).map_err(|m| err("timezone", m))?;
         }
         if self.timestamp_formats.is_empty() && self.format == Format::Csv {
-            return Err(err("timestamp-formats", "list at least one chrono format, e.g. \"%Y-%m-%d %H:%M:%S\"".into()));
+            return Err(err(
+                "timestamp-formats",
+                "list at least one chrono format, e.g. \"%Y-%m-%d %H:%M:%S\"".into(),
+            ));
         }
         Ok(())
     }
@@ -267,6 +305,7 @@ impl Mapping {
 
 /// Parse an IANA time-zone name, with a message that says what is accepted.
 pub fn parse_tz(name: &str) -> std::result::Result<chrono_tz::Tz, String> {
-    name.parse::<chrono_tz::Tz>()
-        .map_err(|_| format!("`{name}` is not an IANA time zone; use a name such as Europe/London or UTC"))
+    name.parse::<chrono_tz::Tz>().map_err(|_| {
+        format!("`{name}` is not an IANA time zone; use a name such as Europe/London or UTC")
+    })
 }

@@ -28,7 +28,7 @@ use mapping::{Encoding, Format, Mapping};
 use raw::{RawTable, Reject};
 
 /// Which adapter reads the files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
     /// ServiceNow list CSV, Table API JSON or event log (recognised automatically).
@@ -44,8 +44,11 @@ pub struct IngestOptions {
     pub source: SourceKind,
     /// Mapping file (required for `generic`, optional override for vendors).
     pub mapping: Option<PathBuf>,
-    /// Source time zone of naive timestamps.
+    /// Source time zone of naive timestamps, over the mapping's own (`--tz`).
     pub tz: Option<String>,
+    /// Time zone used only when neither `tz` nor the mapping declares one (the config's
+    /// `[ingest] timezone`).
+    pub default_tz: Option<String>,
     /// Encoding override.
     pub encoding: Option<Encoding>,
     /// Abort when more rows than this are rejected.
@@ -95,18 +98,35 @@ pub struct FileReject {
 
 /// Hex SHA-256 of bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn is_json(path: &Path, bytes: &[u8]) -> bool {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     matches!(ext.as_str(), "json" | "ndjson" | "jsonl")
-        || bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes).iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|&b| b == b'{' || b == b'[')
+        || bytes
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(bytes)
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|&b| b == b'{' || b == b'[')
 }
 
 /// Read one file into a raw table and pick its mapping. Returns (table, mapping, shape label,
 /// whether rows are update history).
-fn read_file(path: &Path, bytes: &[u8], opts: &IngestOptions, custom: Option<&Mapping>) -> Result<(RawTable, Mapping, String, bool)> {
+fn read_file(
+    path: &Path,
+    bytes: &[u8],
+    opts: &IngestOptions,
+    custom: Option<&Mapping>,
+) -> Result<(RawTable, Mapping, String, bool)> {
     let json = is_json(path, bytes);
     let read = |m: &Mapping| -> Result<RawTable> {
         if json || m.format == Format::Ndjson {
@@ -125,7 +145,12 @@ fn read_file(path: &Path, bytes: &[u8], opts: &IngestOptions, custom: Option<&Ma
         SourceKind::Generic => {
             let m = custom.cloned().ok_or_else(|| Error::Usage("--source generic needs --mapping FILE (see the mapping reference in README.md)".into()))?;
             let t = read(&m)?;
-            Ok((t, m, format!("generic/{}", if json { "json" } else { "csv" }), false))
+            Ok((
+                t,
+                m,
+                format!("generic/{}", if json { "json" } else { "csv" }),
+                false,
+            ))
         }
         SourceKind::Servicenow => {
             // Null spellings differ by shape, so read with the list mapping first and
@@ -133,11 +158,16 @@ fn read_file(path: &Path, bytes: &[u8], opts: &IngestOptions, custom: Option<&Ma
             let probe = servicenow::mapping(servicenow::Shape::ListCsv);
             let mut t = read(custom.unwrap_or(&probe))?;
             let shape = servicenow::detect(&t, json);
-            let m = custom.cloned().unwrap_or_else(|| servicenow::mapping(shape));
+            let m = custom
+                .cloned()
+                .unwrap_or_else(|| servicenow::mapping(shape));
             if shape == servicenow::Shape::EventLog {
                 for c in &mut t.columns {
                     for cell in c.iter_mut() {
-                        if cell.as_deref().is_some_and(|s| raw::is_null_spelling(s, &m.null_values)) {
+                        if cell
+                            .as_deref()
+                            .is_some_and(|s| raw::is_null_spelling(s, &m.null_values))
+                        {
                             *cell = None;
                         }
                     }
@@ -146,8 +176,16 @@ fn read_file(path: &Path, bytes: &[u8], opts: &IngestOptions, custom: Option<&Ma
             if json {
                 servicenow::translate_state_codes(&mut t);
             }
-            let label = serde_json::to_value(shape).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-            Ok((t, m, format!("servicenow/{label}"), shape == servicenow::Shape::EventLog))
+            let label = serde_json::to_value(shape)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default();
+            Ok((
+                t,
+                m,
+                format!("servicenow/{label}"),
+                shape == servicenow::Shape::EventLog,
+            ))
         }
     }
 }
@@ -157,13 +195,55 @@ fn rejects_frame(ingest_id: &str, rejects: &[FileReject]) -> Result<DataFrame> {
     let n = rejects.len();
     let cols = vec![
         Column::new("ingest_id".into(), vec![ingest_id.to_string(); n]),
-        Column::new("source_file".into(), rejects.iter().map(|r| r.source_file.clone()).collect::<Vec<_>>()),
-        Column::new("line".into(), rejects.iter().map(|r| r.reject.line.map(|l| l as i64)).collect::<Vec<_>>()),
-        Column::new("record".into(), rejects.iter().map(|r| r.reject.record as i64).collect::<Vec<_>>()),
-        Column::new("column".into(), rejects.iter().map(|r| r.reject.column.clone()).collect::<Vec<_>>()),
-        Column::new("error_type".into(), rejects.iter().map(|r| r.reject.error_type.to_string()).collect::<Vec<_>>()),
-        Column::new("message".into(), rejects.iter().map(|r| r.reject.message.clone()).collect::<Vec<_>>()),
-        Column::new("raw".into(), rejects.iter().map(|r| r.reject.raw.clone()).collect::<Vec<_>>()),
+        Column::new(
+            "source_file".into(),
+            rejects
+                .iter()
+                .map(|r| r.source_file.clone())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "line".into(),
+            rejects
+                .iter()
+                .map(|r| r.reject.line.map(|l| l as i64))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "record".into(),
+            rejects
+                .iter()
+                .map(|r| r.reject.record as i64)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "column".into(),
+            rejects
+                .iter()
+                .map(|r| r.reject.column.clone())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "error_type".into(),
+            rejects
+                .iter()
+                .map(|r| r.reject.error_type.to_string())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "message".into(),
+            rejects
+                .iter()
+                .map(|r| r.reject.message.clone())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "raw".into(),
+            rejects
+                .iter()
+                .map(|r| r.reject.raw.clone())
+                .collect::<Vec<_>>(),
+        ),
     ];
     DataFrame::new_infer_height(cols).map_err(Error::polars("building rejects"))
 }
@@ -173,8 +253,10 @@ fn progress_bar(opts: &IngestOptions, n: usize) -> Option<indicatif::ProgressBar
     (opts.progress && std::io::stderr().is_terminal()).then(|| {
         let pb = indicatif::ProgressBar::new(n as u64);
         pb.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} files {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} files {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         pb.enable_steady_tick(std::time::Duration::from_millis(200));
         pb
@@ -184,7 +266,9 @@ fn progress_bar(opts: &IngestOptions, n: usize) -> Option<indicatif::ProgressBar
 /// Ingest `files` into the dataset at `root`.
 pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<IngestReport> {
     if files.is_empty() {
-        return Err(Error::Usage("no input files given; name one or more exports after the options".into()));
+        return Err(Error::Usage(
+            "no input files given; name one or more exports after the options".into(),
+        ));
     }
     let custom = opts.mapping.as_deref().map(Mapping::load).transpose()?;
     let _lock = lock::acquire(root)?;
@@ -210,10 +294,21 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
         }
         let bytes = std::fs::read(path).map_err(Error::io("reading export", path))?;
         let sha = sha256_hex(&bytes);
-        let mut rec = FileRecord { path: label.clone(), sha256: sha.clone(), bytes: bytes.len() as u64, ..Default::default() };
-        let earlier = current.ingest_of_hash(&sha).map(|i| i.ingest_id.clone()).or_else(|| {
-            records.iter().any(|r: &FileRecord| r.sha256 == sha && r.outcome == "loaded").then(|| ingest_id.clone())
-        });
+        let mut rec = FileRecord {
+            path: label.clone(),
+            sha256: sha.clone(),
+            bytes: bytes.len() as u64,
+            ..Default::default()
+        };
+        let earlier = current
+            .ingest_of_hash(&sha)
+            .map(|i| i.ingest_id.clone())
+            .or_else(|| {
+                records
+                    .iter()
+                    .any(|r: &FileRecord| r.sha256 == sha && r.outcome == "loaded")
+                    .then(|| ingest_id.clone())
+            });
         if let Some(prev) = earlier {
             rec.outcome = "duplicate".into();
             rec.duplicate_of = Some(prev);
@@ -224,15 +319,29 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
         drop(bytes);
         source_name = m.source.clone();
         let read = table.records_read;
-        let lineage = normalize::Lineage { ingest_id: ingest_id.clone(), source_file: label.clone() };
-        let n = normalize::normalize(table, &m, opts.tz.as_deref(), &lineage, path)?;
+        let lineage = normalize::Lineage {
+            ingest_id: ingest_id.clone(),
+            source_file: label.clone(),
+        };
+        let n = normalize::normalize(
+            table,
+            &m,
+            opts.tz
+                .as_deref()
+                .or(m.timezone.as_deref())
+                .or(opts.default_tz.as_deref()),
+            &lineage,
+            path,
+        )?;
         let loaded = n.tickets.height() as u64;
         let rejected = n.rejects.len() as u64;
         if loaded + rejected != read {
             return Err(Error::Input {
                 path: path.clone(),
                 line: None,
-                message: format!("internal accounting error: read {read}, loaded {loaded}, rejected {rejected}; please report this"),
+                message: format!(
+                    "internal accounting error: read {read}, loaded {loaded}, rejected {rejected}; please report this"
+                ),
             });
         }
         rec.shape = shape;
@@ -248,7 +357,10 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
             history.push(intervals::from_history(&n.tickets)?);
         }
         tickets.push(n.tickets);
-        all_rejects.extend(n.rejects.into_iter().map(|reject| FileReject { source_file: label.clone(), reject }));
+        all_rejects.extend(n.rejects.into_iter().map(|reject| FileReject {
+            source_file: label.clone(),
+            reject,
+        }));
         records.push(rec);
         if let Some(pb) = &pb {
             pb.inc(1);
@@ -260,7 +372,7 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
     }
     let read: u64 = records.iter().map(|r| r.records_read).sum();
     let rejected: u64 = records.iter().map(|r| r.rejected).sum();
-    check_limits(read, rejected, opts)?;
+    check_limits(read, rejected, opts, &all_rejects)?;
 
     let mut report = IngestReport {
         committed: false,
@@ -288,7 +400,11 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
         files: records,
     };
     let m = writer::commit(root, &current, batch)?;
-    let files = m.ingests.last().map(|i| i.files.clone()).unwrap_or_default();
+    let files = m
+        .ingests
+        .last()
+        .map(|i| i.files.clone())
+        .unwrap_or_default();
     report.superseded = files.iter().map(|f| f.superseded).sum();
     report.files = files;
     report.committed = true;
@@ -297,17 +413,49 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
     Ok(report)
 }
 
-fn check_limits(read: u64, rejected: u64, opts: &IngestOptions) -> Result<()> {
+fn check_limits(
+    read: u64,
+    rejected: u64,
+    opts: &IngestOptions,
+    rejects: &[FileReject],
+) -> Result<()> {
+    let examples = || -> Vec<String> {
+        rejects
+            .iter()
+            .take(5)
+            .map(|r| {
+                let at = r
+                    .reject
+                    .line
+                    .map(|l| format!(":{l}"))
+                    .unwrap_or_else(|| format!(" record {}", r.reject.record));
+                format!(
+                    "  {}{at}: {}: {}",
+                    r.source_file, r.reject.error_type, r.reject.message
+                )
+            })
+            .collect()
+    };
     if let Some(max) = opts.max_rejects
         && rejected > max
     {
-        return Err(Error::RejectLimit { rejected, read, limit: format!("--max-rejects {max}") });
+        return Err(Error::RejectLimit {
+            examples: examples(),
+            rejected,
+            read,
+            limit: format!("--max-rejects {max}"),
+        });
     }
     if let Some(pct) = opts.max_reject_pct
         && read > 0
         && (rejected as f64) * 100.0 / (read as f64) > pct
     {
-        return Err(Error::RejectLimit { rejected, read, limit: format!("--max-reject-pct {pct}") });
+        return Err(Error::RejectLimit {
+            examples: examples(),
+            rejected,
+            read,
+            limit: format!("--max-reject-pct {pct}"),
+        });
     }
     Ok(())
 }

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use super::mapping::{self, Ambiguous, Mapping, NonExistent as DstGap, COUNTER_COLUMNS, TIMESTAMP_COLUMNS};
+use super::mapping::{
+    self, Ambiguous, COUNTER_COLUMNS, Mapping, NonExistent as DstGap, TIMESTAMP_COLUMNS,
+};
 use super::raw::{RawTable, Reject};
 use crate::error::{Error, Result};
 
@@ -51,11 +53,19 @@ pub(super) fn naive_dt() -> DataType {
 }
 
 /// Find each mapped canonical column's source column in the file.
-fn resolve(table: &RawTable, m: &Mapping, path: &std::path::Path) -> Result<(BTreeMap<String, usize>, Vec<String>)> {
+fn resolve(
+    table: &RawTable,
+    m: &Mapping,
+    path: &std::path::Path,
+) -> Result<(BTreeMap<String, usize>, Vec<String>)> {
     let mut found = BTreeMap::new();
     let mut missing = Vec::new();
     for (canon, src) in &m.columns {
-        match src.candidates().into_iter().find_map(|c| table.column_index(c)) {
+        match src
+            .candidates()
+            .into_iter()
+            .find_map(|c| table.column_index(c))
+        {
             Some(i) => {
                 found.insert(canon.clone(), i);
             }
@@ -104,7 +114,12 @@ fn lookup(e: Expr, keys: Vec<String>, values: Series) -> Expr {
         .strip_chars(lit(NULL))
         .str()
         .to_lowercase()
-        .replace_strict(lit(old), lit(values), Some(lit(NULL).cast(dtype.clone())), Some(dtype))
+        .replace_strict(
+            lit(old),
+            lit(values),
+            Some(lit(NULL).cast(dtype.clone())),
+            Some(dtype),
+        )
 }
 
 fn lower_keys<T>(map: &BTreeMap<String, T>) -> Vec<String> {
@@ -126,14 +141,23 @@ pub fn normalize(
 ) -> Result<Normalized> {
     let (found, missing) = resolve(&table, m, path)?;
     let used: std::collections::BTreeSet<usize> = found.values().copied().collect();
-    let extra_columns: Vec<String> =
-        table.headers.iter().enumerate().filter(|(i, _)| !used.contains(i)).map(|(_, h)| h.clone()).collect();
+    let extra_columns: Vec<String> = table
+        .headers
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !used.contains(i))
+        .map(|(_, h)| h.clone())
+        .collect();
     let mut warnings = Vec::new();
     let has_ts = TIMESTAMP_COLUMNS.iter().any(|c| found.contains_key(*c));
     let tz_name = match tz.or(m.timezone.as_deref()) {
         Some(t) => t.to_string(),
         None if has_ts => {
-            let cols: Vec<&str> = TIMESTAMP_COLUMNS.iter().copied().filter(|c| found.contains_key(*c)).collect();
+            let cols: Vec<&str> = TIMESTAMP_COLUMNS
+                .iter()
+                .copied()
+                .filter(|c| found.contains_key(*c))
+                .collect();
             return Err(Error::Input {
                 path: path.into(),
                 line: None,
@@ -158,19 +182,39 @@ pub fn normalize(
     let mut taken: BTreeMap<usize, String> = BTreeMap::new();
     for (canon, &i) in &found {
         let cells = match taken.get(&i) {
-            Some(first) => columns.iter().find(|c| c.name() == first.as_str()).unwrap().as_materialized_series().clone(),
+            Some(first) => columns
+                .iter()
+                .find(|c| c.name() == first.as_str())
+                .unwrap()
+                .as_materialized_series()
+                .clone(),
             None => Series::new(canon.as_str().into(), std::mem::take(&mut table.columns[i])),
         };
         taken.entry(i).or_insert_with(|| canon.clone());
         columns.push(cells.with_name(canon.as_str().into()).into_column());
     }
-    columns.push(Column::new("__row".into(), (0..n as u32).collect::<Vec<u32>>()));
-    columns.push(Column::new("source_record".into(), table.records.iter().map(|&r| r as i64).collect::<Vec<i64>>()));
+    columns.push(Column::new(
+        "__row".into(),
+        (0..n as u32).collect::<Vec<u32>>(),
+    ));
+    columns.push(Column::new(
+        "source_record".into(),
+        table
+            .records
+            .iter()
+            .map(|&r| r as i64)
+            .collect::<Vec<i64>>(),
+    ));
     columns.push(Column::new(
         "source_line".into(),
-        table.lines.iter().map(|l| l.map(|v| v as i64)).collect::<Vec<Option<i64>>>(),
+        table
+            .lines
+            .iter()
+            .map(|l| l.map(|v| v as i64))
+            .collect::<Vec<Option<i64>>>(),
     ));
-    let df = DataFrame::new_infer_height(columns).map_err(Error::polars("building the raw frame"))?;
+    let df =
+        DataFrame::new_infer_height(columns).map_err(Error::polars("building the raw frame"))?;
     let has = |c: &str| found.contains_key(c);
 
     // Stage 1: parse and map.
@@ -184,7 +228,12 @@ pub fn normalize(
                 col(*c).str().strip_chars(lit(NULL)).str().to_datetime(
                     Some(TimeUnit::Microseconds),
                     None,
-                    StrptimeOptions { format: Some(f.as_str().into()), strict: false, exact: true, cache: true },
+                    StrptimeOptions {
+                        format: Some(f.as_str().into()),
+                        strict: false,
+                        exact: true,
+                        cache: true,
+                    },
                     lit("raise"),
                 )
             })
@@ -193,13 +242,33 @@ pub fn normalize(
     }
     if has("priority") {
         let p = &m.values.priority;
-        s1.push(lookup(col("priority"), lower_keys(p), Series::new("v".into(), p.values().copied().collect::<Vec<i32>>())).alias("__priority"));
-        errs.push(("priority".into(), unknown_if(col("priority"), col("__priority"))));
+        s1.push(
+            lookup(
+                col("priority"),
+                lower_keys(p),
+                Series::new("v".into(), p.values().copied().collect::<Vec<i32>>()),
+            )
+            .alias("__priority"),
+        );
+        errs.push((
+            "priority".into(),
+            unknown_if(col("priority"), col("__priority")),
+        ));
     }
     if has("status") {
         let st = &m.values.status;
-        s1.push(lookup(col("status"), lower_keys(st), Series::new("v".into(), st.values().cloned().collect::<Vec<String>>())).alias("__status_map"));
-        errs.push(("status".into(), unknown_if(col("status"), col("__status_map"))));
+        s1.push(
+            lookup(
+                col("status"),
+                lower_keys(st),
+                Series::new("v".into(), st.values().cloned().collect::<Vec<String>>()),
+            )
+            .alias("__status_map"),
+        );
+        errs.push((
+            "status".into(),
+            unknown_if(col("status"), col("__status_map")),
+        ));
     }
     // Kind: an explicit column, else the id prefix, else the mapping's constant.
     let mut kind = match &m.kind {
@@ -207,27 +276,55 @@ pub fn normalize(
         None => lit(NULL).cast(DataType::String),
     };
     for (prefix, k) in m.values.kind_prefix.iter().rev() {
-        kind = when(col("ticket_id").str().strip_chars(lit(NULL)).str().starts_with(lit(prefix.clone())))
-            .then(lit(k.clone()))
-            .otherwise(kind);
+        kind = when(
+            col("ticket_id")
+                .str()
+                .strip_chars(lit(NULL))
+                .str()
+                .starts_with(lit(prefix.clone())),
+        )
+        .then(lit(k.clone()))
+        .otherwise(kind);
     }
     if has("kind") {
         let mut km = m.values.kind.clone();
         for k in mapping::KINDS {
             km.entry(k.to_string()).or_insert_with(|| k.to_string());
         }
-        let mapped = lookup(col("kind"), lower_keys(&km), Series::new("v".into(), km.values().cloned().collect::<Vec<String>>()));
+        let mapped = lookup(
+            col("kind"),
+            lower_keys(&km),
+            Series::new("v".into(), km.values().cloned().collect::<Vec<String>>()),
+        );
         kind = when(col("kind").is_not_null()).then(mapped).otherwise(kind);
     }
     s1.push(kind.alias("__kind"));
-    errs.push(("kind".into(), when(col("__kind").is_null()).then(lit(E_UNKNOWN)).otherwise(lit(0i32))));
+    errs.push((
+        "kind".into(),
+        when(col("__kind").is_null())
+            .then(lit(E_UNKNOWN))
+            .otherwise(lit(0i32)),
+    ));
     for c in COUNTER_COLUMNS.iter().filter(|c| has(c)) {
-        s1.push(col(*c).str().strip_chars(lit(NULL)).cast(DataType::Int32).alias(format!("__c_{c}")));
-        errs.push((c.to_string(), when(col(*c).is_not_null().and(col(format!("__c_{c}")).is_null())).then(lit(E_NUMBER)).otherwise(lit(0i32))));
+        s1.push(
+            col(*c)
+                .str()
+                .strip_chars(lit(NULL))
+                .cast(DataType::Int32)
+                .alias(format!("__c_{c}")),
+        );
+        errs.push((
+            c.to_string(),
+            when(col(*c).is_not_null().and(col(format!("__c_{c}")).is_null()))
+                .then(lit(E_NUMBER))
+                .otherwise(lit(0i32)),
+        ));
     }
     errs.push((
         "ticket_id".into(),
-        when(col("ticket_id").str().strip_chars(lit(NULL)).is_null()).then(lit(E_MISSING)).otherwise(lit(0i32)),
+        when(col("ticket_id").str().strip_chars(lit(NULL)).is_null())
+            .then(lit(E_MISSING))
+            .otherwise(lit(0i32)),
     ));
 
     // Stage 2: local time → UTC, with DST gaps and folds detected.
@@ -240,11 +337,15 @@ pub fn normalize(
     for c in TIMESTAMP_COLUMNS.iter().filter(|c| has(c)) {
         let naive = col(format!("__n_{c}"));
         let localize = |e: Expr, a: &str| {
-            e.dt().replace_time_zone(Some(tz.clone()), lit(a.to_string()), NonExistent::Null).dt().convert_time_zone(TimeZone::UTC)
+            e.dt()
+                .replace_time_zone(Some(tz.clone()), lit(a.to_string()), NonExistent::Null)
+                .dt()
+                .convert_time_zone(TimeZone::UTC)
         };
         let mut utc = localize(naive.clone(), amb);
         if m.dst_nonexistent == DstGap::ShiftForward {
-            let shifted = (naive.clone().cast(DataType::Int64) + lit(3_600_000_000i64)).cast(naive_dt());
+            let shifted =
+                (naive.clone().cast(DataType::Int64) + lit(3_600_000_000i64)).cast(naive_dt());
             utc = coalesce(&[utc, localize(shifted, amb)]);
         }
         s2.push(utc.alias(format!("__u_{c}")));
@@ -255,7 +356,13 @@ pub fn normalize(
             c.to_string(),
             when(col(*c).is_not_null().and(naive.clone().is_null()))
                 .then(lit(E_FORMAT))
-                .when(naive.clone().is_not_null().and(u.clone().is_null()).and(e.is_not_null()))
+                .when(
+                    naive
+                        .clone()
+                        .is_not_null()
+                        .and(u.clone().is_null())
+                        .and(e.is_not_null()),
+                )
                 .then(lit(E_AMBIGUOUS))
                 .when(naive.is_not_null().and(u.is_null()))
                 .then(lit(E_NONEXISTENT))
@@ -265,12 +372,18 @@ pub fn normalize(
     if has("opened_at") {
         errs.push((
             "opened_at".into(),
-            when(col("opened_at").is_null()).then(lit(E_MISSING)).otherwise(lit(0i32)),
+            when(col("opened_at").is_null())
+                .then(lit(E_MISSING))
+                .otherwise(lit(0i32)),
         ));
     }
 
     // Stage 3: error codes and the "bad" flag.
-    let err_exprs: Vec<Expr> = errs.iter().enumerate().map(|(i, (_, e))| e.clone().cast(DataType::Int32).alias(format!("__err{i}"))).collect();
+    let err_exprs: Vec<Expr> = errs
+        .iter()
+        .enumerate()
+        .map(|(i, (_, e))| e.clone().cast(DataType::Int32).alias(format!("__err{i}")))
+        .collect();
     let bad = (0..errs.len())
         .map(|i| col(format!("__err{i}")).gt(lit(0i32)))
         .reduce(|a, b| a.or(b))
@@ -281,23 +394,46 @@ pub fn normalize(
         .with_columns(s2)
         .with_columns(err_exprs)
         .with_column(bad.alias("__bad"));
-    let all = lf.collect().map_err(Error::polars(format!("normalising {}", path.display())))?;
+    let all = lf
+        .collect()
+        .map_err(Error::polars(format!("normalising {}", path.display())))?;
 
-    let bad_rows = all.clone().lazy().filter(col("__bad")).collect().map_err(Error::polars("selecting rejects"))?;
+    let bad_rows = all
+        .clone()
+        .lazy()
+        .filter(col("__bad"))
+        .collect()
+        .map_err(Error::polars("selecting rejects"))?;
     let mut rejects = table.rejects.clone();
-    rejects.extend(super::rejects::describe(&bad_rows, &errs, &table, m, &tz_name)?);
+    rejects.extend(super::rejects::describe(
+        &bad_rows, &errs, &table, m, &tz_name,
+    )?);
 
     let good = all.lazy().filter(col("__bad").not());
     let (tickets, flagged) = super::canonical::finish(good, &found, lineage, m)?;
     if !has("updated_at") {
         warnings.push("no updated_at column: the latest of closed_at, resolved_at and opened_at orders versions of a ticket".into());
     }
-    Ok(Normalized { tickets, rejects, missing_columns: missing, extra_columns, warnings, flagged })
+    Ok(Normalized {
+        tickets,
+        rejects,
+        missing_columns: missing,
+        extra_columns,
+        warnings,
+        flagged,
+    })
 }
 
 /// Code E_UNKNOWN where the raw value is present but did not map.
 fn unknown_if(raw: Expr, mapped: Expr) -> Expr {
-    when(raw.str().strip_chars(lit(NULL)).is_not_null().and(mapped.is_null())).then(lit(E_UNKNOWN)).otherwise(lit(0i32))
+    when(
+        raw.str()
+            .strip_chars(lit(NULL))
+            .is_not_null()
+            .and(mapped.is_null()),
+    )
+    .then(lit(E_UNKNOWN))
+    .otherwise(lit(0i32))
 }
 
 /// Error codes, for the reject builder.

@@ -15,15 +15,27 @@ fn accepted<T>(map: &std::collections::BTreeMap<String, T>) -> String {
 }
 
 /// Build one reject per bad row, naming every failing column (the first is the `column`).
-pub fn describe(bad: &DataFrame, errs: &[(String, Expr)], table: &RawTable, m: &Mapping, tz: &str) -> Result<Vec<Reject>> {
+pub fn describe(
+    bad: &DataFrame,
+    errs: &[(String, Expr)],
+    table: &RawTable,
+    m: &Mapping,
+    tz: &str,
+) -> Result<Vec<Reject>> {
     let pe = Error::polars("describing rejects");
-    let rows = bad.column("__row").and_then(|c| c.u32().cloned()).map_err(pe)?;
+    let rows = bad
+        .column("__row")
+        .and_then(|c| c.u32().cloned())
+        .map_err(pe)?;
     let mut out = Vec::with_capacity(bad.height());
     let codes_by_col: Vec<(String, Int32Chunked, Option<StringChunked>)> = errs
         .iter()
         .enumerate()
         .map(|(i, (name, _))| {
-            let codes = bad.column(&format!("__err{i}")).and_then(|c| c.i32().cloned()).map_err(Error::polars("reject codes"))?;
+            let codes = bad
+                .column(&format!("__err{i}"))
+                .and_then(|c| c.i32().cloned())
+                .map_err(Error::polars("reject codes"))?;
             let raw = bad.column(name).ok().and_then(|c| c.str().ok().cloned());
             Ok((name.clone(), codes, raw))
         })
@@ -41,15 +53,22 @@ pub fn describe(bad: &DataFrame, errs: &[(String, Expr)], table: &RawTable, m: &
             let (error_type, msg) = match code {
                 codes::FORMAT => (
                     "invalid_timestamp",
-                    format!("{name}: `{value}` does not match the timestamp format(s) {}; add its format to timestamp-formats in a mapping, or fix the export", formats(m)),
+                    format!(
+                        "{name}: `{value}` does not match the timestamp format(s) {}; add its format to timestamp-formats in a mapping, or fix the export",
+                        formats(m)
+                    ),
                 ),
                 codes::AMBIGUOUS => (
                     "dst_ambiguous",
-                    format!("{name}: local time `{value}` occurs twice in {tz} (clocks go back); set dst-ambiguous = \"earliest\" or \"latest\" in the mapping to accept it"),
+                    format!(
+                        "{name}: local time `{value}` occurs twice in {tz} (clocks go back); set dst-ambiguous = \"earliest\" or \"latest\" in the mapping to accept it"
+                    ),
                 ),
                 codes::NONEXISTENT => (
                     "dst_nonexistent",
-                    format!("{name}: local time `{value}` does not exist in {tz} (clocks go forward); set dst-nonexistent = \"shift-forward\" in the mapping to accept it"),
+                    format!(
+                        "{name}: local time `{value}` does not exist in {tz} (clocks go forward); set dst-nonexistent = \"shift-forward\" in the mapping to accept it"
+                    ),
                 ),
                 codes::UNKNOWN => {
                     let list = match name.as_str() {
@@ -57,14 +76,31 @@ pub fn describe(bad: &DataFrame, errs: &[(String, Expr)], table: &RawTable, m: &
                         "status" => accepted(&m.values.status),
                         _ => {
                             let mut k: Vec<String> = m.values.kind.keys().cloned().collect();
-                            k.extend(m.values.kind_prefix.keys().map(|p| format!("ids starting {p}")));
+                            k.extend(
+                                m.values
+                                    .kind_prefix
+                                    .keys()
+                                    .map(|p| format!("ids starting {p}")),
+                            );
                             k.join(", ")
                         }
                     };
-                    let shown = if value.is_empty() { "(no value)".to_string() } else { format!("`{value}`") };
-                    ("unknown_value", format!("{name}: {shown} is not a known value; accepted: {list}. Add it under [values.{name}] in a mapping"))
+                    let shown = if value.is_empty() {
+                        "(no value)".to_string()
+                    } else {
+                        format!("`{value}`")
+                    };
+                    (
+                        "unknown_value",
+                        format!(
+                            "{name}: {shown} is not a known value; accepted: {list}. Add it under [values.{name}] in a mapping"
+                        ),
+                    )
                 }
-                codes::NUMBER => ("invalid_number", format!("{name}: `{value}` is not a whole number")),
+                codes::NUMBER => (
+                    "invalid_number",
+                    format!("{name}: `{value}` is not a whole number"),
+                ),
                 codes::MISSING => ("missing_value", format!("{name}: a value is required")),
                 _ => ("invalid_value", format!("{name}: `{value}` is invalid")),
             };

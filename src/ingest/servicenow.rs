@@ -35,12 +35,23 @@ pub fn detect(table: &RawTable, is_json: bool) -> Shape {
 fn cols(pairs: &[(&str, &[&str])]) -> BTreeMap<String, SourceColumn> {
     pairs
         .iter()
-        .map(|(k, v)| (k.to_string(), SourceColumn::Any(v.iter().map(|s| s.to_string()).collect())))
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                SourceColumn::Any(v.iter().map(|s| s.to_string()).collect()),
+            )
+        })
         .collect()
 }
 
 fn priorities() -> BTreeMap<String, i32> {
-    let labels = [(1, "critical"), (2, "high"), (3, "moderate"), (4, "low"), (5, "planning")];
+    let labels = [
+        (1, "critical"),
+        (2, "high"),
+        (3, "moderate"),
+        (4, "low"),
+        (5, "planning"),
+    ];
     let mut m = BTreeMap::new();
     for (n, l) in labels {
         m.insert(format!("{n} - {l}"), n);
@@ -56,22 +67,58 @@ fn statuses() -> BTreeMap<String, String> {
         (
             "in_progress",
             &[
-                "in progress", "active", "assigned", "work in progress", "assess", "authorize", "scheduled",
-                "implement", "review", "root cause analysis", "fix in progress", "approved", "requested",
+                "in progress",
+                "active",
+                "assigned",
+                "work in progress",
+                "assess",
+                "authorize",
+                "scheduled",
+                "implement",
+                "review",
+                "root cause analysis",
+                "fix in progress",
+                "approved",
+                "requested",
             ],
         ),
         (
             "on_hold",
-            &["on hold", "pending", "awaiting user info", "awaiting caller", "awaiting problem", "awaiting vendor",
-              "awaiting evidence", "awaiting change", "awaiting customer"],
+            &[
+                "on hold",
+                "pending",
+                "awaiting user info",
+                "awaiting caller",
+                "awaiting problem",
+                "awaiting vendor",
+                "awaiting evidence",
+                "awaiting change",
+                "awaiting customer",
+            ],
         ),
         ("resolved", &["resolved", "known error"]),
-        ("closed", &["closed", "closed complete", "closed incomplete", "closed skipped", "complete"]),
-        ("cancelled", &["canceled", "cancelled", "closed cancelled", "-100"]),
+        (
+            "closed",
+            &[
+                "closed",
+                "closed complete",
+                "closed incomplete",
+                "closed skipped",
+                "complete",
+            ],
+        ),
+        (
+            "cancelled",
+            &["canceled", "cancelled", "closed cancelled", "-100"],
+        ),
     ];
     groups
         .iter()
-        .flat_map(|(canon, spellings)| spellings.iter().map(move |s| (s.to_string(), canon.to_string())))
+        .flat_map(|(canon, spellings)| {
+            spellings
+                .iter()
+                .map(move |s| (s.to_string(), canon.to_string()))
+        })
         .collect()
 }
 
@@ -109,17 +156,30 @@ pub fn state_label(kind: &str, code: &str) -> Option<&'static str> {
 }
 
 fn kind_prefixes() -> BTreeMap<String, String> {
-    [("INC", "incident"), ("PRB", "problem"), ("CHG", "change"), ("RITM", "request"), ("REQ", "request"), ("SCTASK", "request")]
-        .into_iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect()
+    [
+        ("INC", "incident"),
+        ("PRB", "problem"),
+        ("CHG", "change"),
+        ("RITM", "request"),
+        ("REQ", "request"),
+        ("SCTASK", "request"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect()
 }
 
 fn kinds() -> BTreeMap<String, String> {
-    [("incident", "incident"), ("problem", "problem"), ("change_request", "change"), ("sc_req_item", "request"), ("sc_request", "request")]
-        .into_iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect()
+    [
+        ("incident", "incident"),
+        ("problem", "problem"),
+        ("change_request", "change"),
+        ("sc_req_item", "request"),
+        ("sc_request", "request"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect()
 }
 
 /// The built-in mapping for a shape. Column names are the field names ServiceNow writes in
@@ -134,25 +194,43 @@ pub fn mapping(shape: Shape) -> Mapping {
         ("urgency", &["urgency", "Urgency"]),
         ("resolved_at", &["resolved_at", "Resolved"]),
         ("closed_at", &["closed_at", "Closed"]),
-        ("assignment_group", &["assignment_group", "Assignment group"]),
+        (
+            "assignment_group",
+            &["assignment_group", "Assignment group"],
+        ),
         ("assignee", &["assigned_to", "Assigned to"]),
-        ("service", &["business_service", "Service", "service_offering"]),
+        (
+            "service",
+            &["business_service", "Service", "service_offering"],
+        ),
         ("config_item", &["cmdb_ci", "Configuration item"]),
         ("category", &["category", "Category"]),
         ("subcategory", &["subcategory", "Subcategory"]),
-        ("requester", &["caller_id", "Caller", "requested_for", "opened_by"]),
+        (
+            "requester",
+            &["caller_id", "Caller", "requested_for", "opened_by"],
+        ),
         ("location", &["location", "Location"]),
         ("reopen_count", &["reopen_count", "Reopen count"]),
-        ("reassignment_count", &["reassignment_count", "Reassignment count"]),
+        (
+            "reassignment_count",
+            &["reassignment_count", "Reassignment count"],
+        ),
         ("problem_id", &["problem_id", "Problem"]),
-        ("caused_by_change", &["caused_by", "Caused by Change", "rfc"]),
+        (
+            "caused_by_change",
+            &["caused_by", "Caused by Change", "rfc"],
+        ),
         ("change_type", &["type", "Type"]),
         ("close_code", &["close_code", "closed_code", "Close code"]),
         ("planned_start", &["start_date", "Planned start date"]),
         ("planned_end", &["end_date", "Planned end date"]),
         ("actual_start", &["work_start", "Actual start"]),
         ("actual_end", &["work_end", "Actual end"]),
-        ("first_response_at", &["u_first_response", "first_response_at"]),
+        (
+            "first_response_at",
+            &["u_first_response", "first_response_at"],
+        ),
     ];
     let mut columns = cols(&common);
     let (formats, nulls): (Vec<&str>, Vec<&str>) = match shape {
@@ -172,7 +250,14 @@ pub fn mapping(shape: Shape) -> Mapping {
                 ("opened_at", &["opened_at", "Opened", "sys_created_on"]),
                 ("updated_at", &["sys_updated_on", "Updated"]),
             ]));
-            (vec!["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"], vec![])
+            (
+                vec![
+                    "%Y-%m-%d %H:%M:%S",
+                    "%Y-%m-%d %H:%M:%S%.f",
+                    "%Y-%m-%dT%H:%M:%S%.f",
+                ],
+                vec![],
+            )
         }
     };
     Mapping {
@@ -188,21 +273,30 @@ pub fn mapping(shape: Shape) -> Mapping {
         kind: None,
         max_field_bytes: 1 << 20,
         columns,
-        values: ValueMaps { priority: priorities(), status: statuses(), kind: kinds(), kind_prefix: kind_prefixes() },
+        values: ValueMaps {
+            priority: priorities(),
+            status: statuses(),
+            kind: kinds(),
+            kind_prefix: kind_prefixes(),
+        },
     }
 }
 
 /// Translate raw Table API `state` integers into their labels, per row's kind (from the
 /// number prefix), so one status map serves every shape.
 pub fn translate_state_codes(table: &mut RawTable) {
-    let (Some(num), Some(state)) = (table.column_index("number"), table.column_index("state")) else {
+    let (Some(num), Some(state)) = (table.column_index("number"), table.column_index("state"))
+    else {
         return;
     };
     let prefixes = kind_prefixes();
     for row in 0..table.len() {
-        let kind = table.columns[num][row]
-            .as_deref()
-            .and_then(|n| prefixes.iter().find(|(p, _)| n.starts_with(p.as_str())).map(|(_, k)| k.clone()));
+        let kind = table.columns[num][row].as_deref().and_then(|n| {
+            prefixes
+                .iter()
+                .find(|(p, _)| n.starts_with(p.as_str()))
+                .map(|(_, k)| k.clone())
+        });
         if let (Some(kind), Some(code)) = (kind, table.columns[state][row].as_deref())
             && let Some(label) = state_label(&kind, code.trim())
         {

@@ -40,7 +40,14 @@ fn latest_wins(frames: Vec<LazyFrame>) -> Result<DataFrame> {
     concat(frames, UnionArgs::default())
         .map(|lf| {
             lf.sort_by_exprs(
-                [col("source"), col("ticket_id"), col("updated_at"), col("ingest_id"), col("source_file"), col("source_record")],
+                [
+                    col("source"),
+                    col("ticket_id"),
+                    col("updated_at"),
+                    col("ingest_id"),
+                    col("source_file"),
+                    col("source_record"),
+                ],
                 SortMultipleOptions::default().with_maintain_order(true),
             )
             .unique_stable_generic(Some(keys().to_vec()), UniqueKeepStrategy::Last)
@@ -58,8 +65,14 @@ pub fn commit(root: &Path, current: &Manifest, mut batch: Batch) -> Result<Manif
     let mut tickets = latest_wins(frames)?;
 
     // Accounting: how many of each file's loaded rows survived.
-    let ingest_col = tickets.column("ingest_id").and_then(|c| c.str().cloned()).map_err(Error::polars("ingest_id"))?;
-    let file_col = tickets.column("source_file").and_then(|c| c.str().cloned()).map_err(Error::polars("source_file"))?;
+    let ingest_col = tickets
+        .column("ingest_id")
+        .and_then(|c| c.str().cloned())
+        .map_err(Error::polars("ingest_id"))?;
+    let file_col = tickets
+        .column("source_file")
+        .and_then(|c| c.str().cloned())
+        .map_err(Error::polars("source_file"))?;
     let mut survivors: HashMap<&str, u64> = HashMap::new();
     let mut from_before = 0u64;
     for (i, f) in ingest_col.iter().zip(file_col.iter()) {
@@ -88,35 +101,76 @@ pub fn commit(root: &Path, current: &Manifest, mut batch: Batch) -> Result<Manif
     let history = if batch.history.is_empty() {
         None
     } else {
-        let h = concat(batch.history.iter().map(|d| d.clone().lazy()).collect::<Vec<_>>(), UnionArgs::default())
-            .map_err(Error::polars("history"))?;
-        Some(h.join(won_keys.clone(), keys(), keys(), JoinArgs::new(JoinType::Semi)))
+        let h = concat(
+            batch
+                .history
+                .iter()
+                .map(|d| d.clone().lazy())
+                .collect::<Vec<_>>(),
+            UnionArgs::default(),
+        )
+        .map_err(Error::polars("history"))?;
+        Some(h.join(
+            won_keys.clone(),
+            keys(),
+            keys(),
+            JoinArgs::new(JoinType::Semi),
+        ))
     };
     let derived_for = match &history {
-        Some(h) => won.clone().lazy().join(h.clone().select(keys()).unique(None, UniqueKeepStrategy::First), keys(), keys(), JoinArgs::new(JoinType::Anti)),
+        Some(h) => won.clone().lazy().join(
+            h.clone()
+                .select(keys())
+                .unique(None, UniqueKeepStrategy::First),
+            keys(),
+            keys(),
+            JoinArgs::new(JoinType::Anti),
+        ),
         None => won.clone().lazy(),
     }
     .collect()
     .map_err(Error::polars("selecting tickets without history"))?;
     let mut parts: Vec<LazyFrame> = Vec::new();
     if let Some(old) = store::read_table(root, current, STATUS_INTERVALS)? {
-        parts.push(old.lazy().join(won_keys, keys(), keys(), JoinArgs::new(JoinType::Anti)));
+        parts.push(
+            old.lazy()
+                .join(won_keys, keys(), keys(), JoinArgs::new(JoinType::Anti)),
+        );
     }
     parts.push(intervals::derive(&derived_for)?.lazy());
     if let Some(h) = history {
         parts.push(h);
     }
     let mut status_intervals = concat(parts, UnionArgs::default())
-        .and_then(|lf| lf.sort_by_exprs([col("source"), col("ticket_id"), col("from_ts")], SortMultipleOptions::default().with_maintain_order(true)).collect())
+        .and_then(|lf| {
+            lf.sort_by_exprs(
+                [col("source"), col("ticket_id"), col("from_ts")],
+                SortMultipleOptions::default().with_maintain_order(true),
+            )
+            .collect()
+        })
         .map_err(Error::polars("merging status intervals"))?;
 
     store::fault_point("before-data-files");
     let v = batch.version;
     let mut tables = current.tables.clone();
-    tables.insert(TICKETS.into(), TableFiles { files: vec![store::write_table(root, TICKETS, v, 0, &mut tickets)?] });
+    tables.insert(
+        TICKETS.into(),
+        TableFiles {
+            files: vec![store::write_table(root, TICKETS, v, 0, &mut tickets)?],
+        },
+    );
     tables.insert(
         STATUS_INTERVALS.into(),
-        TableFiles { files: vec![store::write_table(root, STATUS_INTERVALS, v, 0, &mut status_intervals)?] },
+        TableFiles {
+            files: vec![store::write_table(
+                root,
+                STATUS_INTERVALS,
+                v,
+                0,
+                &mut status_intervals,
+            )?],
+        },
     );
     if batch.rejects.height() > 0 {
         let f = store::write_table(root, REJECTS, v, 0, &mut batch.rejects)?;
@@ -133,7 +187,13 @@ pub fn commit(root: &Path, current: &Manifest, mut batch: Batch) -> Result<Manif
         files: batch.files,
         displaced,
     });
-    let next = Manifest { version: v, committed_at: now, tables, ingests, ..Manifest::empty() };
+    let next = Manifest {
+        version: v,
+        committed_at: now,
+        tables,
+        ingests,
+        ..Manifest::empty()
+    };
     store::publish(root, &next)?;
     Ok(next)
 }

@@ -6,13 +6,22 @@ use crate::support::*;
 #[test]
 fn every_subcommand_help_shows_an_example() {
     let p = Project::new();
-    for sub in [vec!["init"], vec!["ingest"], vec!["dataset", "info"], vec!["rejects"], vec!["generate"]] {
+    for sub in [
+        vec!["init"],
+        vec!["ingest"],
+        vec!["dataset", "info"],
+        vec!["rejects"],
+        vec!["generate"],
+    ] {
         let mut args = sub.clone();
         args.push("--help");
         let o = p.run(&args);
         assert!(o.status.success());
         let text = String::from_utf8_lossy(&o.stdout);
-        assert!(text.contains("Example"), "{sub:?} help has no example:\n{text}");
+        assert!(
+            text.contains("Example"),
+            "{sub:?} help has no example:\n{text}"
+        );
         assert!(text.contains("ticketlake "), "{sub:?}");
     }
 }
@@ -24,9 +33,19 @@ fn init_writes_a_config_that_loads_and_refuses_to_overwrite() {
     assert!(o.status.success());
     let cfg = p.path("proj/ticketlake.toml");
     let text = std::fs::read_to_string(&cfg).unwrap();
-    assert!(text.contains("timezone") && text.contains("[sources.itsm]") && text.contains("path = \"dataset\""));
+    assert!(
+        text.contains("timezone")
+            && text.contains("[sources.itsm]")
+            && text.contains("path = \"dataset\"")
+    );
     // The written config is valid: a command that reads it succeeds and uses its dataset path.
-    let o = p.run(&["--config", cfg.to_str().unwrap(), "dataset", "info", "--json"]);
+    let o = p.run(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "dataset",
+        "info",
+        "--json",
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(v["dataset"].as_str().unwrap().ends_with("proj/dataset"));
@@ -38,31 +57,65 @@ fn init_writes_a_config_that_loads_and_refuses_to_overwrite() {
 #[test]
 fn config_typos_are_errors_with_the_line() {
     let p = Project::new();
-    p.write("ticketlake.toml", "[dataset]\npath = \"d\"\n[ingest]\ntimezon = \"UTC\"\n");
+    p.write(
+        "ticketlake.toml",
+        "[dataset]\npath = \"d\"\n[ingest]\ntimezon = \"UTC\"\n",
+    );
     let o = p.run(&["dataset", "info"]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("ticketlake.toml") && err.contains("line 4") && err.contains("timezon"), "{err}");
+    assert!(
+        err.contains("ticketlake.toml") && err.contains("line 4") && err.contains("timezon"),
+        "{err}"
+    );
 }
 
 #[test]
 fn config_timezone_and_dataset_env_are_used() {
     let p = Project::new();
-    p.write("ticketlake.toml", "[ingest]\ntimezone = \"Europe/London\"\n");
-    let f = p.write("a.csv", list_csv(&["INC1,t,3 - Moderate,New,2026-07-01 10:00:00,,2026-07-01 10:00:00"]));
-    let o = p.cmd().env("TICKETLAKE_DATASET", p.path("elsewhere")).args(["ingest", "--quiet", "--source", "servicenow", f.to_str().unwrap()]).output().unwrap();
+    p.write(
+        "ticketlake.toml",
+        "[ingest]\ntimezone = \"Europe/London\"\n",
+    );
+    let f = p.write(
+        "a.csv",
+        list_csv(&["INC1,t,3 - Moderate,New,2026-07-01 10:00:00,,2026-07-01 10:00:00"]),
+    );
+    let o = p
+        .cmd()
+        .env("TICKETLAKE_DATASET", p.path("elsewhere"))
+        .args([
+            "ingest",
+            "--quiet",
+            "--source",
+            "servicenow",
+            f.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(p.path("elsewhere/_manifest").is_dir());
     let m = ticketlake::dataset::manifest::current(&p.path("elsewhere")).unwrap();
-    let t = ticketlake::dataset::store::read_table(&p.path("elsewhere"), &m, "tickets").unwrap().unwrap();
+    let t = ticketlake::dataset::store::read_table(&p.path("elsewhere"), &m, "tickets")
+        .unwrap()
+        .unwrap();
     // 10:00 BST is 09:00 UTC.
-    assert_eq!(cell(&t, "INC1", "opened_at").as_deref(), Some("2026-07-01 09:00:00 UTC"));
+    assert_eq!(
+        cell(&t, "INC1", "opened_at").as_deref(),
+        Some("2026-07-01 09:00:00 UTC")
+    );
 }
 
 #[test]
 fn unreadable_file_exits_2_naming_it() {
     let p = Project::new();
-    let (code, _, err) = p.ingest(&["--source", "servicenow", "--tz", "UTC", "does-not-exist.csv"]);
+    let (code, _, err) = p.ingest(&[
+        "--source",
+        "servicenow",
+        "--tz",
+        "UTC",
+        "does-not-exist.csv",
+    ]);
     assert_eq!(code, 2);
     assert!(err.contains("does-not-exist.csv"), "{err}");
 }
@@ -70,13 +123,34 @@ fn unreadable_file_exits_2_naming_it() {
 #[test]
 fn json_summary_is_one_line_with_totals() {
     let p = Project::new();
-    let f = p.write("a.csv", list_csv(&["INC1,t,3 - Moderate,New,2026-07-01 10:00:00,,2026-07-01 10:00:00", "INC2,t,9,New,2026-07-01 10:00:00,,2026-07-01 10:00:00"]));
-    let o = p.run(&["ingest", "--json", "--source", "servicenow", "--tz", "UTC", f.to_str().unwrap()]);
+    let f = p.write(
+        "a.csv",
+        list_csv(&[
+            "INC1,t,3 - Moderate,New,2026-07-01 10:00:00,,2026-07-01 10:00:00",
+            "INC2,t,9,New,2026-07-01 10:00:00,,2026-07-01 10:00:00",
+        ]),
+    );
+    let o = p.run(&[
+        "ingest",
+        "--json",
+        "--source",
+        "servicenow",
+        "--tz",
+        "UTC",
+        f.to_str().unwrap(),
+    ]);
     assert!(o.status.success());
     let out = String::from_utf8(o.stdout).unwrap();
     assert_eq!(out.lines().count(), 1);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!((v["records_read"].as_u64(), v["loaded"].as_u64(), v["rejected"].as_u64()), (Some(2), Some(1), Some(1)));
+    assert_eq!(
+        (
+            v["records_read"].as_u64(),
+            v["loaded"].as_u64(),
+            v["rejected"].as_u64()
+        ),
+        (Some(2), Some(1), Some(1))
+    );
     assert_eq!(v["ingest_id"], "ing-000001");
     assert_eq!(v["files"][0]["sha256"].as_str().unwrap().len(), 64);
     let info = p.run(&["dataset", "info", "--json"]);
@@ -94,9 +168,15 @@ fn rejects_csv_output_is_stable_and_guards_formulas() {
         "a.csv",
         list_csv(&["=HYPERLINK(\"http://x\"),t,3 - Moderate,New,2026-07-01 10:00:00,,2026-07-01 10:00:00,boom", "INC2,t,@SUM(A1),New,2026-07-01 10:00:00,,2026-07-01 10:00:00"]),
     );
-    assert_eq!(p.ingest(&["--source", "servicenow", "--tz", "UTC", f.to_str().unwrap()]).0, 0);
+    assert_eq!(
+        p.ingest(&["--source", "servicenow", "--tz", "UTC", f.to_str().unwrap()])
+            .0,
+        0
+    );
     let o = p.run(&["rejects", "--format", "csv"]);
-    let text = String::from_utf8(o.stdout).unwrap().replace(f.to_str().unwrap(), "[FILE]");
+    let text = String::from_utf8(o.stdout)
+        .unwrap()
+        .replace(f.to_str().unwrap(), "[FILE]");
     insta::assert_snapshot!(text);
     let o = p.run(&["rejects", "--ingest", "ing-999999", "--format", "json"]);
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "[]");

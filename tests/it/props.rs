@@ -27,12 +27,20 @@ fn row_strategy() -> impl Strategy<Value = Row> {
 
 fn render(i: usize, r: &Row) -> String {
     match r {
-        Row::Good(id) => format!("INC{id:04},\"title, {i}\",3 - Moderate,New,2024-01-0{} 10:00:00,,2024-01-09 1{}:00:00", 1 + i % 8, i % 10),
+        Row::Good(id) => format!(
+            "INC{id:04},\"title, {i}\",3 - Moderate,New,2024-01-0{} 10:00:00,,2024-01-09 1{}:00:00",
+            1 + i % 8,
+            i % 10
+        ),
         Row::BadPriority => format!("INC9{i:03},t,P9,New,2024-01-01 10:00:00,,2024-01-01 10:00:00"),
         Row::BadTime => format!("INC9{i:03},t,3 - Moderate,New,yesterday,,2024-01-01 10:00:00"),
         Row::Short => format!("INC9{i:03},t"),
-        Row::Long => format!("INC9{i:03},t,3 - Moderate,New,2024-01-01 10:00:00,,2024-01-01 10:00:00,x,y"),
-        Row::Gap => format!("INC9{i:03},t,3 - Moderate,New,2024-03-10 02:30:00,,2024-03-10 02:30:00"),
+        Row::Long => {
+            format!("INC9{i:03},t,3 - Moderate,New,2024-01-01 10:00:00,,2024-01-01 10:00:00,x,y")
+        }
+        Row::Gap => {
+            format!("INC9{i:03},t,3 - Moderate,New,2024-03-10 02:30:00,,2024-03-10 02:30:00")
+        }
     }
 }
 

@@ -15,7 +15,9 @@ pub struct Project {
 
 impl Project {
     pub fn new() -> Project {
-        Project { dir: tempfile::tempdir().expect("tempdir") }
+        Project {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -36,7 +38,9 @@ impl Project {
 
     pub fn cmd(&self) -> Command {
         let mut c = Command::new(BIN);
-        c.current_dir(self.dir.path()).env_remove("TICKETLAKE_DATASET").env_remove("TICKETLAKE_FAULT_PAUSE");
+        c.current_dir(self.dir.path())
+            .env_remove("TICKETLAKE_DATASET")
+            .env_remove("TICKETLAKE_FAULT_PAUSE");
         c
     }
 
@@ -51,24 +55,40 @@ impl Project {
         a.extend_from_slice(args);
         let out = self.run(&a);
         let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-        (out.status.code().unwrap_or(-1), v, String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.code().unwrap_or(-1),
+            v,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     }
 
     /// Every reject as JSON objects.
     pub fn rejects(&self) -> Vec<Value> {
         let out = self.run(&["rejects", "--format", "json"]);
-        assert!(out.status.success(), "rejects failed: {}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_slice::<Value>(&out.stdout).unwrap().as_array().unwrap().clone()
+        assert!(
+            out.status.success(),
+            "rejects failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
     }
 
     /// A table of the current version.
     pub fn table(&self, name: &str) -> DataFrame {
         let m = ticketlake::dataset::manifest::current(&self.dataset()).unwrap();
-        ticketlake::dataset::store::read_table(&self.dataset(), &m, name).unwrap().unwrap_or_default()
+        ticketlake::dataset::store::read_table(&self.dataset(), &m, name)
+            .unwrap()
+            .unwrap_or_default()
     }
 
     pub fn version(&self) -> u64 {
-        ticketlake::dataset::manifest::current(&self.dataset()).unwrap().version
+        ticketlake::dataset::manifest::current(&self.dataset())
+            .unwrap()
+            .version
     }
 }
 
@@ -79,19 +99,32 @@ pub fn strings(df: &DataFrame, col: &str) -> Vec<Option<String>> {
         Some(t) => format!("{} UTC", t.strip_suffix(".000000").unwrap_or(t)),
         None => s.to_string(),
     };
-    df.column(col).unwrap().cast(&DataType::String).unwrap().str().unwrap().iter().map(|s| s.map(tidy)).collect()
+    df.column(col)
+        .unwrap()
+        .cast(&DataType::String)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|s| s.map(tidy))
+        .collect()
 }
 
 /// The row of `ticket_id == id` as (column → string) lookups.
 pub fn cell(df: &DataFrame, id: &str, col: &str) -> Option<String> {
     let ids = strings(df, "ticket_id");
-    let i = ids.iter().position(|v| v.as_deref() == Some(id)).unwrap_or_else(|| panic!("ticket {id} not in table"));
+    let i = ids
+        .iter()
+        .position(|v| v.as_deref() == Some(id))
+        .unwrap_or_else(|| panic!("ticket {id} not in table"));
     strings(df, col)[i].clone()
 }
 
 /// Fixture path inside the repository.
 pub fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
 }
 
 /// The per-file record from an ingest JSON report.
@@ -100,7 +133,8 @@ pub fn file0(v: &Value) -> &Value {
 }
 
 /// A list-export header used by the hand-written cases.
-pub const HEADER: &str = "number,short_description,priority,state,opened_at,resolved_at,sys_updated_on";
+pub const HEADER: &str =
+    "number,short_description,priority,state,opened_at,resolved_at,sys_updated_on";
 
 /// Build a list export from rows after [`HEADER`].
 pub fn list_csv(rows: &[&str]) -> String {

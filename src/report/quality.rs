@@ -1,0 +1,259 @@
+//! The data-quality report of a dataset version: what was ingested from where, every row
+//! accounted for (read = loaded + rejected, superseded), why rows were rejected, which kept
+//! rows carry flags, and the shape of the tickets by kind, status and month.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use super::html::{escape, page, table};
+use crate::dataset::{self, Manifest, manifest};
+use crate::error::{Error, Result};
+
+/// Machine-readable twin of the HTML report (`data-quality.json`).
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    /// Dataset version reported on.
+    pub dataset_version: u64,
+    /// Committed at.
+    pub committed_at: String,
+    /// Tickets in the current version.
+    pub tickets: u64,
+    /// Records read across all ingests.
+    pub records_read: u64,
+    /// Records loaded.
+    pub loaded: u64,
+    /// Records rejected.
+    pub rejected: u64,
+    /// Loaded records superseded by newer versions.
+    pub superseded: u64,
+    /// Tickets per kind and status.
+    pub by_kind_status: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Tickets opened per month (UTC) and kind.
+    pub opened_by_month: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Rejects per error type.
+    pub rejects_by_type: BTreeMap<String, u64>,
+    /// Current tickets per data-quality flag.
+    pub flags: BTreeMap<String, u64>,
+}
+
+fn strs(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
+    let c = df
+        .column(name)
+        .and_then(|c| c.cast(&DataType::String))
+        .map_err(Error::polars(format!("column {name}")))?;
+    Ok(c.str()
+        .map_err(Error::polars(name.to_string()))?
+        .iter()
+        .map(|s| s.map(String::from))
+        .collect())
+}
+
+fn bump<K: Ord>(m: &mut BTreeMap<K, u64>, k: K) {
+    *m.entry(k).or_default() += 1;
+}
+
+/// Compute the summary of the current version.
+pub fn summarize(root: &Path, m: &Manifest) -> Result<(Summary, Option<DataFrame>)> {
+    let tickets = dataset::store::read_table(root, m, dataset::TICKETS)?.unwrap_or_default();
+    let mut by_kind_status: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    let mut opened_by_month: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    let mut flags = BTreeMap::new();
+    if tickets.height() > 0 {
+        let (kind, status, opened, dq) = (
+            strs(&tickets, "kind")?,
+            strs(&tickets, "status")?,
+            strs(&tickets, "opened_at")?,
+            strs(&tickets, "dq_flags")?,
+        );
+        for i in 0..tickets.height() {
+            let k = kind[i].clone().unwrap_or_default();
+            bump(
+                by_kind_status.entry(k.clone()).or_default(),
+                status[i].clone().unwrap_or_default(),
+            );
+            if let Some(o) = &opened[i] {
+                bump(opened_by_month.entry(o[..7].to_string()).or_default(), k);
+            }
+            for f in dq[i].iter().flat_map(|s| s.split(';')) {
+                bump(&mut flags, f.to_string());
+            }
+        }
+    }
+    let rejects = dataset::store::read_table(root, m, dataset::REJECTS)?;
+    let mut rejects_by_type = BTreeMap::new();
+    if let Some(r) = &rejects {
+        for t in strs(r, "error_type")?.into_iter().flatten() {
+            bump(&mut rejects_by_type, t);
+        }
+    }
+    let files = m.ingests.iter().flat_map(|i| &i.files);
+    let s = Summary {
+        dataset_version: m.version,
+        committed_at: m.committed_at.clone(),
+        tickets: tickets.height() as u64,
+        records_read: files.clone().map(|f| f.records_read).sum(),
+        loaded: files.clone().map(|f| f.loaded).sum(),
+        rejected: files.clone().map(|f| f.rejected).sum(),
+        superseded: files.map(|f| f.superseded).sum(),
+        by_kind_status,
+        opened_by_month,
+        rejects_by_type,
+        flags,
+    };
+    Ok((s, rejects))
+}
+
+fn tile(label: &str, value: u64) -> String {
+    format!("<div class=\"tile\">{}<b>{value}</b></div>", escape(label))
+}
+
+/// Render the HTML body.
+fn render(s: &Summary, m: &Manifest, rejects: Option<&DataFrame>) -> Result<String> {
+    let mut b = format!(
+        "<h1>Data quality — dataset version {}</h1>\n<p class=\"muted\">Committed {}. Every record read is either loaded or rejected; \
+         superseded rows were replaced by a newer version of the same ticket.</p>\n<div class=\"tiles\">{}{}{}{}{}</div>\n",
+        s.dataset_version,
+        escape(&s.committed_at),
+        tile("Tickets", s.tickets),
+        tile("Records read", s.records_read),
+        tile("Loaded", s.loaded),
+        tile("Rejected", s.rejected),
+        tile("Superseded", s.superseded),
+    );
+    b.push_str("<h2>Ingests</h2>\n");
+    let rows: Vec<Vec<String>> = m
+        .ingests
+        .iter()
+        .flat_map(|i| {
+            i.files.iter().map(move |f| {
+                vec![
+                    i.ingest_id.clone(),
+                    f.path.clone(),
+                    f.shape.clone(),
+                    f.outcome.clone(),
+                    f.records_read.to_string(),
+                    f.loaded.to_string(),
+                    f.rejected.to_string(),
+                    f.superseded.to_string(),
+                    f.flagged.to_string(),
+                ]
+            })
+        })
+        .collect();
+    b.push_str(&table(
+        &[
+            "Ingest",
+            "File",
+            "Shape",
+            "Outcome",
+            "Read",
+            "Loaded",
+            "Rejected",
+            "Superseded",
+            "Flagged",
+        ],
+        &rows,
+    ));
+    b.push_str("<h2>Tickets by kind and status</h2>\n");
+    let statuses = crate::ingest::mapping::STATUSES;
+    let rows: Vec<Vec<String>> = s
+        .by_kind_status
+        .iter()
+        .map(|(k, st)| {
+            std::iter::once(k.clone())
+                .chain(
+                    statuses
+                        .iter()
+                        .map(|x| st.get(*x).copied().unwrap_or(0).to_string()),
+                )
+                .collect()
+        })
+        .collect();
+    let mut header = vec!["Kind"];
+    header.extend(statuses);
+    b.push_str(&table(&header, &rows));
+    b.push_str("<h2>Tickets opened per month (UTC)</h2>\n");
+    let kinds = crate::ingest::mapping::KINDS;
+    let rows: Vec<Vec<String>> = s
+        .opened_by_month
+        .iter()
+        .rev()
+        .take(13)
+        .map(|(mo, k)| {
+            std::iter::once(mo.clone())
+                .chain(
+                    kinds
+                        .iter()
+                        .map(|x| k.get(*x).copied().unwrap_or(0).to_string()),
+                )
+                .collect()
+        })
+        .collect();
+    let mut header = vec!["Month"];
+    header.extend(kinds);
+    b.push_str(&table(&header, &rows));
+    b.push_str("<h2>Data-quality flags on kept tickets</h2>\n");
+    if s.flags.is_empty() {
+        b.push_str("<p>No flags.</p>\n");
+    } else {
+        let rows: Vec<Vec<String>> = s
+            .flags
+            .iter()
+            .map(|(f, n)| vec![f.clone(), n.to_string()])
+            .collect();
+        b.push_str(&table(&["Flag", "Tickets"], &rows));
+    }
+    b.push_str("<h2>Rejected records</h2>\n");
+    match rejects {
+        Some(r) if r.height() > 0 => {
+            let rows: Vec<Vec<String>> = s
+                .rejects_by_type
+                .iter()
+                .map(|(t, n)| vec![t.clone(), n.to_string()])
+                .collect();
+            b.push_str(&table(&["Reason", "Records"], &rows));
+            let cols: Vec<Vec<Option<String>>> =
+                ["source_file", "line", "column", "error_type", "message"]
+                    .iter()
+                    .map(|c| strs(r, c))
+                    .collect::<Result<_>>()?;
+            let rows: Vec<Vec<String>> = (0..r.height().min(50))
+                .map(|i| {
+                    cols.iter()
+                        .map(|c| c[i].clone().unwrap_or_else(|| "-".into()))
+                        .collect()
+                })
+                .collect();
+            b.push_str(&format!("<p class=\"muted\">The first {} of {} (all: <code>ticketlake rejects</code>).</p>\n", rows.len(), r.height()));
+            b.push_str(&table(
+                &["File", "Line", "Column", "Reason", "Message"],
+                &rows,
+            ));
+        }
+        _ => b.push_str("<p>No rejected records.</p>\n"),
+    }
+    Ok(b)
+}
+
+/// Write `data-quality.html` and `data-quality.json` into `out`; returns the HTML path.
+pub fn write(root: &Path, out: &Path) -> Result<PathBuf> {
+    let m = manifest::current(root)?;
+    let (summary, rejects) = summarize(root, &m)?;
+    std::fs::create_dir_all(out).map_err(Error::io("creating", out))?;
+    let html = page(
+        &format!("ticketlake data quality — version {}", m.version),
+        &render(&summary, &m, rejects.as_ref())?,
+    );
+    let path = out.join("data-quality.html");
+    std::fs::write(&path, html).map_err(Error::io("writing", &path))?;
+    let json = out.join("data-quality.json");
+    std::fs::write(
+        &json,
+        serde_json::to_vec_pretty(&summary).expect("summary serialises"),
+    )
+    .map_err(Error::io("writing", &json))?;
+    Ok(path)
+}
