@@ -181,3 +181,82 @@ fn rejects_csv_output_is_stable_and_guards_formulas() {
     let o = p.run(&["rejects", "--ingest", "ing-999999", "--format", "json"]);
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "[]");
 }
+
+#[test]
+fn run_ingests_configured_sources_and_writes_an_inert_report() {
+    let p = Project::new();
+    p.write(
+        "ticketlake.toml",
+        "[dataset]\npath = \"ds\"\n[ingest]\ntimezone = \"UTC\"\n[sources.itsm]\nadapter = \"servicenow\"\nfiles = [\"exports/incident.csv\"]\n",
+    );
+    p.write(
+        "exports/incident.csv",
+        list_csv(&[
+            "INC1,\"<script>alert('x')</script> & <img src=x onerror=alert(1)>\",2 - High,Closed,2026-07-01 10:00:00,2026-07-01 12:00:00,2026-07-02 10:00:00",
+            "INC2,t,Nope,New,2026-07-01 10:00:00,,2026-07-01 10:00:00",
+        ]),
+    );
+    let o = p.run(&["run", "--out", "out", "--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["sources"][0]["name"], "itsm");
+    assert_eq!(v["sources"][0]["ingest"]["rejected"], 1);
+    let html = std::fs::read_to_string(p.path("out/data-quality.html")).unwrap();
+    assert!(html.contains("http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'"));
+    assert!(
+        !html.contains("<script") && !html.contains("<img"),
+        "ticket text must not become markup"
+    );
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "reports load nothing from the network"
+    );
+    assert!(
+        html.contains("Nope") && html.contains("unknown_value"),
+        "the reject is listed"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(p.path("out/data-quality.json")).unwrap()).unwrap();
+    assert_eq!(
+        (
+            summary["records_read"].as_u64(),
+            summary["loaded"].as_u64(),
+            summary["rejected"].as_u64()
+        ),
+        (Some(2), Some(1), Some(1))
+    );
+    assert_eq!(summary["by_kind_status"]["incident"]["closed"], 1);
+    // A second run is a no-op for the dataset and still writes the report.
+    let o = p.run(&["run", "--out", "out2"]);
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("already ingested"));
+    assert!(p.path("out2/data-quality.html").exists());
+}
+
+#[test]
+fn run_without_sources_says_what_to_add() {
+    let p = Project::new();
+    p.write("ticketlake.toml", "[dataset]\npath = \"ds\"\n");
+    let o = p.run(&["run"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("ticketlake.toml") && err.contains("[sources.NAME]"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_committed_sample_report_comes_from_the_sample_config() {
+    // The README's main job: the sample config must parse and name files that exist.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let s =
+        ticketlake::config::resolve(Some(&root.join("sample-data/ticketlake.toml")), None).unwrap();
+    assert!(s.sources.len() >= 2);
+    for (_, src) in &s.sources {
+        for f in &src.files {
+            assert!(std::path::Path::new(f).exists(), "{f}");
+        }
+    }
+    assert!(root.join("reports/sample/data-quality.html").exists());
+}
