@@ -45,6 +45,18 @@ pub enum Command {
         ticketlake ingest --source generic --mapping glpi.toml --json exports/glpi.csv"
     )]
     Ingest(IngestArgs),
+    /// Recompute the derived tables (the `sla` table) for all of history and commit them.
+    #[command(
+        after_help = "Examples:\n  ticketlake build\n  ticketlake build --as-of 2026-10-31T23:59:59Z"
+    )]
+    Build {
+        /// Instant at which open clocks are evaluated (default: the newest updated_at).
+        #[arg(long, value_name = "TS")]
+        as_of: Option<String>,
+        /// Print a one-line JSON summary on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// Inspect the dataset.
     #[command(subcommand)]
     Dataset(DatasetCommand),
@@ -103,6 +115,9 @@ pub struct IngestArgs {
     /// Print a one-line JSON summary on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Do not rebuild the derived tables after the ingest.
+    #[arg(long)]
+    pub no_build: bool,
     /// Export files (CSV, JSON, NDJSON).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,

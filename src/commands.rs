@@ -28,18 +28,38 @@ pub fn run(cli: Cli) -> Result<i32> {
                 progress: !cli.quiet && !a.json,
             };
             let report = ingest::ingest(&settings.dataset, &a.files, &opts)?;
+            let built = if report.committed && !a.no_build {
+                rebuild(&settings)?
+            } else {
+                None
+            };
             if a.json {
-                println!(
-                    "{}",
-                    serde_json::to_string(&report).expect("report serialises")
-                );
+                let mut v = serde_json::to_value(&report).expect("report serialises");
+                v["build"] = serde_json::to_value(&built).expect("build serialises");
+                println!("{v}");
             } else if !cli.quiet {
                 print_ingest(&settings, &report);
+                if let Some(b) = &built {
+                    print_build(b);
+                }
             }
             Ok(0)
         }
         Command::Dataset(DatasetCommand::Info { json }) => dataset_info(&settings, json),
         Command::Rejects { ingest, format } => rejects(&settings, ingest.as_deref(), format),
+        Command::Build { as_of, json } => {
+            let as_of = as_of
+                .as_deref()
+                .map(crate::derive::parse_as_of)
+                .transpose()?;
+            let b = crate::derive::build(&settings.dataset, &settings.policies, as_of)?;
+            if json {
+                println!("{}", serde_json::to_string(&b).expect("build serialises"));
+            } else if !cli.quiet {
+                print_build(&b);
+            }
+            Ok(0)
+        }
         Command::Run { out, json } => run_job(&settings, &out, json, cli.quiet),
         Command::Generate(a) => {
             let summary = crate::generate::generate(&a)?;
@@ -49,6 +69,25 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// Rebuild the derived tables after an ingest when the config declares SLAs.
+fn rebuild(s: &Settings) -> Result<Option<crate::derive::BuildReport>> {
+    if s.policies.slas.is_empty() {
+        return Ok(None);
+    }
+    crate::derive::build(&s.dataset, &s.policies, None).map(Some)
+}
+
+fn print_build(b: &crate::derive::BuildReport) {
+    let states: Vec<String> = b.states.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    println!(
+        "built version {}: {} sla rows as of {} ({})",
+        b.version,
+        b.sla_rows,
+        b.as_of,
+        states.join(", ")
+    );
 }
 
 /// `run`: one ingest per configured source, then the reports. Stops at the first source
@@ -85,6 +124,13 @@ fn run_job(s: &Settings, out: &std::path::Path, json: bool, quiet: bool) -> Resu
             print_ingest(s, &r);
         }
         reports.push((name.clone(), r));
+    }
+    if reports.iter().any(|(_, r)| r.committed)
+        && let Some(b) = rebuild(s)?
+        && !quiet
+        && !json
+    {
+        print_build(&b);
     }
     let html = crate::report::quality::write(&s.dataset, out)?;
     if json {

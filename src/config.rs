@@ -17,9 +17,15 @@ pub struct Config {
     /// Ingest defaults.
     #[serde(default)]
     pub ingest: IngestConfig,
-    /// Named sources, for documentation and `run` (later).
+    /// Named sources, read by `run`.
     #[serde(default)]
     pub sources: std::collections::BTreeMap<String, SourceConfig>,
+    /// Business-hours calendars by name.
+    #[serde(default)]
+    pub calendars: std::collections::BTreeMap<String, crate::sla::policy::CalendarConfig>,
+    /// SLA definitions.
+    #[serde(default)]
+    pub sla: Vec<crate::sla::policy::SlaConfig>,
 }
 
 /// `[dataset]`
@@ -72,6 +78,8 @@ pub struct Settings {
     pub max_reject_pct: Option<f64>,
     /// Named sources with paths resolved against the config's folder.
     pub sources: Vec<(String, SourceConfig)>,
+    /// Validated calendars and SLAs.
+    pub policies: crate::sla::policy::Policies,
 }
 
 impl Config {
@@ -126,7 +134,19 @@ pub fn resolve(config: Option<&Path>, dataset: Option<&Path>) -> Result<Settings
             .map(|p| base.join(p))
             .unwrap_or_else(|| PathBuf::from("dataset")),
     };
+    let cfg_path = path
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("ticketlake.toml"));
+    let mut calendars = std::collections::BTreeMap::new();
+    for (name, c) in &cfg.calendars {
+        calendars.insert(
+            name.clone(),
+            crate::sla::policy::calendar_spec(name, c, &cfg_path, &base)?,
+        );
+    }
+    let policies = crate::sla::policy::policies(&cfg.sla, calendars, &cfg_path)?;
     Ok(Settings {
+        policies,
         config_path: path,
         dataset,
         timezone: cfg.ingest.timezone,
@@ -170,6 +190,31 @@ timezone = "Europe/London"
 adapter = "servicenow"
 files = ["exports/incident.csv", "exports/change_request.csv"]
 timezone = "Europe/London"
+
+# Business-hours calendars. "24x7" is built in.
+[calendars.london]
+timezone = "Europe/London"
+hours = { mon = ["09:00-17:30"], tue = ["09:00-17:30"], wed = ["09:00-17:30"], thu = ["09:00-17:30"], fri = ["09:00-13:00", "14:00-17:30"] }
+holidays = ["2026-12-25", "2026-12-28"]
+# holidays-file = "holidays/uk.ics"   # iCalendar VEVENTs, all-day or timed
+
+# SLAs: one row per ticket and matching SLA in the `sla` table (ticketlake build).
+[[sla]]
+name = "P1 resolution"
+metric = "resolution"            # response | resolution
+target = "4h"                    # business time: "30m", "2h30m"; or "3 working days"
+calendar = "24x7"
+when = { kind = ["incident"], priority = [1] }
+pause-on = ["on_hold"]           # canonical statuses that stop the clock
+on-reopen = "resume"             # resume | restart
+
+[[sla]]
+name = "P3 resolution"
+metric = "resolution"
+target = "3 working days"
+calendar = "london"
+when = { kind = ["incident"], priority = [3] }
+pause-on = ["on_hold"]
 
 # [sources.helpdesk]
 # adapter = "generic"

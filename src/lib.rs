@@ -8,9 +8,11 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod dataset;
+pub mod derive;
 pub mod error;
 pub mod generate;
 pub mod ingest;
 pub mod report;
+pub mod sla;
 
 pub use error::{Error, Result};

@@ -110,6 +110,20 @@ pub struct Manifest {
     pub tables: BTreeMap<String, TableFiles>,
     /// Every ingest up to this version, oldest first.
     pub ingests: Vec<IngestRecord>,
+    /// The last `build` of the derived tables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<BuildRecord>,
+}
+
+/// What the last build of derived tables used.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BuildRecord {
+    /// The version the build created.
+    pub version: u64,
+    /// The as-of instant of in-progress clocks (UTC, RFC 3339).
+    pub as_of: String,
+    /// SLA names evaluated.
+    pub slas: Vec<String>,
 }
 
 impl Manifest {
@@ -122,6 +136,7 @@ impl Manifest {
             committed_at: String::new(),
             tables: BTreeMap::new(),
             ingests: Vec::new(),
+            build: None,
         }
     }
 

@@ -7,4 +7,5 @@ mod crash;
 mod interop;
 mod props;
 mod shapes;
+mod sla;
 mod support;

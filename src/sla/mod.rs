@@ -1,0 +1,7 @@
+//! SLAs: business-hours calendars, policies with pause states, and the engine that writes
+//! one `sla` row per ticket and matching SLA.
+
+pub mod calendar;
+pub mod engine;
+pub mod ics;
+pub mod policy;
