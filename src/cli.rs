@@ -57,6 +57,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Compare ticketlake's SLA verdicts with the vendor's own (ServiceNow `made_sla`).
+    #[command(
+        name = "sla-check",
+        after_help = "Example:\n  ticketlake sla-check --format json"
+    )]
+    SlaCheck {
+        /// Output format (table lists up to 50 disagreements).
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
     /// Inspect the dataset.
     #[command(subcommand)]
     Dataset(DatasetCommand),

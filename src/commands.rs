@@ -60,6 +60,47 @@ pub fn run(cli: Cli) -> Result<i32> {
             }
             Ok(0)
         }
+        Command::SlaCheck { format } => {
+            let c = crate::sla::check::check(&settings.dataset)?;
+            match format {
+                OutputFormat::Json => {
+                    println!("{}", serde_json::to_string(&c).expect("check serialises"))
+                }
+                OutputFormat::Csv => {
+                    let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+                    let _ = w.write_record(["source", "ticket_id", "vendor", "ticketlake"]);
+                    for d in &c.disagreements {
+                        let _ = w.write_record([
+                            csv_safe(&d.source),
+                            csv_safe(&d.ticket_id),
+                            csv_safe(&d.vendor),
+                            csv_safe(&d.ticketlake.join("; ")),
+                        ]);
+                    }
+                    let _ = w.flush();
+                }
+                OutputFormat::Table => {
+                    let rate = c
+                        .agreement_rate
+                        .map(|r| format!("{:.1} %", r * 100.0))
+                        .unwrap_or_else(|| "n/a".into());
+                    println!(
+                        "compared {} tickets with a vendor verdict: {} agree ({rate})",
+                        c.compared, c.agreed
+                    );
+                    for d in c.disagreements.iter().take(50) {
+                        println!(
+                            "  {}/{}: vendor {} | ticketlake {}",
+                            d.source,
+                            d.ticket_id,
+                            d.vendor,
+                            d.ticketlake.join(", ")
+                        );
+                    }
+                }
+            }
+            Ok(0)
+        }
         Command::Run { out, json } => run_job(&settings, &out, json, cli.quiet),
         Command::Generate(a) => {
             let summary = crate::generate::generate(&a)?;

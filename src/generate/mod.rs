@@ -273,6 +273,11 @@ fn write_eventlog(out: &Path, tickets: &[Ticket]) -> Result<Vec<String>> {
             steps.push((c, "Closed"));
         }
         steps.retain(|(at, _)| *at <= t.updated.max(t.opened));
+        // The vendor's verdict, for the SLA cross-check: resolved within the wall-clock target.
+        let made_sla = t.resolved.is_none_or(|r| {
+            (r - t.opened).num_seconds() as f64 / 3600.0
+                <= model::TARGET_HOURS[t.priority as usize - 1]
+        });
         for (m, (at, state)) in steps.iter().enumerate() {
             let final_state = m + 1 == steps.len();
             let row = vec![
@@ -282,7 +287,7 @@ fn write_eventlog(out: &Path, tickets: &[Ticket]) -> Result<Vec<String>> {
                 t.reassignment_count.to_string(),
                 t.reopen_count.to_string(),
                 m.to_string(),
-                "true".into(),
+                made_sla.to_string(),
                 t.caller.into(),
                 "Service Desk".into(),
                 ts(Some(t.opened), EVENT_FMT),

@@ -28,6 +28,7 @@ pub const TEXT_COLUMNS: &[&str] = &[
     "caused_by_change",
     "change_type",
     "close_code",
+    "vendor_sla_met",
 ];
 
 /// Canonical timestamp columns of `tickets`.

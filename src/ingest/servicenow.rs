@@ -223,6 +223,7 @@ pub fn mapping(shape: Shape) -> Mapping {
         ),
         ("change_type", &["type", "Type"]),
         ("close_code", &["close_code", "closed_code", "Close code"]),
+        ("vendor_sla_met", &["made_sla", "Made SLA"]),
         ("planned_start", &["start_date", "Planned start date"]),
         ("planned_end", &["end_date", "Planned end date"]),
         ("actual_start", &["work_start", "Actual start"]),

@@ -37,6 +37,8 @@ pub struct Summary {
     pub rejects_by_type: BTreeMap<String, u64>,
     /// Current tickets per data-quality flag.
     pub flags: BTreeMap<String, u64>,
+    /// SLA rows per SLA and state (empty before the first build).
+    pub sla_states: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 fn strs(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
@@ -89,6 +91,18 @@ pub fn summarize(root: &Path, m: &Manifest) -> Result<(Summary, Option<DataFrame
             bump(&mut rejects_by_type, t);
         }
     }
+    let mut sla_states: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    if let Some(sla) = dataset::store::read_table(root, m, crate::derive::SLA)? {
+        for (n, st) in strs(&sla, "sla_name")?
+            .into_iter()
+            .zip(strs(&sla, "state")?)
+        {
+            bump(
+                sla_states.entry(n.unwrap_or_default()).or_default(),
+                st.unwrap_or_default(),
+            );
+        }
+    }
     let files = m.ingests.iter().flat_map(|i| &i.files);
     let s = Summary {
         dataset_version: m.version,
@@ -102,6 +116,7 @@ pub fn summarize(root: &Path, m: &Manifest) -> Result<(Summary, Option<DataFrame
         opened_by_month,
         rejects_by_type,
         flags,
+        sla_states,
     };
     Ok((s, rejects))
 }
@@ -195,6 +210,35 @@ fn render(s: &Summary, m: &Manifest, rejects: Option<&DataFrame>) -> Result<Stri
     let mut header = vec!["Month"];
     header.extend(kinds);
     b.push_str(&table(&header, &rows));
+    b.push_str("<h2>SLA clocks by state</h2>\n");
+    if s.sla_states.is_empty() {
+        b.push_str("<p>No SLAs are declared, or the derived tables were not built yet.</p>\n");
+    } else {
+        let states = [
+            "met",
+            "breached",
+            "in_progress",
+            "in_progress_breached",
+            "cancelled",
+            "invalid",
+        ];
+        let rows: Vec<Vec<String>> = s
+            .sla_states
+            .iter()
+            .map(|(n, st)| {
+                std::iter::once(n.clone())
+                    .chain(
+                        states
+                            .iter()
+                            .map(|x| st.get(*x).copied().unwrap_or(0).to_string()),
+                    )
+                    .collect()
+            })
+            .collect();
+        let mut header = vec!["SLA"];
+        header.extend(states);
+        b.push_str(&table(&header, &rows));
+    }
     b.push_str("<h2>Data-quality flags on kept tickets</h2>\n");
     if s.flags.is_empty() {
         b.push_str("<p>No flags.</p>\n");

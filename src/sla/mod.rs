@@ -2,6 +2,7 @@
 //! one `sla` row per ticket and matching SLA.
 
 pub mod calendar;
+pub mod check;
 pub mod engine;
 pub mod ics;
 pub mod policy;

@@ -552,3 +552,61 @@ fn build_commits_the_sla_table_and_attainment_matches_the_generators_truth() {
     assert!(p.table("sla").equals_missing(&sla));
     assert!(p.run(&["build", "--as-of", "yesterday"]).status.code() == Some(2));
 }
+
+fn per_priority_slas() -> String {
+    let mut cfg = String::from("[ingest]\ntimezone = \"Europe/London\"\n");
+    for (prio, hours) in [(1, 4), (2, 8), (3, 72), (4, 120), (5, 240)] {
+        cfg.push_str(&format!("[[sla]]\nname = \"P{prio}\"\nmetric = \"resolution\"\ntarget = \"{hours}h\"\nwhen = {{ kind = [\"incident\"], priority = [{prio}] }}\n"));
+    }
+    cfg
+}
+
+#[test]
+fn sla_check_agrees_with_the_vendor_and_lists_disagreements() {
+    let p = Project::new();
+    let out = p.path("gen");
+    assert!(
+        p.run(&[
+            "generate",
+            "--tickets",
+            "3000",
+            "--seed",
+            "43",
+            "--end-month",
+            "2026-10",
+            "--format",
+            "servicenow-eventlog",
+            "--out",
+            out.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    p.write("ticketlake.toml", per_priority_slas());
+    let (code, _, err) = p.ingest(&["--source", "servicenow", "gen/incident_event_log.csv"]);
+    assert_eq!(code, 0, "{err}");
+    let o = p.run(&["sla-check", "--format", "json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["compared"].as_u64().unwrap() > 1000);
+    // The export has minute resolution, so a ticket resolved within a minute of its target
+    // may differ; nothing else may.
+    assert!(v["agreement_rate"].as_f64().unwrap() > 0.99, "{v}");
+
+    let q = Project::new();
+    q.write("ticketlake.toml", per_priority_slas());
+    q.write(
+        "ev.csv",
+        "number,incident_state,sys_mod_count,made_sla,opened_at,sys_updated_at,priority,resolved_at\n\
+         INC1,New,0,false,01/10/2026 09:00,01/10/2026 09:00,1 - Critical,?\n\
+         INC1,Resolved,1,false,01/10/2026 09:00,01/10/2026 10:00,1 - Critical,01/10/2026 10:00\n",
+    );
+    assert_eq!(q.ingest(&["--source", "servicenow", "ev.csv"]).0, 0);
+    let o = q.run(&["sla-check"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("compared 1 tickets")
+            && text.contains("INC1: vendor false | ticketlake P1=met"),
+        "{text}"
+    );
+}

@@ -1,0 +1,125 @@
+//! `ticketlake sla-check`: ticketlake's SLA verdicts against the vendor's own, where the
+//! export carries one (ServiceNow `made_sla` → `tickets.vendor_sla_met`). A ticket made its
+//! SLAs, in the vendor's sense, when none of its stopped SLAs breached.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::dataset::{TICKETS, manifest, store};
+use crate::error::{Error, Result};
+
+/// One ticket where the two verdicts differ.
+#[derive(Debug, Serialize)]
+pub struct Disagreement {
+    /// Source system.
+    pub source: String,
+    /// Ticket id.
+    pub ticket_id: String,
+    /// The vendor's verdict as exported.
+    pub vendor: String,
+    /// ticketlake's states per SLA, e.g. `P2 resolution=breached`.
+    pub ticketlake: Vec<String>,
+}
+
+/// The cross-check result.
+#[derive(Debug, Serialize)]
+pub struct Check {
+    /// Tickets with both verdicts.
+    pub compared: u64,
+    /// Tickets where they agree.
+    pub agreed: u64,
+    /// agreed ÷ compared.
+    pub agreement_rate: Option<f64>,
+    /// The disagreements.
+    pub disagreements: Vec<Disagreement>,
+}
+
+fn vendor_met(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "y" | "met" => Some(true),
+        "false" | "0" | "no" | "n" | "breached" => Some(false),
+        _ => None,
+    }
+}
+
+fn col_str(df: &DataFrame, c: &str) -> Result<StringChunked> {
+    df.column(c)
+        .and_then(|c| c.cast(&DataType::String))
+        .and_then(|c| c.str().cloned())
+        .map_err(Error::polars(format!("column {c}")))
+}
+
+/// Compare the current `sla` table with the vendor verdicts.
+pub fn check(root: &Path) -> Result<Check> {
+    let m = manifest::current(root)?;
+    let tickets = store::read_table(root, &m, TICKETS)?.unwrap_or_default();
+    let Some(sla) = store::read_table(root, &m, crate::derive::SLA)? else {
+        return Err(Error::Dataset {
+            path: root.into(),
+            message:
+                "there is no sla table; declare [[sla]] in the config and run `ticketlake build`"
+                    .into(),
+        });
+    };
+    let mut ours: BTreeMap<(String, String), Vec<(String, String)>> = BTreeMap::new();
+    let (sid, ssrc, sname, sstate) = (
+        col_str(&sla, "ticket_id")?,
+        col_str(&sla, "source")?,
+        col_str(&sla, "sla_name")?,
+        col_str(&sla, "state")?,
+    );
+    for i in 0..sla.height() {
+        if let (Some(id), Some(src), Some(n), Some(st)) =
+            (sid.get(i), ssrc.get(i), sname.get(i), sstate.get(i))
+        {
+            ours.entry((src.into(), id.into()))
+                .or_default()
+                .push((n.into(), st.into()));
+        }
+    }
+    let (tid, tsrc, vend) = (
+        col_str(&tickets, "ticket_id")?,
+        col_str(&tickets, "source")?,
+        col_str(&tickets, "vendor_sla_met")?,
+    );
+    let (mut compared, mut agreed, mut disagreements) = (0u64, 0u64, Vec::new());
+    for i in 0..tickets.height() {
+        let (Some(id), Some(src), Some(v)) = (tid.get(i), tsrc.get(i), vend.get(i)) else {
+            continue;
+        };
+        let Some(vendor) = vendor_met(v) else {
+            continue;
+        };
+        let Some(states) = ours.get(&(src.to_string(), id.to_string())) else {
+            continue;
+        };
+        let stopped: Vec<&(String, String)> = states
+            .iter()
+            .filter(|(_, s)| s == "met" || s == "breached")
+            .collect();
+        if stopped.is_empty() {
+            continue;
+        }
+        compared += 1;
+        let met = stopped.iter().all(|(_, s)| s == "met");
+        if met == vendor {
+            agreed += 1;
+        } else {
+            disagreements.push(Disagreement {
+                source: src.into(),
+                ticket_id: id.into(),
+                vendor: v.into(),
+                ticketlake: states.iter().map(|(n, s)| format!("{n}={s}")).collect(),
+            });
+        }
+    }
+    Ok(Check {
+        compared,
+        agreed,
+        agreement_rate: (compared > 0).then(|| agreed as f64 / compared as f64),
+        disagreements,
+    })
+}
