@@ -67,6 +67,24 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
+    /// Run one read-only SQL statement over the dataset (tables, views, calendar functions).
+    #[command(
+        after_help = "Examples:\n  ticketlake sql \"SELECT kind, count(*) FROM tickets GROUP BY kind\"\n  \
+        ticketlake sql --format csv \"SELECT ticket_id, business_seconds(opened_at, resolved_at, 'london') FROM incidents\""
+    )]
+    Sql {
+        /// The statement.
+        statement: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+        /// Row cap; more rows are cut with a note on stderr.
+        #[arg(long, default_value_t = 10_000)]
+        max_rows: usize,
+        /// Memory limit of the query engine, in MiB.
+        #[arg(long, default_value_t = 2048)]
+        memory_mb: usize,
+    },
     /// Inspect the dataset.
     #[command(subcommand)]
     Dataset(DatasetCommand),

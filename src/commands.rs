@@ -101,6 +101,26 @@ pub fn run(cli: Cli) -> Result<i32> {
             }
             Ok(0)
         }
+        Command::Sql {
+            statement,
+            format,
+            max_rows,
+            memory_mb,
+        } => {
+            let limits = crate::query::session::Limits {
+                memory_bytes: memory_mb << 20,
+            };
+            let session =
+                crate::query::session::open(&settings.dataset, &settings.policies, limits)?;
+            let t = crate::query::adhoc::run(&session, &statement, max_rows)?;
+            print_table(&t, format);
+            if t.truncated {
+                eprintln!(
+                    "ticketlake: output cut at {max_rows} rows; raise --max-rows to see more"
+                );
+            }
+            Ok(0)
+        }
         Command::Run { out, json } => run_job(&settings, &out, json, cli.quiet),
         Command::Generate(a) => {
             let summary = crate::generate::generate(&a)?;
@@ -325,6 +345,82 @@ fn dataset_info(s: &Settings, json: bool) -> Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// Print a query result.
+fn print_table(t: &crate::query::adhoc::Table, format: OutputFormat) {
+    let mut out = std::io::stdout().lock();
+    match format {
+        OutputFormat::Json => {
+            let rows: Vec<serde_json::Value> = t
+                .rows
+                .iter()
+                .map(|r| {
+                    serde_json::Value::Object(
+                        t.columns
+                            .iter()
+                            .zip(r)
+                            .map(|(c, v)| (c.clone(), serde_json::json!(v)))
+                            .collect(),
+                    )
+                })
+                .collect();
+            let _ = writeln!(out, "{}", serde_json::Value::Array(rows));
+        }
+        OutputFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            let _ = w.write_record(&t.columns);
+            for r in &t.rows {
+                let _ = w.write_record(
+                    r.iter()
+                        .map(|c| c.as_deref().map(csv_safe).unwrap_or_default()),
+                );
+            }
+            let _ = w.flush();
+        }
+        OutputFormat::Table => {
+            let widths: Vec<usize> = (0..t.columns.len())
+                .map(|i| {
+                    t.rows
+                        .iter()
+                        .map(|r| r[i].as_deref().unwrap_or("NULL").chars().count())
+                        .chain([t.columns[i].chars().count()])
+                        .max()
+                        .unwrap_or(0)
+                })
+                .collect();
+            let line = |cells: Vec<&str>| {
+                cells
+                    .iter()
+                    .zip(&widths)
+                    .map(|(c, w)| format!("{c:<w$}"))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            };
+            let _ = writeln!(
+                out,
+                "{}",
+                line(t.columns.iter().map(String::as_str).collect())
+            );
+            let _ = writeln!(
+                out,
+                "{}",
+                widths
+                    .iter()
+                    .map(|w| "-".repeat(*w))
+                    .collect::<Vec<_>>()
+                    .join("-+-")
+            );
+            for r in &t.rows {
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    line(r.iter().map(|c| c.as_deref().unwrap_or("NULL")).collect())
+                );
+            }
+            let _ = writeln!(out, "({} rows)", t.rows.len());
+        }
+    }
 }
 
 /// Prefix cells that a spreadsheet would run as a formula (OWASP's CSV-injection guard).

@@ -85,6 +85,14 @@ pub enum Error {
         /// The engine's error.
         source: polars::error::PolarsError,
     },
+    /// A SQL statement failed or was refused.
+    #[error("{context}: {message}")]
+    Query {
+        /// What ticketlake was doing.
+        context: String,
+        /// The engine's message, with what to do where ticketlake knows.
+        message: String,
+    },
     /// A command-line argument is invalid in a way clap cannot check.
     #[error("{0}")]
     Usage(String),

@@ -1,13 +1,16 @@
 //! `ticketlake generate`: writes the synthetic service desk of [`model`] in each ServiceNow
 //! export shape, plus `truth.json` with what was injected.
 
+pub mod clock;
 pub mod model;
+
+use clock::{Layout, LocalClock};
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde_json::{Value, json};
 
 use crate::cli::{GenerateArgs, GenerateFormat};
@@ -15,8 +18,6 @@ use crate::error::{Error, Result};
 use model::{SERVICES, Ticket};
 
 const TZ: chrono_tz::Tz = chrono_tz::Europe::London;
-const LIST_FMT: &str = "%Y-%m-%d %H:%M:%S";
-const EVENT_FMT: &str = "%d/%m/%Y %H:%M";
 
 fn priority_label(p: u8) -> &'static str {
     [
@@ -99,40 +100,102 @@ const LIST_HEADER: &[&str] = &[
     "end_date",
 ];
 
-fn ts(t: Option<chrono::DateTime<Utc>>, fmt: &str) -> String {
-    t.map(|t| model::local(t, TZ, fmt)).unwrap_or_default()
+/// Where a generated row's fields go: straight into CSV text, or into strings for JSON.
+trait Row {
+    fn text(&mut self, s: &str);
+    fn time(&mut self, t: Option<DateTime<Utc>>, layout: Layout);
 }
 
-fn list_row(t: &Ticket) -> Vec<String> {
+/// A CSV line, quoting only the fields that need it.
+struct CsvRow<'a> {
+    line: String,
+    clock: &'a LocalClock,
+}
+
+impl CsvRow<'_> {
+    fn sep(&mut self) {
+        if !self.line.is_empty() {
+            self.line.push(',');
+        }
+    }
+}
+
+impl Row for CsvRow<'_> {
+    fn text(&mut self, s: &str) {
+        self.sep();
+        if s.contains([',', '"', '\n', '\r']) {
+            self.line.push('"');
+            self.line.push_str(&s.replace('"', "\"\""));
+            self.line.push('"');
+        } else {
+            self.line.push_str(s);
+        }
+    }
+
+    fn time(&mut self, t: Option<DateTime<Utc>>, layout: Layout) {
+        self.sep();
+        if let Some(t) = t {
+            self.clock.write(&mut self.line, t, layout);
+        }
+    }
+}
+
+/// Fields as strings (the JSON writer).
+struct VecRow<'a> {
+    fields: Vec<String>,
+    clock: &'a LocalClock,
+}
+
+impl Row for VecRow<'_> {
+    fn text(&mut self, s: &str) {
+        self.fields.push(s.to_string());
+    }
+
+    fn time(&mut self, t: Option<DateTime<Utc>>, layout: Layout) {
+        let mut s = String::new();
+        if let Some(t) = t {
+            self.clock.write(&mut s, t, layout);
+        }
+        self.fields.push(s);
+    }
+}
+
+/// One list-export row, in [`LIST_HEADER`] order.
+fn list_row(t: &Ticket, row: &mut impl Row) {
     let svc = &SERVICES[t.service];
-    let imp = ["1 - High", "2 - Medium", "3 - Low"][(t.priority.min(3) - 1) as usize].to_string();
-    vec![
-        t.number.clone(),
-        t.title.clone(),
-        priority_label(t.priority).into(),
-        imp.clone(),
+    let imp = ["1 - High", "2 - Medium", "3 - Low"][(t.priority.min(3) - 1) as usize];
+    for s in [
+        t.number.as_str(),
+        &t.title,
+        priority_label(t.priority),
         imp,
-        state_label(t).into(),
-        ts(Some(t.opened), LIST_FMT),
-        ts(t.resolved, LIST_FMT),
-        ts(t.closed, LIST_FMT),
-        ts(Some(t.updated), LIST_FMT),
-        svc.group.into(),
-        t.assignee.into(),
-        svc.name.into(),
-        t.ci.into(),
-        svc.category.into(),
-        t.caller.into(),
-        t.location.into(),
-        t.reopen_count.to_string(),
-        t.reassignment_count.to_string(),
-        t.problem_id.clone().unwrap_or_default(),
-        t.caused_by.clone().unwrap_or_default(),
-        t.change_type.unwrap_or_default().into(),
-        t.close_code.unwrap_or_default().into(),
-        ts(t.planned.map(|p| p.0), LIST_FMT),
-        ts(t.planned.map(|p| p.1), LIST_FMT),
-    ]
+        imp,
+        state_label(t),
+    ] {
+        row.text(s);
+    }
+    for ts in [Some(t.opened), t.resolved, t.closed, Some(t.updated)] {
+        row.time(ts, Layout::Iso);
+    }
+    for s in [
+        svc.group,
+        t.assignee,
+        svc.name,
+        t.ci,
+        svc.category,
+        t.caller,
+        t.location,
+    ] {
+        row.text(s);
+    }
+    row.text(&t.reopen_count.to_string());
+    row.text(&t.reassignment_count.to_string());
+    row.text(t.problem_id.as_deref().unwrap_or(""));
+    row.text(t.caused_by.as_deref().unwrap_or(""));
+    row.text(t.change_type.unwrap_or(""));
+    row.text(t.close_code.unwrap_or(""));
+    row.time(t.planned.map(|p| p.0), Layout::Iso);
+    row.time(t.planned.map(|p| p.1), Layout::Iso);
 }
 
 fn create(path: &Path) -> Result<BufWriter<File>> {
@@ -142,22 +205,46 @@ fn create(path: &Path) -> Result<BufWriter<File>> {
     ))
 }
 
-fn write_list_csv(out: &Path, tickets: &[Ticket]) -> Result<Vec<String>> {
+/// Write CSV lines produced by `rows` under `header`.
+fn write_csv(
+    path: &Path,
+    header: &[&str],
+    clock: &LocalClock,
+    rows: impl FnOnce(
+        &mut dyn FnMut(&dyn Fn(&mut CsvRow)) -> std::io::Result<()>,
+    ) -> std::io::Result<()>,
+) -> Result<()> {
+    let mut w = create(path)?;
+    let io = Error::io("writing", path);
+    let result = (|| {
+        w.write_all(header.join(",").as_bytes())?;
+        w.write_all(b"\n")?;
+        let mut row = CsvRow {
+            line: String::with_capacity(512),
+            clock,
+        };
+        let mut emit = |fill: &dyn Fn(&mut CsvRow)| -> std::io::Result<()> {
+            row.line.clear();
+            fill(&mut row);
+            row.line.push('\n');
+            w.write_all(row.line.as_bytes())
+        };
+        rows(&mut emit)?;
+        w.flush()
+    })();
+    result.map_err(io)
+}
+
+fn write_list_csv(out: &Path, tickets: &[Ticket], clock: &LocalClock) -> Result<Vec<String>> {
     let mut written = Vec::new();
     for kind in ["incident", "request", "change", "problem"] {
         let name = format!("{}.csv", table_of(kind));
-        let path = out.join(&name);
-        let mut w = csv::Writer::from_writer(create(&path)?);
-        let io = |e: csv::Error| Error::Input {
-            path: path.clone(),
-            line: None,
-            message: e.to_string(),
-        };
-        w.write_record(LIST_HEADER).map_err(io)?;
-        for t in tickets.iter().filter(|t| t.kind == kind) {
-            w.write_record(list_row(t)).map_err(io)?;
-        }
-        w.flush().map_err(Error::io("writing", &path))?;
+        write_csv(&out.join(&name), LIST_HEADER, clock, |emit| {
+            for t in tickets.iter().filter(|t| t.kind == kind) {
+                emit(&|r| list_row(t, r))?;
+            }
+            Ok(())
+        })?;
         written.push(name);
     }
     Ok(written)
@@ -168,7 +255,7 @@ fn reference(display: &str, table: &str) -> Value {
     json!({"display_value": display, "value": &id[..32], "link": format!("https://instance.example/api/now/table/{table}/{}", &id[..32])})
 }
 
-fn write_json(out: &Path, tickets: &[Ticket]) -> Result<Vec<String>> {
+fn write_json(out: &Path, tickets: &[Ticket], clock: &LocalClock) -> Result<Vec<String>> {
     let mut written = Vec::new();
     for kind in ["incident", "request", "change", "problem"] {
         let name = format!("{}.json", table_of(kind));
@@ -177,9 +264,13 @@ fn write_json(out: &Path, tickets: &[Ticket]) -> Result<Vec<String>> {
             .iter()
             .filter(|t| t.kind == kind)
             .map(|t| {
-                let v = list_row(t);
+                let mut row = VecRow {
+                    fields: Vec::new(),
+                    clock,
+                };
+                list_row(t, &mut row);
                 let mut o = serde_json::Map::new();
-                for (h, val) in LIST_HEADER.iter().zip(v) {
+                for (h, val) in LIST_HEADER.iter().zip(row.fields) {
                     let cell = match *h {
                         "assignment_group" => reference(&val, "sys_user_group"),
                         "cmdb_ci" => reference(&val, "cmdb_ci"),
@@ -245,99 +336,95 @@ const EVENT_HEADER: &[&str] = &[
     "closed_at",
 ];
 
-fn write_eventlog(out: &Path, tickets: &[Ticket]) -> Result<Vec<String>> {
-    let name = "incident_event_log.csv".to_string();
-    let path = out.join(&name);
-    let mut w = csv::Writer::from_writer(create(&path)?);
-    let io = |e: csv::Error| Error::Input {
-        path: path.clone(),
-        line: None,
-        message: e.to_string(),
-    };
-    w.write_record(EVENT_HEADER).map_err(io)?;
-    let q = |s: String| if s.is_empty() { "?".to_string() } else { s };
-    for t in tickets.iter().filter(|t| t.kind == "incident") {
-        let svc = &SERVICES[t.service];
-        let mut steps: Vec<(chrono::DateTime<Utc>, &str)> = vec![
-            (t.opened, "New"),
-            (t.opened + chrono::Duration::minutes(20), "Active"),
-        ];
-        if let Some((a, b)) = t.hold {
-            steps.push((a, "Awaiting User Info"));
-            steps.push((b, "Active"));
-        }
-        if let Some(r) = t.resolved {
-            steps.push((r, "Resolved"));
-        }
-        if let Some(c) = t.closed {
-            steps.push((c, "Closed"));
-        }
-        steps.retain(|(at, _)| *at <= t.updated.max(t.opened));
-        // The vendor's verdict, for the SLA cross-check: resolved within the wall-clock target.
-        let made_sla = t.resolved.is_none_or(|r| {
-            (r - t.opened).num_seconds() as f64 / 3600.0
-                <= model::TARGET_HOURS[t.priority as usize - 1]
-        });
-        for (m, (at, state)) in steps.iter().enumerate() {
-            let final_state = m + 1 == steps.len();
-            let row = vec![
-                t.number.clone(),
-                state.to_string(),
-                (!matches!(*state, "Closed")).to_string(),
-                t.reassignment_count.to_string(),
-                t.reopen_count.to_string(),
-                m.to_string(),
-                made_sla.to_string(),
-                t.caller.into(),
-                "Service Desk".into(),
-                ts(Some(t.opened), EVENT_FMT),
-                "Service Desk".into(),
-                ts(Some(t.opened), EVENT_FMT),
-                t.assignee.into(),
-                ts(Some(*at), EVENT_FMT),
-                "Phone".into(),
-                t.location.into(),
-                svc.category.into(),
-                "?".into(),
-                "?".into(),
-                t.ci.into(),
-                "2 - Medium".into(),
-                "2 - Medium".into(),
-                priority_label(t.priority).into(),
-                svc.group.into(),
-                t.assignee.into(),
-                "false".into(),
-                "false".into(),
-                "Do Not Notify".into(),
-                q(t.problem_id.clone().unwrap_or_default()),
-                "?".into(),
-                "?".into(),
-                q(t.caused_by.clone().unwrap_or_default()),
-                if final_state && t.resolved.is_some() {
-                    "code 6".into()
-                } else {
-                    "?".into()
-                },
-                if t.resolved.is_some() {
-                    t.assignee.to_string()
-                } else {
-                    "?".into()
-                },
-                q(if final_state {
-                    ts(t.resolved, EVENT_FMT)
-                } else {
-                    String::new()
-                }),
-                q(if final_state {
-                    ts(t.closed, EVENT_FMT)
-                } else {
-                    String::new()
-                }),
-            ];
-            w.write_record(row).map_err(io)?;
+/// One event-log row: the ticket after update number `m`, in state `state` at `at`.
+fn event_row(t: &Ticket, m: usize, state: &str, at: DateTime<Utc>, last: bool, r: &mut CsvRow) {
+    let svc = &SERVICES[t.service];
+    let q = |s: Option<&str>| s.filter(|s| !s.is_empty()).unwrap_or("?").to_string();
+    // The vendor's verdict, for the SLA cross-check: resolved within the wall-clock target.
+    let made_sla = t.resolved.is_none_or(|res| {
+        (res - t.opened).num_seconds() as f64 / 3600.0
+            <= model::TARGET_HOURS[t.priority as usize - 1]
+    });
+    r.text(&t.number);
+    r.text(state);
+    r.text(if state == "Closed" { "false" } else { "true" });
+    r.text(&t.reassignment_count.to_string());
+    r.text(&t.reopen_count.to_string());
+    r.text(&m.to_string());
+    r.text(if made_sla { "true" } else { "false" });
+    r.text(t.caller);
+    r.text("Service Desk");
+    r.time(Some(t.opened), Layout::DayFirst);
+    r.text("Service Desk");
+    r.time(Some(t.opened), Layout::DayFirst);
+    r.text(t.assignee);
+    r.time(Some(at), Layout::DayFirst);
+    for s in [
+        "Phone",
+        t.location,
+        svc.category,
+        "?",
+        "?",
+        t.ci,
+        "2 - Medium",
+        "2 - Medium",
+        priority_label(t.priority),
+        svc.group,
+        t.assignee,
+        "false",
+        "false",
+        "Do Not Notify",
+    ] {
+        r.text(s);
+    }
+    r.text(&q(t.problem_id.as_deref()));
+    r.text("?");
+    r.text("?");
+    r.text(&q(t.caused_by.as_deref()));
+    r.text(if last && t.resolved.is_some() {
+        "code 6"
+    } else {
+        "?"
+    });
+    r.text(if t.resolved.is_some() {
+        t.assignee
+    } else {
+        "?"
+    });
+    for ts in [t.resolved, t.closed] {
+        match ts.filter(|_| last) {
+            Some(x) => r.time(Some(x), Layout::DayFirst),
+            None => r.text("?"),
         }
     }
-    w.flush().map_err(Error::io("writing", &path))?;
+}
+
+fn write_eventlog(out: &Path, tickets: &[Ticket], clock: &LocalClock) -> Result<Vec<String>> {
+    let name = "incident_event_log.csv".to_string();
+    write_csv(&out.join(&name), EVENT_HEADER, clock, |emit| {
+        for t in tickets.iter().filter(|t| t.kind == "incident") {
+            let mut steps: Vec<(DateTime<Utc>, &str)> = vec![
+                (t.opened, "New"),
+                (t.opened + chrono::Duration::minutes(20), "Active"),
+            ];
+            if let Some((a, b)) = t.hold {
+                steps.push((a, "Awaiting User Info"));
+                steps.push((b, "Active"));
+            }
+            if let Some(r) = t.resolved {
+                steps.push((r, "Resolved"));
+            }
+            if let Some(c) = t.closed {
+                steps.push((c, "Closed"));
+            }
+            steps.retain(|(at, _)| *at <= t.updated.max(t.opened));
+            let n = steps.len();
+            for (m, (at, state)) in steps.into_iter().enumerate() {
+                emit(&|r| event_row(t, m, state, at, m + 1 == n, r))?;
+            }
+        }
+        Ok(())
+    })?;
     Ok(vec![name])
 }
 
@@ -364,10 +451,19 @@ pub fn generate(args: &GenerateArgs) -> Result<String> {
     let end = end_month(args.end_month.as_deref())?;
     std::fs::create_dir_all(&args.out).map_err(Error::io("creating", &args.out))?;
     let (tickets, truth) = model::tickets(args.tickets, args.months, end, args.seed);
+    let span = |d: &str| {
+        NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+    };
+    let (from, to) = (
+        span(&truth.period_start).unwrap_or_default(),
+        span(&truth.period_end).unwrap_or_default(),
+    );
+    let clock = LocalClock::new(TZ, from, to);
     let files = match args.format {
-        GenerateFormat::ServicenowCsv => write_list_csv(&args.out, &tickets)?,
-        GenerateFormat::ServicenowJson => write_json(&args.out, &tickets)?,
-        GenerateFormat::ServicenowEventlog => write_eventlog(&args.out, &tickets)?,
+        GenerateFormat::ServicenowCsv => write_list_csv(&args.out, &tickets, &clock)?,
+        GenerateFormat::ServicenowJson => write_json(&args.out, &tickets, &clock)?,
+        GenerateFormat::ServicenowEventlog => write_eventlog(&args.out, &tickets, &clock)?,
     };
     let truth_path = args.out.join("truth.json");
     std::fs::write(

@@ -6,3 +6,4 @@ pub mod check;
 pub mod engine;
 pub mod ics;
 pub mod policy;
+pub mod udf;

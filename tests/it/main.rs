@@ -8,4 +8,5 @@ mod interop;
 mod props;
 mod shapes;
 mod sla;
+mod sql;
 mod support;

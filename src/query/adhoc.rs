@@ -1,0 +1,101 @@
+//! Ad hoc SQL for analysts, read-only and bounded (promise 7): DDL, DML and statements are
+//! refused by `SQLOptions`, URL tables stay disabled so no file outside the dataset can be
+//! read, memory is capped by the session's pool, and results are cut at a row cap.
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::execution::context::SQLOptions;
+
+use super::session::{Session, df_error};
+use crate::error::{Error, Result};
+
+/// A result set as text cells, with its column names.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Table {
+    /// Column names.
+    pub columns: Vec<String>,
+    /// Rows of cells (`None` = NULL).
+    pub rows: Vec<Vec<Option<String>>>,
+    /// Whether the row cap cut the result.
+    pub truncated: bool,
+}
+
+/// The options every ad hoc statement runs with.
+pub fn read_only() -> SQLOptions {
+    SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false)
+}
+
+/// Run one read-only statement, keeping at most `max_rows` rows.
+pub fn run(session: &Session, sql: &str, max_rows: usize) -> Result<Table> {
+    let batches: Vec<RecordBatch> = session.runtime.block_on(async {
+        let df = session
+            .ctx
+            .sql_with_options(sql, read_only())
+            .await
+            .map_err(refused)?;
+        df.limit(0, Some(max_rows + 1))
+            .map_err(df_error("sql"))?
+            .collect()
+            .await
+            .map_err(df_error("sql"))
+    })?;
+    let columns = batches
+        .first()
+        .map(|b| {
+            b.schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let opts = FormatOptions::default().with_null("");
+    let mut rows = Vec::new();
+    for b in &batches {
+        let fmts = b
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| Error::Query {
+                context: "sql".into(),
+                message: e.to_string(),
+            })?;
+        for r in 0..b.num_rows() {
+            rows.push(
+                b.columns()
+                    .iter()
+                    .zip(&fmts)
+                    .map(|(c, f)| (!c.is_null(r)).then(|| f.value(r).to_string()))
+                    .collect(),
+            );
+        }
+    }
+    let truncated = rows.len() > max_rows;
+    rows.truncate(max_rows);
+    Ok(Table {
+        columns,
+        rows,
+        truncated,
+    })
+}
+
+/// Say plainly why a statement was refused.
+fn refused(e: datafusion::error::DataFusionError) -> Error {
+    let msg = e.to_string();
+    let lower = msg.to_ascii_lowercase();
+    let message = if lower.contains("not supported")
+        && (lower.contains("ddl") || lower.contains("dml") || lower.contains("statement"))
+    {
+        format!("{msg}. ticketlake sql is read-only: only queries (SELECT, WITH, EXPLAIN) can run")
+    } else {
+        msg
+    };
+    Error::Query {
+        context: "sql".into(),
+        message,
+    }
+}

@@ -1,0 +1,122 @@
+//! The DataFusion session over one dataset version: the manifest's files registered as tables
+//! (never a directory glob), the per-kind views, the calendar functions, and the limits that
+//! keep ad hoc SQL bounded.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::dataset::manifest;
+use crate::error::{Error, Result};
+use crate::sla::policy::Policies;
+
+/// Bounds of a session.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Memory pool size in bytes.
+    pub memory_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            memory_bytes: 2 << 30,
+        }
+    }
+}
+
+/// Views over `tickets`, one per kind.
+pub const VIEWS: &[(&str, &str)] = &[
+    ("incidents", "incident"),
+    ("requests", "request"),
+    ("problems", "problem"),
+    ("changes", "change"),
+];
+
+/// A session and the runtime that drives it.
+pub struct Session {
+    /// The DataFusion context.
+    pub ctx: SessionContext,
+    /// Runs the async DataFusion calls for the synchronous CLI.
+    pub runtime: tokio::runtime::Runtime,
+    /// The dataset version the tables come from.
+    pub version: u64,
+}
+
+/// Turn a DataFusion error into a user-facing one.
+pub fn df_error(context: &str) -> impl FnOnce(datafusion::error::DataFusionError) -> Error + '_ {
+    move |e| Error::Query {
+        context: context.to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// Open a session on the current version of the dataset at `root`.
+pub fn open(root: &Path, policies: &Policies, limits: Limits) -> Result<Session> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(Error::io("starting the query runtime", root))?;
+    // No disk manager: ad hoc SQL writes no spill files, so the memory pool is a hard bound
+    // and exceeding it is a clear error rather than a disk filling up.
+    let env = RuntimeEnvBuilder::new()
+        .with_memory_limit(limits.memory_bytes, 1.0)
+        .with_disk_manager_builder(
+            DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
+        )
+        .build_arc()
+        .map_err(df_error("memory pool"))?;
+    let config = SessionConfig::new().with_information_schema(true);
+    let ctx = SessionContext::new_with_config_rt(config, env);
+    for f in crate::sla::udf::functions(crate::sla::udf::calendars(policies)) {
+        ctx.register_udf(f);
+    }
+    let m = manifest::current(root)?;
+    let abs = std::fs::canonicalize(root).map_err(Error::io("opening dataset", root))?;
+    runtime.block_on(async {
+        for (name, files) in &m.tables {
+            if files.files.is_empty() {
+                continue;
+            }
+            let urls = files
+                .files
+                .iter()
+                .map(|f| ListingTableUrl::parse(abs.join(&f.path).to_string_lossy()))
+                .collect::<datafusion::error::Result<Vec<_>>>()
+                .map_err(df_error(name))?;
+            let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+                .with_file_extension(".parquet");
+            let config = ListingTableConfig::new_with_multi_paths(urls)
+                .with_listing_options(options)
+                .infer_schema(&ctx.state())
+                .await
+                .map_err(df_error(name))?;
+            let table = ListingTable::try_new(config).map_err(df_error(name))?;
+            ctx.register_table(name.as_str(), Arc::new(table))
+                .map_err(df_error(name))?;
+        }
+        if m.tables.contains_key(crate::dataset::TICKETS) {
+            for (view, kind) in VIEWS {
+                ctx.sql(&format!(
+                    "CREATE VIEW {view} AS SELECT * FROM tickets WHERE kind = '{kind}'"
+                ))
+                .await
+                .map_err(df_error(view))?;
+            }
+        }
+        Ok::<(), Error>(())
+    })?;
+    Ok(Session {
+        ctx,
+        runtime,
+        version: m.version,
+    })
+}

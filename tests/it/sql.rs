@@ -1,0 +1,120 @@
+//! Ad hoc SQL: tables and views from the manifest, the calendar functions agreeing with the
+//! SLA engine, and the read-only, bounded runner (promise 7).
+
+use crate::support::*;
+
+fn project() -> Project {
+    let p = Project::new();
+    p.write(
+        "ticketlake.toml",
+        "[ingest]\ntimezone = \"UTC\"\n[calendars.office]\ntimezone = \"UTC\"\n\
+         hours = { mon = [\"08:00-17:00\"], tue = [\"08:00-17:00\"], wed = [\"08:00-17:00\"], thu = [\"08:00-17:00\"], fri = [\"08:00-17:00\"] }\n\
+         [[sla]]\nname = \"4h\"\nmetric = \"resolution\"\ntarget = \"4h\"\ncalendar = \"office\"\n",
+    );
+    let f = p.write(
+        "a.csv",
+        list_csv(&[
+            "INC1,=cmd|' /C calc'!A0,3 - Moderate,Resolved,2026-10-02 21:00:00,2026-10-05 09:30:00,2026-10-05 09:30:00",
+            "CHG1,change,3 - Moderate,Closed,2026-10-05 08:00:00,2026-10-05 10:00:00,2026-10-05 10:00:00",
+        ]),
+    );
+    assert_eq!(
+        p.ingest(&["--source", "servicenow", f.to_str().unwrap()]).0,
+        0
+    );
+    p
+}
+
+fn sql_json(p: &Project, q: &str) -> serde_json::Value {
+    let o = p.run(&["sql", "--format", "json", q]);
+    assert!(
+        o.status.success(),
+        "{q}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn calendar_functions_match_the_sla_table() {
+    let p = project();
+    let v = sql_json(
+        &p,
+        "SELECT t.ticket_id, business_seconds(t.opened_at, t.resolved_at, 'office') AS bs, s.business_elapsed_s AS engine, \
+         in_business_hours(t.opened_at, 'office') AS open_in_hours, business_add(t.opened_at, 3600, 'office') AS plus_1h \
+         FROM incidents t JOIN sla s ON s.ticket_id = t.ticket_id",
+    );
+    // ServiceNow's example: Friday 21:00 to Monday 09:30 on 08:00-17:00 is 1 h 30 m.
+    assert_eq!(v[0]["bs"], "5400");
+    assert_eq!(v[0]["engine"], "5400");
+    assert_eq!(v[0]["open_in_hours"], "false");
+    assert_eq!(v[0]["plus_1h"], "2026-10-05T09:00:00Z");
+    let v = sql_json(&p, "SELECT count(*) AS n FROM changes");
+    assert_eq!(v[0]["n"], "1");
+    let o = p.run(&[
+        "sql",
+        "SELECT business_seconds(opened_at, resolved_at, 'mars') FROM tickets",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("unknown calendar 'mars'; defined: 24x7, office")
+    );
+}
+
+#[test]
+fn ad_hoc_sql_cannot_write_create_or_read_outside_the_dataset() {
+    let p = project();
+    let refused = [
+        "CREATE TABLE t AS SELECT 1",
+        "CREATE EXTERNAL TABLE x STORED AS CSV LOCATION '/etc/passwd'",
+        "INSERT INTO tickets SELECT * FROM tickets",
+        "COPY tickets TO '/tmp/out.csv'",
+        "SET datafusion.execution.batch_size = 1",
+        "DROP VIEW incidents",
+        "SELECT 1; SELECT 2",
+        "SELECT * FROM '/etc/passwd'",
+    ];
+    for q in refused {
+        let o = p.run(&["sql", q]);
+        assert_eq!(o.status.code(), Some(2), "{q} was not refused");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).starts_with("ticketlake: error: sql:"),
+            "{q}"
+        );
+    }
+    assert!(!std::path::Path::new("/tmp/out.csv").exists());
+    // The data is unchanged and the views are still there.
+    assert_eq!(
+        sql_json(&p, "SELECT count(*) AS n FROM incidents")[0]["n"],
+        "1"
+    );
+}
+
+#[test]
+fn row_cap_memory_limit_and_formula_guard() {
+    let p = project();
+    let o = p.run(&[
+        "sql",
+        "--max-rows",
+        "1",
+        "SELECT ticket_id FROM tickets ORDER BY ticket_id",
+    ]);
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("(1 rows)"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cut at 1 rows"));
+    let o = p.run(&["sql", "--memory-mb", "1", "SELECT count(DISTINCT a) FROM (SELECT v || repeat('x', 100) AS a FROM generate_series(1, 200000) AS g(v)) q"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .to_lowercase()
+            .contains("resources exhausted"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = p.run(&["sql", "--format", "csv", "SELECT title FROM incidents"]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "title\n'=cmd|' /C calc'!A0\n"
+    );
+}
