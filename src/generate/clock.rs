@@ -132,7 +132,11 @@ mod tests {
     fn matches_chrono_tz_across_dst_changes() {
         let tz = chrono_tz::Europe::London;
         let from = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
-        let clock = LocalClock::new(tz, from, Utc.with_ymd_and_hms(2026, 12, 31, 0, 0, 0).unwrap());
+        let clock = LocalClock::new(
+            tz,
+            from,
+            Utc.with_ymd_and_hms(2026, 12, 31, 0, 0, 0).unwrap(),
+        );
         let mut t = from;
         while t < Utc.with_ymd_and_hms(2026, 12, 31, 0, 0, 0).unwrap() {
             let mut s = String::new();

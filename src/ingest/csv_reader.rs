@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::mapping::Encoding;
-use super::raw::{RawTable, RawText, Reject, is_null_spelling, truncate_raw};
+use super::raw::{RawTable, RawText, Reject, TextColumn, is_null_spelling, truncate_raw};
 use crate::error::{Error, Result};
 
 /// How to read one CSV file.
@@ -24,26 +24,29 @@ pub struct CsvOptions {
 
 /// Decode the file's bytes to text per the declared encoding. UTF-8 input keeps invalid
 /// sequences visible (they are rejected per row later), a BOM is dropped.
-fn decode(bytes: &[u8], encoding: Encoding) -> (String, bool) {
+fn decode(mut bytes: Vec<u8>, encoding: Encoding) -> (String, bool) {
     match encoding {
         Encoding::Windows1252 => {
-            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(bytes);
+            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(&bytes);
             (text.into_owned(), false)
         }
         Encoding::Utf8 => {
-            let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-            match std::str::from_utf8(body) {
-                Ok(s) => (s.to_string(), false),
+            if bytes.starts_with(b"\xEF\xBB\xBF") {
+                bytes.drain(..3);
+            }
+            // Valid UTF-8 (the common case) is taken over without a copy.
+            match String::from_utf8(bytes) {
+                Ok(s) => (s, false),
                 // Keep going with replacement characters so structure can still be read;
                 // the rows that contained invalid bytes are found and rejected below.
-                Err(_) => (String::from_utf8_lossy(body).into_owned(), true),
+                Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
             }
         }
     }
 }
 
 /// Read a CSV export into a [`RawTable`].
-pub fn read_csv(path: &Path, bytes: &[u8], opts: &CsvOptions) -> Result<RawTable> {
+pub fn read_csv(path: &Path, bytes: Vec<u8>, opts: &CsvOptions) -> Result<RawTable> {
     let (text, had_invalid_utf8) = decode(bytes, opts.encoding);
     if text.trim().is_empty() {
         return Err(Error::Input {
@@ -52,7 +55,7 @@ pub fn read_csv(path: &Path, bytes: &[u8], opts: &CsvOptions) -> Result<RawTable
             message: "the file is empty: there is no header row. Re-export it, or leave it out of the ingest".into(),
         });
     }
-    let text: Arc<str> = Arc::from(text);
+    let text = Arc::new(text);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -79,7 +82,7 @@ pub fn read_csv(path: &Path, bytes: &[u8], opts: &CsvOptions) -> Result<RawTable
     let width = headers.len();
     let mut table = RawTable {
         headers,
-        columns: vec![Vec::new(); width],
+        columns: vec![TextColumn::default(); width],
         lines: Vec::new(),
         records: Vec::new(),
         raw: RawText::Records(Vec::new()),
@@ -142,11 +145,7 @@ pub fn read_csv(path: &Path, bytes: &[u8], opts: &CsvOptions) -> Result<RawTable
         for (i, field) in rec.iter().enumerate() {
             // Safe: structural_problem checked UTF-8 for every field.
             let s = std::str::from_utf8(field).unwrap_or_default();
-            table.columns[i].push(if is_null_spelling(s, &opts.null_values) {
-                None
-            } else {
-                Some(s.to_string())
-            });
+            table.columns[i].push(Some(s).filter(|s| !is_null_spelling(s, &opts.null_values)));
         }
         table.lines.push(Some(line));
         table.records.push(record_no);

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use super::raw::{RawTable, RawText, Reject, is_null_spelling, truncate_raw};
+use super::raw::{RawTable, RawText, Reject, TextColumn, is_null_spelling, truncate_raw};
 use crate::error::{Error, Result};
 
 /// Is this file NDJSON rather than one JSON document? Decided from the first non-blank line.
@@ -68,12 +68,12 @@ impl Builder {
                 Some(i) => i,
                 None => {
                     self.table.headers.push(k.clone());
-                    self.table.columns.push(vec![None; rows]);
+                    self.table.columns.push(TextColumn::nulls(rows));
                     self.table.headers.len() - 1
                 }
             };
             let c = cell(v).filter(|s| !is_null_spelling(s, &self.nulls));
-            self.table.columns[idx].push(c);
+            self.table.columns[idx].push(c.as_deref());
         }
         for col in &mut self.table.columns {
             if col.len() == rows {

@@ -123,14 +123,15 @@ fn is_json(path: &Path, bytes: &[u8]) -> bool {
 /// whether rows are update history).
 fn read_file(
     path: &Path,
-    bytes: &[u8],
+    bytes: Vec<u8>,
     opts: &IngestOptions,
     custom: Option<&Mapping>,
 ) -> Result<(RawTable, Mapping, String, bool)> {
-    let json = is_json(path, bytes);
-    let read = |m: &Mapping| -> Result<RawTable> {
+    let json = is_json(path, &bytes);
+    // Called once per file; it takes the bytes over so CSV text is not copied.
+    let read = move |m: &Mapping| -> Result<RawTable> {
         if json || m.format == Format::Ndjson {
-            json_reader::read_json(path, bytes, &m.null_values)
+            json_reader::read_json(path, &bytes, &m.null_values)
         } else {
             let o = csv_reader::CsvOptions {
                 delimiter: m.delimiter_byte(),
@@ -163,14 +164,10 @@ fn read_file(
                 .unwrap_or_else(|| servicenow::mapping(shape));
             if shape == servicenow::Shape::EventLog {
                 for c in &mut t.columns {
-                    for cell in c.iter_mut() {
-                        if cell
-                            .as_deref()
-                            .is_some_and(|s| raw::is_null_spelling(s, &m.null_values))
-                        {
-                            *cell = None;
-                        }
-                    }
+                    *c = c.map(|_, v| {
+                        v.filter(|s| !raw::is_null_spelling(s, &m.null_values))
+                            .map(Into::into)
+                    });
                 }
             }
             if json {
@@ -315,8 +312,7 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
             records.push(rec);
             continue;
         }
-        let (table, m, shape, is_history) = read_file(path, &bytes, opts, custom.as_ref())?;
-        drop(bytes);
+        let (table, m, shape, is_history) = read_file(path, bytes, opts, custom.as_ref())?;
         source_name = m.source.clone();
         let read = table.records_read;
         let lineage = normalize::Lineage {

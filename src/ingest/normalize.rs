@@ -188,7 +188,11 @@ pub fn normalize(
                 .unwrap()
                 .as_materialized_series()
                 .clone(),
-            None => Series::new(canon.as_str().into(), std::mem::take(&mut table.columns[i])),
+            None => {
+                // Convert and free the raw column at once, so the text is held twice at most.
+                let col = std::mem::take(&mut table.columns[i]);
+                StringChunked::from_iter_options(canon.as_str().into(), col.iter()).into_series()
+            }
         };
         taken.entry(i).or_insert_with(|| canon.clone());
         columns.push(cells.with_name(canon.as_str().into()).into_column());

@@ -29,7 +29,7 @@ pub struct Reject {
 #[derive(Debug, Clone)]
 pub enum RawText {
     /// Byte spans into the decoded file text.
-    Spans(Arc<str>, Vec<(usize, usize)>),
+    Spans(Arc<String>, Vec<(usize, usize)>),
     /// One serialised record per row.
     Records(Vec<String>),
 }
@@ -59,13 +59,79 @@ pub fn truncate_raw(s: &str) -> String {
     format!("{}…[{} more bytes cut]", &s[..end], s.len() - end)
 }
 
+/// One column of optional text cells, stored as one buffer plus offsets: one allocation per
+/// column instead of one per cell, which keeps a million-row export's memory close to its
+/// size on disk.
+#[derive(Debug, Clone, Default)]
+pub struct TextColumn {
+    data: String,
+    ends: Vec<usize>,
+    valid: Vec<bool>,
+}
+
+impl TextColumn {
+    /// A column of `n` nulls.
+    pub fn nulls(n: usize) -> TextColumn {
+        TextColumn {
+            data: String::new(),
+            ends: vec![0; n],
+            valid: vec![false; n],
+        }
+    }
+
+    /// Append a cell.
+    pub fn push(&mut self, v: Option<&str>) {
+        if let Some(s) = v {
+            self.data.push_str(s);
+        }
+        self.ends.push(self.data.len());
+        self.valid.push(v.is_some());
+    }
+
+    /// The cell at row `i`.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        if !self.valid[i] {
+            return None;
+        }
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        Some(&self.data[start..self.ends[i]])
+    }
+
+    /// Number of cells.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether the column has no cells.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The cells in order.
+    pub fn iter(&self) -> impl Iterator<Item = Option<&str>> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+
+    /// A new column with every cell passed through `f`.
+    pub fn map<'a>(
+        &'a self,
+        mut f: impl FnMut(usize, Option<&'a str>) -> Option<std::borrow::Cow<'a, str>>,
+    ) -> TextColumn {
+        let mut out = TextColumn::default();
+        for i in 0..self.len() {
+            out.push(f(i, self.get(i)).as_deref());
+        }
+        out
+    }
+}
+
 /// A parsed export: named columns of optional strings, row-aligned with positions.
 #[derive(Debug, Clone)]
 pub struct RawTable {
     /// Column names in file order.
     pub headers: Vec<String>,
-    /// One vector per header, each with one cell per row (`None` = null after null spellings).
-    pub columns: Vec<Vec<Option<String>>>,
+    /// One column per header, each with one cell per row (`None` = null after null spellings).
+    pub columns: Vec<TextColumn>,
     /// Physical line of each row (CSV, NDJSON); `None` for JSON arrays.
     pub lines: Vec<Option<u64>>,
     /// Record number of each row (1-based).
@@ -95,8 +161,8 @@ impl RawTable {
     }
 
     /// A column's cells by header name.
-    pub fn column(&self, name: &str) -> Option<&[Option<String>]> {
-        self.column_index(name).map(|i| self.columns[i].as_slice())
+    pub fn column(&self, name: &str) -> Option<&TextColumn> {
+        self.column_index(name).map(|i| &self.columns[i])
     }
 
     /// Headers that occur more than once, with their 1-based positions.

@@ -291,17 +291,20 @@ pub fn translate_state_codes(table: &mut RawTable) {
         return;
     };
     let prefixes = kind_prefixes();
-    for row in 0..table.len() {
-        let kind = table.columns[num][row].as_deref().and_then(|n| {
+    let numbers = &table.columns[num];
+    let translated = table.columns[state].map(|row, code| {
+        let kind = numbers.get(row).and_then(|n| {
             prefixes
                 .iter()
                 .find(|(p, _)| n.starts_with(p.as_str()))
-                .map(|(_, k)| k.clone())
+                .map(|(_, k)| k.as_str())
         });
-        if let (Some(kind), Some(code)) = (kind, table.columns[state][row].as_deref())
-            && let Some(label) = state_label(&kind, code.trim())
-        {
-            table.columns[state][row] = Some(label.to_string());
+        match (kind, code) {
+            (Some(kind), Some(c)) => state_label(kind, c.trim())
+                .map(Into::into)
+                .or(Some(c.into())),
+            (_, c) => c.map(Into::into),
         }
-    }
+    });
+    table.columns[state] = translated;
 }
