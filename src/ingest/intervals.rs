@@ -8,17 +8,33 @@ use polars::prelude::*;
 
 use crate::error::{Error, Result};
 
-/// Columns of the `status_intervals` table.
-#[derive(Default)]
+/// Columns of the `status_intervals` table, built without a heap string per cell (millions of
+/// intervals are common).
 struct Builder {
-    ticket_id: Vec<String>,
-    source: Vec<String>,
-    status: Vec<String>,
-    source_status: Vec<Option<String>>,
+    ticket_id: StringChunkedBuilder,
+    source: StringChunkedBuilder,
+    status: StringChunkedBuilder,
+    source_status: StringChunkedBuilder,
     from_ts: Vec<i64>,
     to_ts: Vec<Option<i64>>,
     derived: Vec<bool>,
-    ingest_id: Vec<String>,
+    ingest_id: StringChunkedBuilder,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        let s = |n: &str| StringChunkedBuilder::new(n.into(), 0);
+        Builder {
+            ticket_id: s("ticket_id"),
+            source: s("source"),
+            status: s("status"),
+            source_status: s("source_status"),
+            from_ts: Vec::new(),
+            to_ts: Vec::new(),
+            derived: Vec::new(),
+            ingest_id: s("ingest_id"),
+        }
+    }
 }
 
 impl Builder {
@@ -37,23 +53,23 @@ impl Builder {
         if to.is_some_and(|t| t < from) {
             return; // out-of-order timestamps are a flagged data-quality issue, not a negative interval
         }
-        self.ticket_id.push(id.into());
-        self.source.push(source.into());
-        self.status.push(status.into());
-        self.source_status.push(raw.map(String::from));
+        self.ticket_id.append_value(id);
+        self.source.append_value(source);
+        self.status.append_value(status);
+        self.source_status.append_option(raw);
         self.from_ts.push(from);
         self.to_ts.push(to);
         self.derived.push(derived);
-        self.ingest_id.push(ingest.into());
+        self.ingest_id.append_value(ingest);
     }
 
     fn finish(self) -> Result<DataFrame> {
         let utc = DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
         let cols = vec![
-            Column::new("ticket_id".into(), self.ticket_id),
-            Column::new("source".into(), self.source),
-            Column::new("status".into(), self.status),
-            Column::new("source_status".into(), self.source_status),
+            self.ticket_id.finish().into_column(),
+            self.source.finish().into_column(),
+            self.status.finish().into_column(),
+            self.source_status.finish().into_column(),
             Column::new("from_ts".into(), self.from_ts)
                 .cast(&utc)
                 .map_err(Error::polars("from_ts"))?,
@@ -61,7 +77,7 @@ impl Builder {
                 .cast(&utc)
                 .map_err(Error::polars("to_ts"))?,
             Column::new("derived".into(), self.derived),
-            Column::new("ingest_id".into(), self.ingest_id),
+            self.ingest_id.finish().into_column(),
         ];
         DataFrame::new_infer_height(cols).map_err(Error::polars("building status_intervals"))
     }
