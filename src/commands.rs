@@ -450,17 +450,6 @@ fn rejects(s: &Settings, ingest: Option<&str>, format: OutputFormat) -> Result<i
             .map_err(Error::polars("filtering rejects"))?,
         None => df,
     };
-    let get = |name: &str| -> Result<Vec<Option<String>>> {
-        let c = df.column(name).map_err(Error::polars(name.to_string()))?;
-        let c = c
-            .cast(&DataType::String)
-            .map_err(Error::polars(name.to_string()))?;
-        Ok(c.str()
-            .map_err(Error::polars(name.to_string()))?
-            .iter()
-            .map(|v| v.map(String::from))
-            .collect())
-    };
     let names = [
         "ingest_id",
         "source_file",
@@ -471,7 +460,10 @@ fn rejects(s: &Settings, ingest: Option<&str>, format: OutputFormat) -> Result<i
         "message",
         "raw",
     ];
-    let cols: Vec<Vec<Option<String>>> = names.iter().map(|n| get(n)).collect::<Result<_>>()?;
+    let cols: Vec<Vec<Option<String>>> = names
+        .iter()
+        .map(|n| dataset::columns::text_vec(&df, n))
+        .collect::<Result<_>>()?;
     let mut out = std::io::stdout().lock();
     match format {
         OutputFormat::Json => {

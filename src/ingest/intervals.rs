@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
+use crate::dataset::columns::{micros, text};
 use crate::error::{Error, Result};
 
 /// Columns of the `status_intervals` table, built without a heap string per cell (millions of
@@ -88,32 +89,19 @@ pub fn empty() -> Result<DataFrame> {
     Builder::default().finish()
 }
 
-fn strs(df: &DataFrame, name: &str) -> Result<StringChunked> {
-    df.column(name)
-        .and_then(|c| c.str().cloned())
-        .map_err(Error::polars(format!("column {name}")))
-}
-
-fn times(df: &DataFrame, name: &str) -> Result<Int64Chunked> {
-    df.column(name)
-        .and_then(|c| c.cast(&DataType::Int64))
-        .and_then(|c| c.i64().cloned())
-        .map_err(Error::polars(format!("column {name}")))
-}
-
 /// Derive intervals from each ticket's timestamps (one ticket per row).
 pub fn derive(tickets: &DataFrame) -> Result<DataFrame> {
     let (id, src, st, ing) = (
-        strs(tickets, "ticket_id")?,
-        strs(tickets, "source")?,
-        strs(tickets, "status")?,
-        strs(tickets, "ingest_id")?,
+        text(tickets, "ticket_id")?,
+        text(tickets, "source")?,
+        text(tickets, "status")?,
+        text(tickets, "ingest_id")?,
     );
     let (opened, resolved, closed, updated) = (
-        times(tickets, "opened_at")?,
-        times(tickets, "resolved_at")?,
-        times(tickets, "closed_at")?,
-        times(tickets, "updated_at")?,
+        micros(tickets, "opened_at")?,
+        micros(tickets, "resolved_at")?,
+        micros(tickets, "closed_at")?,
+        micros(tickets, "updated_at")?,
     );
     let mut b = Builder::default();
     for i in 0..tickets.height() {
@@ -185,14 +173,14 @@ pub fn derive(tickets: &DataFrame) -> Result<DataFrame> {
 /// status it had after the update. Consecutive updates with the same status merge.
 pub fn from_history(updates: &DataFrame) -> Result<DataFrame> {
     let (id, src, st, raw, ing) = (
-        strs(updates, "ticket_id")?,
-        strs(updates, "source")?,
-        strs(updates, "status")?,
-        strs(updates, "source_status")?,
-        strs(updates, "ingest_id")?,
+        text(updates, "ticket_id")?,
+        text(updates, "source")?,
+        text(updates, "status")?,
+        text(updates, "source_status")?,
+        text(updates, "ingest_id")?,
     );
-    let upd = times(updates, "updated_at")?;
-    let rec = times(updates, "source_record")?;
+    let upd = micros(updates, "updated_at")?;
+    let rec = micros(updates, "source_record")?;
     let mut per: BTreeMap<(&str, &str), Vec<usize>> = BTreeMap::new();
     for i in 0..updates.height() {
         if let (Some(t), Some(s), Some(_)) = (id.get(i), src.get(i), upd.get(i)) {

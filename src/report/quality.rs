@@ -9,6 +9,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::html::{escape, page, table};
+use crate::dataset::columns::text_vec;
 use crate::dataset::{self, Manifest, manifest};
 use crate::error::{Error, Result};
 
@@ -41,18 +42,6 @@ pub struct Summary {
     pub sla_states: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
-fn strs(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
-    let c = df
-        .column(name)
-        .and_then(|c| c.cast(&DataType::String))
-        .map_err(Error::polars(format!("column {name}")))?;
-    Ok(c.str()
-        .map_err(Error::polars(name.to_string()))?
-        .iter()
-        .map(|s| s.map(String::from))
-        .collect())
-}
-
 fn bump<K: Ord>(m: &mut BTreeMap<K, u64>, k: K) {
     *m.entry(k).or_default() += 1;
 }
@@ -65,10 +54,10 @@ pub fn summarize(root: &Path, m: &Manifest) -> Result<(Summary, Option<DataFrame
     let mut flags = BTreeMap::new();
     if tickets.height() > 0 {
         let (kind, status, opened, dq) = (
-            strs(&tickets, "kind")?,
-            strs(&tickets, "status")?,
-            strs(&tickets, "opened_at")?,
-            strs(&tickets, "dq_flags")?,
+            text_vec(&tickets, "kind")?,
+            text_vec(&tickets, "status")?,
+            text_vec(&tickets, "opened_at")?,
+            text_vec(&tickets, "dq_flags")?,
         );
         for i in 0..tickets.height() {
             let k = kind[i].clone().unwrap_or_default();
@@ -87,15 +76,15 @@ pub fn summarize(root: &Path, m: &Manifest) -> Result<(Summary, Option<DataFrame
     let rejects = dataset::store::read_table(root, m, dataset::REJECTS)?;
     let mut rejects_by_type = BTreeMap::new();
     if let Some(r) = &rejects {
-        for t in strs(r, "error_type")?.into_iter().flatten() {
+        for t in text_vec(r, "error_type")?.into_iter().flatten() {
             bump(&mut rejects_by_type, t);
         }
     }
     let mut sla_states: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     if let Some(sla) = dataset::store::read_table(root, m, crate::derive::SLA)? {
-        for (n, st) in strs(&sla, "sla_name")?
+        for (n, st) in text_vec(&sla, "sla_name")?
             .into_iter()
-            .zip(strs(&sla, "state")?)
+            .zip(text_vec(&sla, "state")?)
         {
             bump(
                 sla_states.entry(n.unwrap_or_default()).or_default(),
@@ -262,7 +251,7 @@ fn render(s: &Summary, m: &Manifest, rejects: Option<&DataFrame>) -> Result<Stri
             let cols: Vec<Vec<Option<String>>> =
                 ["source_file", "line", "column", "error_type", "message"]
                     .iter()
-                    .map(|c| strs(r, c))
+                    .map(|c| text_vec(r, c))
                     .collect::<Result<_>>()?;
             let rows: Vec<Vec<String>> = (0..r.height().min(50))
                 .map(|i| {

@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use polars::prelude::*;
 use serde::Serialize;
 
+use crate::dataset::columns::text;
 use crate::dataset::{TICKETS, manifest, store};
 use crate::error::{Error, Result};
 
@@ -45,13 +45,6 @@ fn vendor_met(v: &str) -> Option<bool> {
     }
 }
 
-fn col_str(df: &DataFrame, c: &str) -> Result<StringChunked> {
-    df.column(c)
-        .and_then(|c| c.cast(&DataType::String))
-        .and_then(|c| c.str().cloned())
-        .map_err(Error::polars(format!("column {c}")))
-}
-
 /// Compare the current `sla` table with the vendor verdicts.
 pub fn check(root: &Path) -> Result<Check> {
     let m = manifest::current(root)?;
@@ -66,10 +59,10 @@ pub fn check(root: &Path) -> Result<Check> {
     };
     let mut ours: BTreeMap<(String, String), Vec<(String, String)>> = BTreeMap::new();
     let (sid, ssrc, sname, sstate) = (
-        col_str(&sla, "ticket_id")?,
-        col_str(&sla, "source")?,
-        col_str(&sla, "sla_name")?,
-        col_str(&sla, "state")?,
+        text(&sla, "ticket_id")?,
+        text(&sla, "source")?,
+        text(&sla, "sla_name")?,
+        text(&sla, "state")?,
     );
     for i in 0..sla.height() {
         if let (Some(id), Some(src), Some(n), Some(st)) =
@@ -81,9 +74,9 @@ pub fn check(root: &Path) -> Result<Check> {
         }
     }
     let (tid, tsrc, vend) = (
-        col_str(&tickets, "ticket_id")?,
-        col_str(&tickets, "source")?,
-        col_str(&tickets, "vendor_sla_met")?,
+        text(&tickets, "ticket_id")?,
+        text(&tickets, "source")?,
+        text(&tickets, "vendor_sla_met")?,
     );
     let (mut compared, mut agreed, mut disagreements) = (0u64, 0u64, Vec::new());
     for i in 0..tickets.height() {

@@ -11,6 +11,7 @@ use polars::prelude::*;
 
 use super::calendar::Calendar;
 use super::policy::{Metric, OnReopen, Policies, Policy, Target};
+use crate::dataset::columns::{micros, text};
 use crate::error::{Error, Result};
 
 const US: i64 = 1_000_000;
@@ -227,19 +228,6 @@ pub fn evaluate(
     }
 }
 
-fn strs(df: &DataFrame, c: &str) -> Result<StringChunked> {
-    df.column(c)
-        .and_then(|c| c.str().cloned())
-        .map_err(Error::polars(format!("column {c}")))
-}
-
-fn micros(df: &DataFrame, c: &str) -> Result<Int64Chunked> {
-    df.column(c)
-        .and_then(|c| c.cast(&DataType::Int64))
-        .and_then(|c| c.i64().cloned())
-        .map_err(Error::polars(format!("column {c}")))
-}
-
 /// The default as-of instant: the newest `updated_at` (reproducible, unlike "now").
 pub fn default_as_of(tickets: &DataFrame) -> Result<Option<i64>> {
     Ok(micros(tickets, "updated_at")?.max())
@@ -253,11 +241,11 @@ pub fn compute(
     as_of: i64,
 ) -> Result<DataFrame> {
     let (ids, srcs, kinds, stat, svc) = (
-        strs(tickets, "ticket_id")?,
-        strs(tickets, "source")?,
-        strs(tickets, "kind")?,
-        strs(tickets, "status")?,
-        strs(tickets, "service")?,
+        text(tickets, "ticket_id")?,
+        text(tickets, "source")?,
+        text(tickets, "kind")?,
+        text(tickets, "status")?,
+        text(tickets, "service")?,
     );
     let prio = tickets
         .column("priority")
@@ -269,9 +257,9 @@ pub fn compute(
         micros(tickets, "resolved_at")?,
     );
     let (iid, isrc, ist, ider) = (
-        strs(intervals, "ticket_id")?,
-        strs(intervals, "source")?,
-        strs(intervals, "status")?,
+        text(intervals, "ticket_id")?,
+        text(intervals, "source")?,
+        text(intervals, "status")?,
         intervals
             .column("derived")
             .and_then(|c| c.bool().cloned())
