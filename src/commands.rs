@@ -305,6 +305,7 @@ fn dataset_info(s: &Settings, json: bool) -> Result<i32> {
             "committed_at": m.committed_at,
             "tables": tables,
             "ingests": m.ingests,
+            "build": m.build,
         });
         println!("{v}");
         return Ok(0);
@@ -324,6 +325,19 @@ fn dataset_info(s: &Settings, json: bool) -> Result<i32> {
             "  {name:<18} {:>10} rows in {} file(s)",
             t.rows(),
             t.files.len()
+        );
+    }
+    if let Some(b) = &m.build {
+        let stale = if b.version < m.version {
+            " (ingested since: run `ticketlake build`)"
+        } else {
+            ""
+        };
+        println!(
+            "  derived tables built at version {} as of {} for SLAs: {}{stale}",
+            b.version,
+            b.as_of,
+            b.slas.join(", ")
         );
     }
     for i in &m.ingests {

@@ -192,6 +192,7 @@ pub fn commit(root: &Path, current: &Manifest, mut batch: Batch) -> Result<Manif
         committed_at: now,
         tables,
         ingests,
+        build: current.build.clone(),
         ..Manifest::empty()
     };
     store::publish(root, &next)?;

@@ -23,7 +23,7 @@ pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src da
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#1a1a1a;max-width:72rem}\
 h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ccc}\
 table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}\
-td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}.muted{color:#666}\
+td.n{text-align:right;font-variant-numeric:tabular-nums}td:first-child{white-space:nowrap}th{background:#f3f3f3}.muted{color:#666}\
 .tiles{display:flex;gap:1rem;flex-wrap:wrap}.tile{border:1px solid #ccc;border-radius:6px;padding:.6rem 1rem;min-width:9rem}\
 .tile b{display:block;font-size:1.4rem}pre{white-space:pre-wrap;max-width:60rem}";
 

@@ -610,3 +610,37 @@ fn sla_check_agrees_with_the_vendor_and_lists_disagreements() {
         "{text}"
     );
 }
+
+#[test]
+fn dataset_info_says_when_the_derived_tables_are_stale() {
+    let p = Project::new();
+    p.write("ticketlake.toml", per_priority_slas());
+    let a = p.write(
+        "a.csv",
+        list_csv(&["INC1,t,1 - Critical,New,2026-07-01 10:00:00,,2026-07-01 10:00:00"]),
+    );
+    let b = p.write(
+        "b.csv",
+        list_csv(&["INC2,t,1 - Critical,New,2026-07-01 10:00:00,,2026-07-01 10:00:00"]),
+    );
+    assert_eq!(
+        p.ingest(&["--source", "servicenow", a.to_str().unwrap()]).0,
+        0
+    );
+    let info: serde_json::Value =
+        serde_json::from_slice(&p.run(&["dataset", "info", "--json"]).stdout).unwrap();
+    assert_eq!(
+        (info["version"].as_u64(), info["build"]["version"].as_u64()),
+        (Some(2), Some(2))
+    );
+    assert_eq!(
+        p.ingest(&["--no-build", "--source", "servicenow", b.to_str().unwrap()])
+            .0,
+        0
+    );
+    let text = String::from_utf8(p.run(&["dataset", "info"]).stdout).unwrap();
+    assert!(
+        text.contains("built at version 2") && text.contains("run `ticketlake build`"),
+        "{text}"
+    );
+}
