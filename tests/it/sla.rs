@@ -644,3 +644,59 @@ fn dataset_info_says_when_the_derived_tables_are_stale() {
         "{text}"
     );
 }
+
+#[test]
+fn response_clock_stops_at_first_response_or_the_first_move_out_of_new() {
+    let pol = policies(
+        "[[sla]]\nname = \"respond in 1h\"\nmetric = \"response\"\ntarget = \"1h\"\n\
+         [[sla]]\nname = \"resolve in 1h\"\nmetric = \"resolution\"\ntarget = \"1h\"\n",
+    );
+    let cal = Calendar::always("24x7");
+    let tz = chrono_tz::UTC;
+    let mut t = ticket(
+        "resolved",
+        "2026-10-05T08:00:00Z",
+        Some("2026-10-05T12:00:00Z"),
+    );
+    let hist = [
+        iv("new", "2026-10-05T08:00:00Z", Some("2026-10-05T08:30:00Z")),
+        iv(
+            "in_progress",
+            "2026-10-05T08:30:00Z",
+            Some("2026-10-05T12:00:00Z"),
+        ),
+        iv("resolved", "2026-10-05T12:00:00Z", None),
+    ];
+    let o = evaluate(
+        &pol.slas[0],
+        &cal,
+        &tz,
+        &t,
+        &hist,
+        at("2026-10-06T00:00:00Z"),
+    );
+    assert_eq!(
+        (o.stop_at, o.business_elapsed_s, o.state),
+        (Some(at("2026-10-05T08:30:00Z")), Some(1800), "met")
+    );
+    t.first_response = Some(at("2026-10-05T09:15:00Z"));
+    let o = evaluate(
+        &pol.slas[0],
+        &cal,
+        &tz,
+        &t,
+        &hist,
+        at("2026-10-06T00:00:00Z"),
+    );
+    assert_eq!((o.business_elapsed_s, o.state), (Some(4500), "breached"));
+    assert_eq!(o.breach_at, Some(at("2026-10-05T09:00:00Z")));
+    let o = evaluate(
+        &pol.slas[1],
+        &cal,
+        &tz,
+        &t,
+        &hist,
+        at("2026-10-06T00:00:00Z"),
+    );
+    assert_eq!((o.elapsed_s, o.state), (Some(4 * H), "breached"));
+}
