@@ -12,6 +12,7 @@ pub mod derive;
 pub mod error;
 pub mod generate;
 pub mod ingest;
+pub mod output;
 pub mod query;
 pub mod report;
 pub mod sla;
