@@ -112,56 +112,31 @@ pub fn derive(tickets: &DataFrame) -> Result<DataFrame> {
         };
         let (res, clo, upd) = (resolved.get(i), closed.get(i), updated.get(i));
         let end_work = res.or(clo);
+        // Every derived interval of this ticket shares its identity and has no source status.
+        let mut push = |status: &str, from: i64, to: Option<i64>| {
+            b.push(tid, source, status, None, from, to, true, ingest)
+        };
         match status {
-            "new" if end_work.is_none() => {
-                b.push(tid, source, "new", None, open, None, true, ingest)
-            }
+            "new" if end_work.is_none() => push("new", open, None),
             "on_hold" if end_work.is_none() => {
                 let since = upd.filter(|&u| u > open).unwrap_or(open);
                 if since > open {
-                    b.push(
-                        tid,
-                        source,
-                        "in_progress",
-                        None,
-                        open,
-                        Some(since),
-                        true,
-                        ingest,
-                    );
+                    push("in_progress", open, Some(since));
                 }
-                b.push(tid, source, "on_hold", None, since, None, true, ingest);
+                push("on_hold", since, None);
             }
             "cancelled" => {
                 let at = clo.or(upd).unwrap_or(open).max(open);
-                b.push(
-                    tid,
-                    source,
-                    "in_progress",
-                    None,
-                    open,
-                    Some(at),
-                    true,
-                    ingest,
-                );
-                b.push(tid, source, "cancelled", None, at, None, true, ingest);
+                push("in_progress", open, Some(at));
+                push("cancelled", at, None);
             }
             _ => {
-                b.push(
-                    tid,
-                    source,
-                    "in_progress",
-                    None,
-                    open,
-                    end_work,
-                    true,
-                    ingest,
-                );
+                push("in_progress", open, end_work);
                 if let Some(r) = res {
-                    b.push(tid, source, "resolved", None, r, clo, true, ingest);
+                    push("resolved", r, clo);
                 }
                 if let Some(c) = clo {
-                    b.push(tid, source, "closed", None, c, None, true, ingest);
+                    push("closed", c, None);
                 }
             }
         }

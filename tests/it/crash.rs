@@ -14,19 +14,7 @@ use crate::support::*;
 fn setup() -> (Project, Vec<String>) {
     let p = Project::new();
     for (seed, n, dir) in [(21, 400, "first"), (22, 20_000, "second")] {
-        let out = p.path(dir);
-        let o = p.run(&[
-            "generate",
-            "--tickets",
-            &n.to_string(),
-            "--seed",
-            &seed.to_string(),
-            "--end-month",
-            "2026-10",
-            "--out",
-            out.to_str().unwrap(),
-        ]);
-        assert!(o.status.success());
+        p.generate(dir, "servicenow-csv", n, seed);
     }
     // Relative paths: lineage records the path as given, and projects must compare equal.
     assert_eq!(

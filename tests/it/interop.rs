@@ -19,22 +19,7 @@ fn duckdb_reads_the_manifest_files_and_agrees() {
         return;
     };
     let p = Project::new();
-    let out = p.path("gen");
-    assert!(
-        p.run(&[
-            "generate",
-            "--tickets",
-            "3000",
-            "--seed",
-            "31",
-            "--end-month",
-            "2026-10",
-            "--out",
-            out.to_str().unwrap()
-        ])
-        .status
-        .success()
-    );
+    let out = p.generate("gen", "servicenow-csv", 3000, 31);
     let files: Vec<String> = ["incident", "change_request"]
         .iter()
         .map(|f| out.join(format!("{f}.csv")).display().to_string())

@@ -5,25 +5,6 @@ use serde_json::Value;
 
 use crate::support::*;
 
-fn generate(p: &Project, format: &str, tickets: u32, seed: u32) -> std::path::PathBuf {
-    let out = p.path(format);
-    let o = p.run(&[
-        "generate",
-        "--tickets",
-        &tickets.to_string(),
-        "--seed",
-        &seed.to_string(),
-        "--end-month",
-        "2026-10",
-        "--format",
-        format,
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    out
-}
-
 fn truth(dir: &std::path::Path) -> Value {
     serde_json::from_slice(&std::fs::read(dir.join("truth.json")).unwrap()).unwrap()
 }
@@ -98,7 +79,7 @@ fn insight_bench_list_exports_load_with_nanosecond_fractions_and_flags() {
 #[test]
 fn generated_list_csv_loads_every_kind_with_truthful_counts() {
     let p = Project::new();
-    let dir = generate(&p, "servicenow-csv", 3000, 11);
+    let dir = p.generate("servicenow-csv", "servicenow-csv", 3000, 11);
     let files: Vec<String> = ["incident", "sc_req_item", "change_request", "problem"]
         .iter()
         .map(|f| dir.join(format!("{f}.csv")).display().to_string())
@@ -151,8 +132,8 @@ fn generated_list_csv_loads_every_kind_with_truthful_counts() {
 #[test]
 fn generated_table_api_json_translates_state_codes_and_reference_fields() {
     let p = Project::new();
-    let dir = generate(&p, "servicenow-json", 1500, 12);
-    let csv = generate(&p, "servicenow-csv", 1500, 12);
+    let dir = p.generate("servicenow-json", "servicenow-json", 1500, 12);
+    let csv = p.generate("servicenow-csv", "servicenow-csv", 1500, 12);
     let j = dir.join("incident.json");
     let (code, v, err) = p.ingest(&[
         "--source",
@@ -196,7 +177,7 @@ fn generated_table_api_json_translates_state_codes_and_reference_fields() {
 #[test]
 fn event_log_keeps_latest_update_per_ticket_and_builds_history_intervals() {
     let p = Project::new();
-    let dir = generate(&p, "servicenow-eventlog", 800, 13);
+    let dir = p.generate("servicenow-eventlog", "servicenow-eventlog", 800, 13);
     let f = dir.join("incident_event_log.csv");
     let (code, v, err) = p.ingest(&[
         "--source",

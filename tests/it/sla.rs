@@ -504,27 +504,8 @@ fn ics_holidays_close_days_and_hours() {
 #[test]
 fn build_commits_the_sla_table_and_attainment_matches_the_generators_truth() {
     let p = Project::new();
-    let out = p.path("gen");
-    assert!(
-        p.run(&[
-            "generate",
-            "--tickets",
-            "6000",
-            "--seed",
-            "41",
-            "--end-month",
-            "2026-10",
-            "--out",
-            out.to_str().unwrap()
-        ])
-        .status
-        .success()
-    );
-    let mut cfg = String::from("[ingest]\ntimezone = \"Europe/London\"\n");
-    for (prio, hours) in [(1, 4), (2, 8), (3, 72), (4, 120), (5, 240)] {
-        cfg.push_str(&format!("[[sla]]\nname = \"P{prio}\"\nmetric = \"resolution\"\ntarget = \"{hours}h\"\nwhen = {{ kind = [\"incident\"], priority = [{prio}] }}\n"));
-    }
-    p.write("ticketlake.toml", cfg);
+    let out = p.generate("gen", "servicenow-csv", 6000, 41);
+    p.write("ticketlake.toml", per_priority_slas());
     let (code, v, err) = p.ingest(&["--source", "servicenow", "gen/incident.csv"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(v["build"]["version"], 2);
@@ -564,24 +545,7 @@ fn per_priority_slas() -> String {
 #[test]
 fn sla_check_agrees_with_the_vendor_and_lists_disagreements() {
     let p = Project::new();
-    let out = p.path("gen");
-    assert!(
-        p.run(&[
-            "generate",
-            "--tickets",
-            "3000",
-            "--seed",
-            "43",
-            "--end-month",
-            "2026-10",
-            "--format",
-            "servicenow-eventlog",
-            "--out",
-            out.to_str().unwrap()
-        ])
-        .status
-        .success()
-    );
+    p.generate("gen", "servicenow-eventlog", 3000, 43);
     p.write("ticketlake.toml", per_priority_slas());
     let (code, _, err) = p.ingest(&["--source", "servicenow", "gen/incident_event_log.csv"]);
     assert_eq!(code, 0, "{err}");

@@ -85,6 +85,26 @@ impl Project {
             .unwrap_or_default()
     }
 
+    /// `ticketlake generate` into `<project>/<dir>` (end month fixed so output is stable).
+    pub fn generate(&self, dir: &str, format: &str, tickets: u32, seed: u32) -> PathBuf {
+        let out = self.path(dir);
+        let o = self.run(&[
+            "generate",
+            "--tickets",
+            &tickets.to_string(),
+            "--seed",
+            &seed.to_string(),
+            "--end-month",
+            "2026-10",
+            "--format",
+            format,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        out
+    }
+
     pub fn version(&self) -> u64 {
         ticketlake::dataset::manifest::current(&self.dataset())
             .unwrap()
