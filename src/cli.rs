@@ -57,6 +57,20 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Rank the recurring-problem candidates: clusters of incidents that should become a
+    /// problem record, unlinked ones flagged.
+    #[command(
+        args_conflicts_with_subcommands = true,
+        after_help = "Examples:\n  ticketlake problems\n  ticketlake problems --period 2026-Q3 --min-incidents 5 --window 14d --format csv\n  \
+        ticketlake problems show PC-1a2b3c4d5e"
+    )]
+    Problems {
+        /// `show ID` lists a candidate's member incidents.
+        #[command(subcommand)]
+        action: Option<ProblemsAction>,
+        #[command(flatten)]
+        options: ProblemOptions,
+    },
     /// Compare ticketlake's SLA verdicts with the vendor's own (ServiceNow `made_sla`).
     #[command(
         name = "sla-check",
@@ -67,23 +81,53 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
-    /// Run one read-only SQL statement over the dataset (tables, views, calendar functions).
+    /// Run read-only SQL over the dataset (tables, views, calendar and trend functions); with
+    /// no statement, open an interactive shell.
     #[command(
         after_help = "Examples:\n  ticketlake sql \"SELECT kind, count(*) FROM tickets GROUP BY kind\"\n  \
-        ticketlake sql --format csv \"SELECT ticket_id, business_seconds(opened_at, resolved_at, 'london') FROM incidents\""
+        ticketlake sql --format csv \"SELECT ticket_id, business_seconds(opened_at, resolved_at, 'london') FROM incidents\"\n  \
+        ticketlake sql            # interactive; \\d lists tables, \\q quits"
     )]
     Sql {
-        /// The statement.
-        statement: String,
+        /// The statement; omit it for the interactive shell.
+        statement: Option<String>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
-        /// Row cap; more rows are cut with a note on stderr.
-        #[arg(long, default_value_t = 10_000)]
-        max_rows: usize,
-        /// Memory limit of the query engine, in MiB.
-        #[arg(long, default_value_t = 2048)]
-        memory_mb: usize,
+        #[command(flatten)]
+        bounds: QueryBounds,
+    },
+    /// Run a named metric query from queries/ for a period.
+    #[command(
+        after_help = "Examples:\n  ticketlake query --list\n  ticketlake query mttr --period 2026-10 --by service\n  \
+        ticketlake query sla_attainment --period 2026-Q3 --by month --format json\n  \
+        ticketlake query backlog_aging --as-of 2026-11-01 --by group --format csv"
+    )]
+    Query {
+        /// The query's name (its file stem); see --list.
+        name: Option<String>,
+        /// List the queries with their descriptions and dimensions.
+        #[arg(long, conflicts_with = "name")]
+        list: bool,
+        /// Reporting period: YYYY-MM, YYYY-Qn, YYYY or FROM..TO (TO exclusive); default: the
+        /// last complete month before the dataset's as-of.
+        #[arg(long)]
+        period: Option<String>,
+        /// As-of instant for backlog and still-open shares (default: the period's end, or the
+        /// last build's as-of if earlier).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Grouping dimension (priority, service, group, category, ... as the query allows).
+        #[arg(long)]
+        by: Option<String>,
+        /// Print the SQL that would run instead of running it.
+        #[arg(long)]
+        show_sql: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+        #[command(flatten)]
+        bounds: QueryBounds,
     },
     /// Inspect the dataset.
     #[command(subcommand)]
@@ -156,6 +200,62 @@ fn parse_encoding(s: &str) -> Result<Encoding, String> {
         "utf-8" | "utf8" => Ok(Encoding::Utf8),
         "windows-1252" | "cp1252" => Ok(Encoding::Windows1252),
         _ => Err("expected utf-8 or windows-1252".into()),
+    }
+}
+
+/// `problems` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ProblemsAction {
+    /// The member incidents of one candidate.
+    Show {
+        /// The candidate id (PC-...).
+        id: String,
+        #[command(flatten)]
+        options: ProblemOptions,
+    },
+}
+
+/// How `problems` selects and prints candidates.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ProblemOptions {
+    /// Only incidents opened in this period (YYYY-MM, YYYY-Qn, YYYY or FROM..TO).
+    #[arg(long)]
+    pub period: Option<String>,
+    /// Fewest incidents within the window (default from [problems], else 3).
+    #[arg(long)]
+    pub min_incidents: Option<usize>,
+    /// The window: 30d, 4w (default from [problems], else 30d).
+    #[arg(long)]
+    pub window: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Show at most this many rows.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+}
+
+/// Limits of one SQL statement.
+#[derive(Debug, Clone, clap::Args)]
+pub struct QueryBounds {
+    /// Row cap; more rows are cut with a note on stderr.
+    #[arg(long, default_value_t = 10_000)]
+    pub max_rows: usize,
+    /// Memory limit of the query engine, in MiB.
+    #[arg(long, default_value_t = 2048)]
+    pub memory_mb: usize,
+    /// Stop a statement after this many seconds.
+    #[arg(long)]
+    pub timeout: Option<u64>,
+}
+
+impl QueryBounds {
+    /// The session limits these bounds ask for.
+    pub fn limits(&self) -> crate::query::session::Limits {
+        crate::query::session::Limits {
+            memory_bytes: self.memory_mb << 20,
+            timeout: self.timeout.map(std::time::Duration::from_secs),
+        }
     }
 }
 

@@ -53,7 +53,12 @@ pub fn run(cli: Cli) -> Result<i32> {
                 .as_deref()
                 .map(crate::derive::parse_as_of)
                 .transpose()?;
-            let b = crate::derive::build(&settings.dataset, &settings.policies, as_of)?;
+            let b = crate::derive::build(
+                &settings.dataset,
+                &settings.policies,
+                &settings.problems,
+                as_of,
+            )?;
             if json {
                 println!("{}", serde_json::to_string(&b).expect("build serialises"));
             } else if !cli.quiet {
@@ -105,21 +110,72 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Sql {
             statement,
             format,
-            max_rows,
-            memory_mb,
+            bounds,
         } => {
-            let limits = crate::query::session::Limits {
-                memory_bytes: memory_mb << 20,
+            let session = crate::query::session::open(
+                &settings.dataset,
+                &settings.policies,
+                bounds.limits(),
+            )?;
+            match statement {
+                Some(statement) => {
+                    let t = crate::query::adhoc::run(&session, &statement, bounds.max_rows)?;
+                    print_result(&t, format, bounds.max_rows);
+                }
+                None => crate::query::shell::run(&session, format, bounds.max_rows)?,
+            }
+            Ok(0)
+        }
+        Command::Problems { action, options } => problems(&settings, action, options),
+        Command::Query {
+            name,
+            list,
+            period,
+            as_of,
+            by,
+            show_sql,
+            format,
+            bounds,
+        } => {
+            let catalog = crate::query::catalog::load(settings.queries_dir.as_deref())?;
+            let Some(name) = name.filter(|_| !list) else {
+                crate::output::print_catalog(&catalog, format);
+                return Ok(0);
             };
-            let session =
-                crate::query::session::open(&settings.dataset, &settings.policies, limits)?;
-            let t = crate::query::adhoc::run(&session, &statement, max_rows)?;
-            print_table(&t, format);
-            if t.truncated {
+            let query = crate::query::catalog::find(&catalog, &name)?;
+            if show_sql {
+                println!("{}", query.render(by.as_deref())?);
+                return Ok(0);
+            }
+            let session = crate::query::session::open(
+                &settings.dataset,
+                &settings.policies,
+                bounds.limits(),
+            )?;
+            let params = crate::query::metric::Params::resolve(
+                &session,
+                period.as_deref(),
+                as_of.as_deref(),
+            )?;
+            let t = crate::query::metric::run(
+                &session,
+                &query,
+                by.as_deref(),
+                &params,
+                bounds.max_rows,
+            )?;
+            if !cli.quiet && format == OutputFormat::Table {
                 eprintln!(
-                    "ticketlake: output cut at {max_rows} rows; raise --max-rows to see more"
+                    "{}: period {} [{} .. {}), as of {}, dataset version {}",
+                    query.name,
+                    params.period.label,
+                    crate::output::rfc3339(params.period.start),
+                    crate::output::rfc3339(params.period.end),
+                    crate::output::rfc3339(params.as_of),
+                    session.version
                 );
             }
+            print_result(&t, format, bounds.max_rows);
             Ok(0)
         }
         Command::Run { out, json } => run_job(&settings, &out, json, cli.quiet),
@@ -138,7 +194,7 @@ fn rebuild(s: &Settings) -> Result<Option<crate::derive::BuildReport>> {
     if s.policies.slas.is_empty() {
         return Ok(None);
     }
-    crate::derive::build(&s.dataset, &s.policies, None).map(Some)
+    crate::derive::build(&s.dataset, &s.policies, &s.problems, None).map(Some)
 }
 
 /// `run`: one ingest per configured source, then the reports. Stops at the first source
@@ -369,6 +425,81 @@ fn rejects(s: &Settings, ingest: Option<&str>, format: OutputFormat) -> Result<i
                 );
             }
         }
+    }
+    Ok(0)
+}
+
+/// Print a result set, and say on stderr when the row cap cut it.
+fn print_result(t: &crate::query::adhoc::Table, format: OutputFormat, max_rows: usize) {
+    print_table(t, format);
+    if t.truncated {
+        eprintln!("ticketlake: output cut at {max_rows} rows; raise --max-rows to see more");
+    }
+}
+
+/// `ticketlake problems [show ID]`: detect with the config (and any overrides) on the
+/// current dataset, at the last build's as-of so the ids match the committed tables.
+fn problems(
+    s: &Settings,
+    action: Option<crate::cli::ProblemsAction>,
+    options: crate::cli::ProblemOptions,
+) -> Result<i32> {
+    let (show, o) = match action {
+        Some(crate::cli::ProblemsAction::Show { id, options }) => (Some(id), options),
+        None => (None, options),
+    };
+    let mut cfg = s.problems.clone();
+    if let Some(n) = o.min_incidents {
+        cfg.min_incidents = n;
+    }
+    if let Some(w) = &o.window {
+        cfg.window = w.clone();
+    }
+    let m = crate::dataset::manifest::current(&s.dataset)?;
+    let tickets = crate::dataset::store::read_table(&s.dataset, &m, crate::dataset::TICKETS)?
+        .ok_or_else(|| Error::Dataset {
+            path: s.dataset.clone(),
+            message: "the dataset has no tickets; ingest exports first (ticketlake ingest)".into(),
+        })?;
+    let sla = crate::dataset::store::read_table(&s.dataset, &m, crate::derive::SLA)?;
+    let as_of = match m.build.as_ref() {
+        Some(b) => crate::derive::parse_as_of(&b.as_of)?,
+        None => crate::sla::engine::default_as_of(&tickets)?.unwrap_or(0),
+    };
+    let period = o
+        .period
+        .as_deref()
+        .map(crate::query::metric::Period::parse)
+        .transpose()?
+        .map(|p| (p.start, p.end));
+    let found = crate::problems::detect(&tickets, sla.as_ref(), &cfg, period, as_of)?;
+    let table = match &show {
+        None => crate::output::frame_table(&found.candidates, o.limit)?,
+        Some(id) => {
+            let members = found
+                .members
+                .clone()
+                .lazy()
+                .filter(polars::prelude::col("candidate_id").eq(polars::prelude::lit(id.as_str())))
+                .collect()
+                .map_err(Error::polars("selecting members"))?;
+            if members.height() == 0 {
+                return Err(Error::Usage(format!(
+                    "no candidate `{id}` with these settings; `ticketlake problems` lists the ids"
+                )));
+            }
+            crate::output::frame_table(&members, usize::MAX)?
+        }
+    };
+    print_result(&table, o.format, o.limit);
+    if show.is_none() && o.format == OutputFormat::Table && found.incidents > 0 {
+        eprintln!(
+            "{} candidates from {} incidents; {} ({:.1} %) have text with no signal",
+            found.candidates.height(),
+            found.incidents,
+            found.uninformative,
+            100.0 * found.uninformative as f64 / found.incidents as f64
+        );
     }
     Ok(0)
 }

@@ -26,6 +26,12 @@ pub struct Config {
     /// SLA definitions.
     #[serde(default)]
     pub sla: Vec<crate::sla::policy::SlaConfig>,
+    /// Recurring-problem detection.
+    #[serde(default)]
+    pub problems: crate::problems::ProblemConfig,
+    /// Directory of the project's own `.sql` metric queries (default: `queries/` next to the
+    /// config, when it exists); a file with a built-in's name overrides it.
+    pub queries_dir: Option<PathBuf>,
 }
 
 /// `[dataset]`
@@ -80,6 +86,10 @@ pub struct Settings {
     pub sources: Vec<(String, SourceConfig)>,
     /// Validated calendars and SLAs.
     pub policies: crate::sla::policy::Policies,
+    /// The project's queries directory, if any.
+    pub queries_dir: Option<PathBuf>,
+    /// Recurring-problem detection settings.
+    pub problems: crate::problems::ProblemConfig,
 }
 
 impl Config {
@@ -145,7 +155,18 @@ pub fn resolve(config: Option<&Path>, dataset: Option<&Path>) -> Result<Settings
         );
     }
     let policies = crate::sla::policy::policies(&cfg.sla, calendars, &cfg_path)?;
+    let queries_dir = match &cfg.queries_dir {
+        Some(d) => Some(base.join(d)),
+        None => Some(base.join("queries")).filter(|d| d.is_dir()),
+    };
+    cfg.problems.params().map_err(|e| Error::Config {
+        path: cfg_path.clone(),
+        key: "problems".into(),
+        message: e.to_string(),
+    })?;
     Ok(Settings {
+        problems: cfg.problems.clone(),
+        queries_dir,
         policies,
         config_path: path,
         dataset,

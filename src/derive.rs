@@ -25,6 +25,12 @@ pub struct BuildReport {
     pub sla_rows: u64,
     /// Rows per state.
     pub states: std::collections::BTreeMap<String, u64>,
+    /// Recurring-problem candidates found.
+    pub problem_candidates: u64,
+    /// Incidents whose text carries no signal (a data-quality finding).
+    pub uninformative_incidents: u64,
+    /// Incidents considered for recurring problems.
+    pub incidents: u64,
 }
 
 fn rfc3339(us: i64) -> String {
@@ -35,7 +41,12 @@ fn rfc3339(us: i64) -> String {
 
 /// Recompute and commit the derived tables. `as_of` (µs UTC) defaults to the newest
 /// `updated_at`, so the same dataset always gives the same result.
-pub fn build(root: &Path, policies: &Policies, as_of: Option<i64>) -> Result<BuildReport> {
+pub fn build(
+    root: &Path,
+    policies: &Policies,
+    problems: &crate::problems::ProblemConfig,
+    as_of: Option<i64>,
+) -> Result<BuildReport> {
     let _lock = lock::acquire(root)?;
     store::recover(root)?;
     let current = manifest::current(root)?;
@@ -61,14 +72,21 @@ pub fn build(root: &Path, policies: &Policies, as_of: Option<i64>) -> Result<Bui
             *states.entry(s.to_string()).or_default() += 1;
         }
     }
+    let mut found = crate::problems::detect(&tickets, Some(&sla), problems, None, as_of)?;
     let v = current.version + 1;
     let mut tables = current.tables.clone();
-    tables.insert(
-        SLA.into(),
-        TableFiles {
-            files: vec![store::write_table(root, SLA, v, 0, &mut sla)?],
-        },
-    );
+    for (name, df) in [
+        (SLA, &mut sla),
+        (crate::problems::CANDIDATES, &mut found.candidates),
+        (crate::problems::MEMBERS, &mut found.members),
+    ] {
+        tables.insert(
+            name.into(),
+            TableFiles {
+                files: vec![store::write_table(root, name, v, 0, df)?],
+            },
+        );
+    }
     let next = Manifest {
         version: v,
         committed_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -81,6 +99,9 @@ pub fn build(root: &Path, policies: &Policies, as_of: Option<i64>) -> Result<Bui
                 .iter()
                 .map(|p| p.config.name.clone())
                 .collect(),
+            incidents: found.incidents,
+            uninformative_incidents: found.uninformative,
+            problem_candidates: found.candidates.height() as u64,
         }),
         ..current
     };
@@ -90,6 +111,9 @@ pub fn build(root: &Path, policies: &Policies, as_of: Option<i64>) -> Result<Bui
         as_of: rfc3339(as_of),
         sla_rows: sla.height() as u64,
         states,
+        problem_candidates: found.candidates.height() as u64,
+        uninformative_incidents: found.uninformative,
+        incidents: found.incidents,
     })
 }
 

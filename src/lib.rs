@@ -13,6 +13,7 @@ pub mod error;
 pub mod generate;
 pub mod ingest;
 pub mod output;
+pub mod problems;
 pub mod query;
 pub mod report;
 pub mod sla;

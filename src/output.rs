@@ -10,12 +10,21 @@ use crate::ingest::IngestReport;
 pub fn print_build(b: &crate::derive::BuildReport) {
     let states: Vec<String> = b.states.iter().map(|(k, v)| format!("{k} {v}")).collect();
     println!(
-        "built version {}: {} sla rows as of {} ({})",
+        "built version {}: {} sla rows as of {} ({}); {} recurring-problem candidates",
         b.version,
         b.sla_rows,
         b.as_of,
-        states.join(", ")
+        states.join(", "),
+        b.problem_candidates
     );
+    if b.incidents > 0 && b.uninformative_incidents > 0 {
+        println!(
+            "  {} of {} incidents ({:.1} %) have titles with no signal (\"Issue reported, please help\")",
+            b.uninformative_incidents,
+            b.incidents,
+            100.0 * b.uninformative_incidents as f64 / b.incidents as f64
+        );
+    }
 }
 
 pub fn print_ingest(s: &Settings, r: &IngestReport) {
@@ -82,6 +91,89 @@ pub fn print_ingest(s: &Settings, r: &IngestReport) {
     }
 }
 
+/// A result cell as JSON: numeric and boolean columns as literals (numbers exactly as
+/// printed), the rest as text.
+fn json_cell(v: Option<&str>, literal: bool) -> serde_json::Value {
+    match v {
+        None => serde_json::Value::Null,
+        Some(s) if literal => serde_json::from_str::<serde_json::Value>(s)
+            .ok()
+            .filter(|v| v.is_number() || v.is_boolean())
+            .unwrap_or_else(|| serde_json::Value::String(s.to_string())),
+        Some(s) => serde_json::Value::String(s.to_string()),
+    }
+}
+
+/// An instant (µs, UTC) as RFC 3339.
+pub fn rfc3339(micros: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+        .unwrap_or_default()
+}
+
+/// A polars frame as a printable table (timestamps in RFC 3339), cut at `max_rows`.
+pub fn frame_table(
+    df: &polars::prelude::DataFrame,
+    max_rows: usize,
+) -> crate::Result<crate::query::adhoc::Table> {
+    use polars::prelude::*;
+    let mut columns = Vec::new();
+    let mut numeric = Vec::new();
+    let mut cells: Vec<Vec<Option<String>>> = Vec::new();
+    for c in df.columns() {
+        columns.push(c.name().to_string());
+        numeric.push(c.dtype().is_primitive_numeric() || c.dtype().is_bool());
+        let values: Vec<Option<String>> = match c.dtype() {
+            DataType::Datetime(_, _) => crate::dataset::columns::micros(df, c.name())?
+                .iter()
+                .map(|v| v.map(rfc3339))
+                .collect(),
+            _ => {
+                let s = c
+                    .cast(&DataType::String)
+                    .map_err(crate::Error::polars("formatting"))?;
+                let s = s.str().map_err(crate::Error::polars("formatting"))?;
+                s.iter().map(|v| v.map(String::from)).collect()
+            }
+        };
+        cells.push(values);
+    }
+    let n = df.height();
+    let rows = (0..n.min(max_rows))
+        .map(|r| cells.iter().map(|c| c[r].clone()).collect())
+        .collect();
+    Ok(crate::query::adhoc::Table {
+        columns,
+        numeric,
+        rows,
+        truncated: n > max_rows,
+    })
+}
+
+/// Print the query catalog: name, summary, dimensions and origin.
+pub fn print_catalog(catalog: &[crate::query::catalog::Query], format: OutputFormat) {
+    let t = crate::query::adhoc::Table {
+        columns: ["name", "summary", "by", "origin"]
+            .map(String::from)
+            .to_vec(),
+        numeric: vec![false; 4],
+        rows: catalog
+            .iter()
+            .map(|q| {
+                let by: Vec<&str> = q.dimensions.iter().map(|d| d.0.as_str()).collect();
+                vec![
+                    Some(q.name.clone()),
+                    Some(q.summary.clone()),
+                    Some(by.join(", ")),
+                    Some(q.origin.clone()),
+                ]
+            })
+            .collect(),
+        truncated: false,
+    };
+    print_table(&t, format);
+}
+
 /// Print a query result.
 pub fn print_table(t: &crate::query::adhoc::Table, format: OutputFormat) {
     let mut out = std::io::stdout().lock();
@@ -94,8 +186,9 @@ pub fn print_table(t: &crate::query::adhoc::Table, format: OutputFormat) {
                     serde_json::Value::Object(
                         t.columns
                             .iter()
+                            .zip(&t.numeric)
                             .zip(r)
-                            .map(|(c, v)| (c.clone(), serde_json::json!(v)))
+                            .map(|((c, num), v)| (c.clone(), json_cell(v.as_deref(), *num)))
                             .collect(),
                     )
                 })

@@ -124,6 +124,15 @@ pub struct BuildRecord {
     pub as_of: String,
     /// SLA names evaluated.
     pub slas: Vec<String>,
+    /// Incidents considered for recurring problems.
+    #[serde(default)]
+    pub incidents: u64,
+    /// Incidents whose title and description carry no signal after normalisation.
+    #[serde(default)]
+    pub uninformative_incidents: u64,
+    /// Recurring-problem candidates committed.
+    #[serde(default)]
+    pub problem_candidates: u64,
 }
 
 impl Manifest {

@@ -4,6 +4,7 @@
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::common::ParamValues;
 use datafusion::execution::context::SQLOptions;
 
 use super::session::{Session, df_error};
@@ -14,6 +15,9 @@ use crate::error::{Error, Result};
 pub struct Table {
     /// Column names.
     pub columns: Vec<String>,
+    /// Whether each column is numeric or boolean (JSON output writes numbers and booleans,
+    /// not strings).
+    pub numeric: Vec<bool>,
     /// Rows of cells (`None` = NULL).
     pub rows: Vec<Vec<Option<String>>>,
     /// Whether the row cap cut the result.
@@ -30,31 +34,66 @@ pub fn read_only() -> SQLOptions {
 
 /// Run one read-only statement, keeping at most `max_rows` rows.
 pub fn run(session: &Session, sql: &str, max_rows: usize) -> Result<Table> {
-    let batches: Vec<RecordBatch> = session.runtime.block_on(async {
-        let df = session
+    run_with(session, sql, None, max_rows)
+}
+
+/// Run one read-only statement with named parameter values (`$name` placeholders).
+pub fn run_with(
+    session: &Session,
+    sql: &str,
+    params: Option<ParamValues>,
+    max_rows: usize,
+) -> Result<Table> {
+    let work = async {
+        let mut df = session
             .ctx
             .sql_with_options(sql, read_only())
             .await
             .map_err(refused)?;
+        if let Some(p) = params {
+            df = df.with_param_values(p).map_err(df_error("parameters"))?;
+        }
         df.limit(0, Some(max_rows + 1))
             .map_err(df_error("sql"))?
             .collect()
             .await
             .map_err(df_error("sql"))
+    };
+    let batches: Vec<RecordBatch> = session.runtime.block_on(async {
+        match session.timeout {
+            Some(t) => tokio::time::timeout(t, work).await.map_err(|_| Error::Query {
+                context: "sql".into(),
+                message: format!(
+                    "the query ran longer than the {} s timeout and was stopped; narrow it or raise --timeout",
+                    t.as_secs()
+                ),
+            })?,
+            None => work.await,
+        }
     })?;
-    let columns = batches
+    to_table(&batches, max_rows)
+}
+
+/// Numbers and booleans print as JSON literals.
+fn json_literal(t: &datafusion::arrow::datatypes::DataType) -> bool {
+    t.is_numeric() || *t == datafusion::arrow::datatypes::DataType::Boolean
+}
+
+/// Arrow batches as text cells, cut at `max_rows`.
+pub fn to_table(batches: &[RecordBatch], max_rows: usize) -> Result<Table> {
+    let (columns, numeric) = batches
         .first()
         .map(|b| {
             b.schema()
                 .fields()
                 .iter()
-                .map(|f| f.name().clone())
-                .collect()
+                .map(|f| (f.name().clone(), json_literal(f.data_type())))
+                .unzip()
         })
         .unwrap_or_default();
     let opts = FormatOptions::default().with_null("");
     let mut rows = Vec::new();
-    for b in &batches {
+    for b in batches {
         let fmts = b
             .columns()
             .iter()
@@ -78,6 +117,7 @@ pub fn run(session: &Session, sql: &str, max_rows: usize) -> Result<Table> {
     rows.truncate(max_rows);
     Ok(Table {
         columns,
+        numeric,
         rows,
         truncated,
     })

@@ -1,5 +1,10 @@
-//! Querying the dataset with DataFusion: the session (tables, views, calendar functions) and
-//! the read-only runner for ad hoc SQL.
+//! Querying the dataset with DataFusion: the session (tables, views, calendar and trend
+//! functions), the read-only runner for ad hoc SQL and its interactive shell, and the catalog
+//! of named metric queries with their periods.
 
 pub mod adhoc;
+pub mod catalog;
+pub mod metric;
 pub mod session;
+pub mod shell;
+pub mod trend;

@@ -22,12 +22,15 @@ use crate::sla::policy::Policies;
 pub struct Limits {
     /// Memory pool size in bytes.
     pub memory_bytes: usize,
+    /// Wall-clock limit of one statement.
+    pub timeout: Option<std::time::Duration>,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             memory_bytes: 2 << 30,
+            timeout: None,
         }
     }
 }
@@ -48,6 +51,10 @@ pub struct Session {
     pub runtime: tokio::runtime::Runtime,
     /// The dataset version the tables come from.
     pub version: u64,
+    /// The as-of instant of the last build (µs since the epoch, UTC), if any.
+    pub as_of: Option<i64>,
+    /// Wall-clock limit of one statement.
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// Turn a DataFusion error into a user-facing one.
@@ -77,6 +84,9 @@ pub fn open(root: &Path, policies: &Policies, limits: Limits) -> Result<Session>
     let config = SessionConfig::new().with_information_schema(true);
     let ctx = SessionContext::new_with_config_rt(config, env);
     for f in crate::sla::udf::functions(crate::sla::udf::calendars(policies)) {
+        ctx.register_udf(f);
+    }
+    for f in super::trend::functions() {
         ctx.register_udf(f);
     }
     let m = manifest::current(root)?;
@@ -118,5 +128,10 @@ pub fn open(root: &Path, policies: &Policies, limits: Limits) -> Result<Session>
         ctx,
         runtime,
         version: m.version,
+        as_of: m
+            .build
+            .as_ref()
+            .and_then(|b| crate::derive::parse_as_of(&b.as_of).ok()),
+        timeout: limits.timeout,
     })
 }

@@ -40,6 +40,10 @@ pub struct Summary {
     pub flags: BTreeMap<String, u64>,
     /// SLA rows per SLA and state (empty before the first build).
     pub sla_states: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Incidents considered by recurring-problem detection at the last build.
+    pub incidents: u64,
+    /// Of those, incidents whose text carries no signal ("Issue reported, please help").
+    pub uninformative_incidents: u64,
 }
 
 fn bump<K: Ord>(m: &mut BTreeMap<K, u64>, k: K) {
@@ -106,6 +110,12 @@ pub fn summarize(root: &Path, m: &Manifest) -> Result<(Summary, Option<DataFrame
         rejects_by_type,
         flags,
         sla_states,
+        incidents: m.build.as_ref().map(|b| b.incidents).unwrap_or(0),
+        uninformative_incidents: m
+            .build
+            .as_ref()
+            .map(|b| b.uninformative_incidents)
+            .unwrap_or(0),
     };
     Ok((s, rejects))
 }
@@ -127,6 +137,16 @@ fn render(s: &Summary, m: &Manifest, rejects: Option<&DataFrame>) -> Result<Stri
         tile("Rejected", s.rejected),
         tile("Superseded", s.superseded),
     );
+    if s.incidents > 0 {
+        b.push_str(&format!(
+            "<h2>Ticket text</h2>\n<p>{} of {} incidents ({:.1} %) have a title and description with no signal \
+             after normalisation (for example \"Issue reported, please help\"): they cannot be matched to a \
+             recurring problem.</p>\n",
+            s.uninformative_incidents,
+            s.incidents,
+            100.0 * s.uninformative_incidents as f64 / s.incidents as f64
+        ));
+    }
     b.push_str("<h2>Ingests</h2>\n");
     let rows: Vec<Vec<String>> = m
         .ingests

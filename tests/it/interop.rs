@@ -44,3 +44,80 @@ fn duckdb_reads_the_manifest_files_and_agrees() {
     );
     assert!(String::from_utf8_lossy(&o.stdout).contains("duckdb agrees"));
 }
+
+/// DuckDB, with its own SQL over the manifest's Parquet files, gets the same MTTR median and
+/// p90 per priority (to the second) and the same SLA attainment per SLA and priority as
+/// `ticketlake query`.
+#[test]
+fn duckdb_agrees_with_the_metric_queries() {
+    let Ok(python) = std::env::var("TICKETLAKE_PYTHON") else {
+        assert!(
+            std::env::var("TICKETLAKE_REQUIRE_INTEROP").is_err(),
+            "TICKETLAKE_PYTHON must point at a python with duckdb"
+        );
+        eprintln!("skipped: set TICKETLAKE_PYTHON (tests/run does) to run the cross-engine check");
+        return;
+    };
+    let p = Project::new();
+    let out = p.generate("gen", "servicenow-csv", 4000, 17);
+    p.write("ticketlake.toml", per_priority_slas());
+    let files: Vec<String> = ["incident", "sc_req_item"]
+        .iter()
+        .map(|f| out.join(format!("{f}.csv")).display().to_string())
+        .collect();
+    let mut args = vec!["--source", "servicenow", "--tz", "Europe/London"];
+    args.extend(files.iter().map(String::as_str));
+    assert_eq!(p.ingest(&args).0, 0);
+    let query = |name: &str| -> serde_json::Value {
+        let o = p.run(&[
+            "query", name, "--period", "2026-09", "--by", "priority", "--format", "json",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let (mttr, att) = (query("mttr"), query("sla_attainment"));
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/duckdb_metrics.py");
+    let o = Command::new(python)
+        .arg(script)
+        .arg(p.dataset())
+        .args(["2026-09-01", "2026-10-01"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let duck: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ours: Vec<&serde_json::Value> = mttr
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["view"] == "period" && r["priority"] != "(none)")
+        .collect();
+    let theirs = duck["mttr"].as_array().unwrap();
+    assert_eq!(ours.len(), theirs.len(), "{ours:?} vs {theirs:?}");
+    assert!(ours.len() >= 4, "too few priorities to compare: {ours:?}");
+    for (a, b) in ours.iter().zip(theirs) {
+        assert_eq!(a["priority"], b["priority"]);
+        assert_eq!(a["tickets"].as_i64(), b["n"].as_i64(), "{a} vs {b}");
+        for (x, y) in [("median_s", "median_s"), ("p90_s", "p90_s")] {
+            let (x, y) = (a[x].as_f64().unwrap(), b[y].as_f64().unwrap());
+            assert!((x - y).abs() <= 1.0, "{} {x} vs duckdb {y}", a["priority"]);
+        }
+    }
+    let ours = att.as_array().unwrap();
+    let theirs = duck["attainment"].as_array().unwrap();
+    assert!(theirs.len() >= 4, "{theirs:?}");
+    for b in theirs {
+        let a = ours
+            .iter()
+            .find(|a| a["sla_name"] == b["sla_name"] && a["priority"] == b["priority"])
+            .unwrap_or_else(|| panic!("ticketlake has no row for {b}"));
+        for k in ["met", "breached", "in_progress_breached"] {
+            assert_eq!(a[k].as_i64(), b[k].as_i64(), "{k}: {a} vs {b}");
+        }
+        assert_eq!(
+            a["attainment_pct"].as_f64(),
+            b["attainment_pct"].as_f64(),
+            "{a} vs {b}"
+        );
+    }
+}

@@ -5,6 +5,7 @@ mod bad_input;
 mod cli;
 mod crash;
 mod interop;
+mod problems;
 mod props;
 mod shapes;
 mod sla;

@@ -534,14 +534,6 @@ fn build_commits_the_sla_table_and_attainment_matches_the_generators_truth() {
     assert!(p.run(&["build", "--as-of", "yesterday"]).status.code() == Some(2));
 }
 
-fn per_priority_slas() -> String {
-    let mut cfg = String::from("[ingest]\ntimezone = \"Europe/London\"\n");
-    for (prio, hours) in [(1, 4), (2, 8), (3, 72), (4, 120), (5, 240)] {
-        cfg.push_str(&format!("[[sla]]\nname = \"P{prio}\"\nmetric = \"resolution\"\ntarget = \"{hours}h\"\nwhen = {{ kind = [\"incident\"], priority = [{prio}] }}\n"));
-    }
-    cfg
-}
-
 #[test]
 fn sla_check_agrees_with_the_vendor_and_lists_disagreements() {
     let p = Project::new();

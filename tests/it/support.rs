@@ -166,3 +166,11 @@ pub fn list_csv(rows: &[&str]) -> String {
     }
     s
 }
+
+pub fn per_priority_slas() -> String {
+    let mut cfg = String::from("[ingest]\ntimezone = \"Europe/London\"\n");
+    for (prio, hours) in [(1, 4), (2, 8), (3, 72), (4, 120), (5, 240)] {
+        cfg.push_str(&format!("[[sla]]\nname = \"P{prio}\"\nmetric = \"resolution\"\ntarget = \"{hours}h\"\nwhen = {{ kind = [\"incident\"], priority = [{prio}] }}\n"));
+    }
+    cfg
+}

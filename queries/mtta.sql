@@ -1,0 +1,49 @@
+-- Time to first response: mean, median and p90, in wall time and business time (seconds).
+-- Period view (view = 'period'): incidents first responded to in the period.
+-- Cohort view (view = 'cohort'): incidents opened in the period, with the share still awaiting a response at $as_of.
+-- Business time is the response SLA clock's business seconds (its calendar, pauses
+-- excluded); incidents no response SLA applies to have none. Medians and p90 are exact
+-- (percentile_cont, linear interpolation). Responses before opening are
+-- data-quality findings and left out.
+-- Parameters: $period_start, $period_end, $as_of.
+-- by: priority, service, group, category, source
+-- columns: view, <by>, tickets, responded, mean_s, median_s, p90_s, business_mean_s, business_median_s, business_p90_s, still_open_pct
+WITH clock AS (
+  SELECT ticket_id, source, MIN(business_elapsed_s) AS business_s
+  FROM sla WHERE metric = 'response' AND stop_at IS NOT NULL
+  GROUP BY ticket_id, source
+),
+t AS (
+  SELECT {{by}} AS dim, ticket_id, source, opened_at, first_response_at FROM incidents
+),
+base AS (
+  SELECT t.dim, t.opened_at, t.first_response_at,
+    CASE WHEN t.first_response_at <= $as_of
+         THEN date_part('epoch', t.first_response_at) - date_part('epoch', t.opened_at) END AS wall_s,
+    CASE WHEN t.first_response_at <= $as_of THEN CAST(c.business_s AS DOUBLE) END AS business_s
+  FROM t LEFT JOIN clock c ON c.ticket_id = t.ticket_id AND c.source = t.source
+)
+SELECT 'period' AS view, dim AS "{{by_name}}", COUNT(*) AS tickets, COUNT(wall_s) AS responded,
+  CAST(ROUND(AVG(wall_s)) AS BIGINT) AS mean_s,
+  CAST(ROUND(percentile_cont(0.5) WITHIN GROUP (ORDER BY wall_s)) AS BIGINT) AS median_s,
+  CAST(ROUND(percentile_cont(0.9) WITHIN GROUP (ORDER BY wall_s)) AS BIGINT) AS p90_s,
+  CAST(ROUND(AVG(business_s)) AS BIGINT) AS business_mean_s,
+  CAST(ROUND(percentile_cont(0.5) WITHIN GROUP (ORDER BY business_s)) AS BIGINT) AS business_median_s,
+  CAST(ROUND(percentile_cont(0.9) WITHIN GROUP (ORDER BY business_s)) AS BIGINT) AS business_p90_s,
+  CAST(NULL AS DOUBLE) AS still_open_pct
+FROM base
+WHERE first_response_at >= $period_start AND first_response_at < $period_end AND wall_s >= 0
+GROUP BY dim
+UNION ALL
+SELECT 'cohort' AS view, dim, COUNT(*), COUNT(wall_s),
+  CAST(ROUND(AVG(CASE WHEN wall_s >= 0 THEN wall_s END)) AS BIGINT),
+  CAST(ROUND(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN wall_s >= 0 THEN wall_s END)) AS BIGINT),
+  CAST(ROUND(percentile_cont(0.9) WITHIN GROUP (ORDER BY CASE WHEN wall_s >= 0 THEN wall_s END)) AS BIGINT),
+  CAST(ROUND(AVG(CASE WHEN wall_s >= 0 THEN business_s END)) AS BIGINT),
+  CAST(ROUND(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN wall_s >= 0 THEN business_s END)) AS BIGINT),
+  CAST(ROUND(percentile_cont(0.9) WITHIN GROUP (ORDER BY CASE WHEN wall_s >= 0 THEN business_s END)) AS BIGINT),
+  ROUND(100.0 * SUM(CASE WHEN wall_s IS NULL THEN 1 ELSE 0 END) / COUNT(*), 2)
+FROM base
+WHERE opened_at >= $period_start AND opened_at < $period_end
+GROUP BY dim
+ORDER BY 1 DESC, 2

@@ -1,0 +1,70 @@
+-- Month-over-month trends over the 13 months ending with the period: incidents opened, MTTR
+-- median (wall seconds, incidents resolved in the month) and SLA attainment (clocks that
+-- stopped in the month, plus running clocks that breached in it), each with its change from
+-- the month before and, on every row of a group, the trend test over the 13 months:
+-- Theil-Sen slope per month with Mann-Kendall significance (p < 0.05), as improving,
+-- worsening, no clear trend, or insufficient data (fewer than 4 months).
+-- Parameters: $period_end.
+-- by: service, category, group, priority, source
+-- columns: <by>, month, opened, opened_delta, mttr_median_s, mttr_median_delta_s, attainment_pct, attainment_delta_pp, volume_trend, mttr_trend, mttr_slope_s_per_month, mttr_trend_p, attainment_trend, attainment_slope_pp_per_month, attainment_trend_p
+WITH bounds AS (
+  SELECT date_trunc('month', CAST($period_end AS TIMESTAMP) - INTERVAL '13 months') AS lo,
+         $period_end AS hi
+),
+t AS (
+  SELECT {{by}} AS dim, ticket_id, source, opened_at, resolved_at FROM incidents
+),
+vol AS (
+  SELECT dim, date_trunc('month', opened_at) AS month, COUNT(*) AS opened
+  FROM t, bounds WHERE opened_at >= lo AND opened_at < hi
+  GROUP BY 1, 2
+),
+res AS (
+  SELECT dim, date_trunc('month', resolved_at) AS month,
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY date_part('epoch', resolved_at) - date_part('epoch', opened_at)) AS mttr_median_s
+  FROM t, bounds
+  WHERE resolved_at >= lo AND resolved_at < hi AND resolved_at >= opened_at
+  GROUP BY 1, 2
+),
+att AS (
+  SELECT t.dim, date_trunc('month', COALESCE(s.stop_at, s.breach_at)) AS month,
+    100.0 * SUM(CASE WHEN s.state = 'met' THEN 1 ELSE 0 END)
+      / NULLIF(SUM(CASE WHEN s.state IN ('met', 'breached', 'in_progress_breached') THEN 1 ELSE 0 END), 0) AS attainment_pct
+  FROM sla s JOIN t ON t.ticket_id = s.ticket_id AND t.source = s.source, bounds
+  WHERE COALESCE(s.stop_at, s.breach_at) >= lo AND COALESCE(s.stop_at, s.breach_at) < hi
+  GROUP BY 1, 2
+),
+months AS (
+  SELECT dim, month FROM vol UNION SELECT dim, month FROM res UNION SELECT dim, month FROM att
+),
+m AS (
+  SELECT months.dim, months.month, COALESCE(vol.opened, 0) AS opened,
+    res.mttr_median_s, att.attainment_pct
+  FROM months
+  LEFT JOIN vol ON vol.dim = months.dim AND vol.month = months.month
+  LEFT JOIN res ON res.dim = months.dim AND res.month = months.month
+  LEFT JOIN att ON att.dim = months.dim AND att.month = months.month
+),
+tests AS (
+  SELECT dim,
+    trend_verdict(array_agg(CAST(opened AS DOUBLE) ORDER BY month), false) AS volume_trend,
+    trend_verdict(array_agg(mttr_median_s ORDER BY month), false) AS mttr_trend,
+    trend_slope(array_agg(mttr_median_s ORDER BY month)) AS mttr_slope,
+    trend_p(array_agg(mttr_median_s ORDER BY month)) AS mttr_p,
+    trend_verdict(array_agg(attainment_pct ORDER BY month), true) AS attainment_trend,
+    trend_slope(array_agg(attainment_pct ORDER BY month)) AS attainment_slope,
+    trend_p(array_agg(attainment_pct ORDER BY month)) AS attainment_p
+  FROM m GROUP BY dim
+)
+SELECT m.dim AS "{{by_name}}", to_char(m.month, '%Y-%m') AS month, m.opened,
+  m.opened - LAG(m.opened) OVER (PARTITION BY m.dim ORDER BY m.month) AS opened_delta,
+  CAST(ROUND(m.mttr_median_s) AS BIGINT) AS mttr_median_s,
+  CAST(ROUND(m.mttr_median_s - LAG(m.mttr_median_s) OVER (PARTITION BY m.dim ORDER BY m.month)) AS BIGINT) AS mttr_median_delta_s,
+  ROUND(m.attainment_pct, 2) AS attainment_pct,
+  ROUND(m.attainment_pct - LAG(m.attainment_pct) OVER (PARTITION BY m.dim ORDER BY m.month), 2) AS attainment_delta_pp,
+  tests.volume_trend, tests.mttr_trend, CAST(ROUND(tests.mttr_slope) AS BIGINT) AS mttr_slope_s_per_month,
+  ROUND(tests.mttr_p, 4) AS mttr_trend_p,
+  tests.attainment_trend, ROUND(tests.attainment_slope, 3) AS attainment_slope_pp_per_month,
+  ROUND(tests.attainment_p, 4) AS attainment_trend_p
+FROM m JOIN tests ON tests.dim = m.dim
+ORDER BY 1, 2
