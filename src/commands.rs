@@ -431,9 +431,14 @@ fn rejects(s: &Settings, ingest: Option<&str>, format: OutputFormat) -> Result<i
 
 /// Print a result set, and say on stderr when the row cap cut it.
 fn print_result(t: &crate::query::adhoc::Table, format: OutputFormat, max_rows: usize) {
+    print_cut(t, format, max_rows, "--max-rows");
+}
+
+/// Print a result set; when it was cut at `max_rows`, name the flag that raises the cap.
+fn print_cut(t: &crate::query::adhoc::Table, format: OutputFormat, max_rows: usize, flag: &str) {
     print_table(t, format);
     if t.truncated {
-        eprintln!("ticketlake: output cut at {max_rows} rows; raise --max-rows to see more");
+        eprintln!("ticketlake: output cut at {max_rows} rows; raise {flag} to see more");
     }
 }
 
@@ -491,7 +496,7 @@ fn problems(
             crate::output::frame_table(&members, usize::MAX)?
         }
     };
-    print_result(&table, o.format, o.limit);
+    print_cut(&table, o.format, o.limit, "--limit");
     if show.is_none() && o.format == OutputFormat::Table && found.incidents > 0 {
         eprintln!(
             "{} candidates from {} incidents; {} ({:.1} %) have text with no signal",
