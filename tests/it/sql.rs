@@ -119,3 +119,81 @@ fn row_cap_memory_limit_and_formula_guard() {
         "title\n'=cmd|' /C calc'!A0\n"
     );
 }
+
+#[test]
+fn metric_queries_need_a_build_and_say_so() {
+    // No SLAs configured: ingest does not build, so the sla table is not there yet.
+    let p = Project::new();
+    let f = p.write(
+        "a.csv",
+        list_csv(&["INC1,Mail down,2 - High,Resolved,2026-10-02 09:00:00,2026-10-02 10:00:00,2026-10-02 10:00:00"]),
+    );
+    assert_eq!(
+        p.ingest(&["--source", "servicenow", "--tz", "UTC", f.to_str().unwrap()])
+            .0,
+        0
+    );
+    let o = p.run(&["query", "mttr", "--period", "2026-10"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("run it first"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(p.run(&["build"]).status.success());
+    let o = p.run(&["query", "mttr", "--period", "2026-10", "--format", "json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["view"], "period");
+    assert_eq!(v[0]["median_s"], 3600);
+    // Unknown names and dimensions are usage errors that list what there is.
+    let o = p.run(&["query", "mtbf"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("volume"));
+    let o = p.run(&["query", "--list", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 12);
+}
+
+#[test]
+fn a_project_query_overrides_and_extends_the_built_ins() {
+    let p = project();
+    p.write(
+        "queries/volume.sql",
+        "-- Overridden volume: every ticket.\nSELECT count(*) AS n FROM tickets\n",
+    );
+    p.write(
+        "queries/p1_count.sql",
+        "-- P1 incidents opened in the period.\n-- by: service\nSELECT {{by}} AS \"{{by_name}}\", count(*) AS n FROM incidents WHERE priority = 1 AND opened_at >= $period_start AND opened_at < $period_end GROUP BY 1\n",
+    );
+    let o = p.run(&["query", "--list", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let names: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"p1_count") && names.len() == 13,
+        "{names:?}"
+    );
+    let volume = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["name"] == "volume")
+        .unwrap();
+    assert!(
+        volume["origin"].as_str().unwrap().ends_with("volume.sql"),
+        "{volume}"
+    );
+    let o = p.run(&["query", "volume", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["n"], 2);
+    // A header without a comment is refused with the file named.
+    p.write("queries/bad.sql", "SELECT 1\n");
+    let o = p.run(&["query", "--list"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("bad.sql"));
+}
