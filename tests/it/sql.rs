@@ -197,3 +197,21 @@ fn a_project_query_overrides_and_extends_the_built_ins() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("bad.sql"));
 }
+
+#[test]
+fn timeout_stops_a_long_statement() {
+    let p = project();
+    // Two billion rows cannot be counted in a second on any machine this runs on.
+    let o = p.run(&[
+        "sql",
+        "--timeout",
+        "1",
+        "SELECT count(DISTINCT v % 1000003) FROM generate_series(1, 2000000000) AS g(v)",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("longer than the 1 s timeout"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
