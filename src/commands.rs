@@ -10,7 +10,7 @@ use crate::config::{self, Settings};
 use crate::dataset::{self, manifest};
 use crate::error::{Error, Result};
 use crate::ingest::{self, IngestOptions};
-use crate::output::{csv_safe, print_build, print_ingest, print_table};
+use crate::output::{csv_safe, print_build, print_ingest};
 
 /// Run the command; returns the exit code for a completed command (0, or 1 for findings).
 pub fn run(cli: Cli) -> Result<i32> {
@@ -120,13 +120,15 @@ pub fn run(cli: Cli) -> Result<i32> {
             match statement {
                 Some(statement) => {
                     let t = crate::query::adhoc::run(&session, &statement, bounds.max_rows)?;
-                    print_result(&t, format, bounds.max_rows);
+                    crate::output::print_result(&t, format, bounds.max_rows);
                 }
                 None => crate::query::shell::run(&session, format, bounds.max_rows)?,
             }
             Ok(0)
         }
-        Command::Problems { action, options } => problems(&settings, action, options),
+        Command::Problems { action, options } => {
+            crate::problems::command::run(&settings, action, options)
+        }
         Command::Query {
             name,
             list,
@@ -175,7 +177,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                     session.version
                 );
             }
-            print_result(&t, format, bounds.max_rows);
+            crate::output::print_result(&t, format, bounds.max_rows);
             Ok(0)
         }
         Command::Run { out, json } => run_job(&settings, &out, json, cli.quiet),
@@ -425,86 +427,6 @@ fn rejects(s: &Settings, ingest: Option<&str>, format: OutputFormat) -> Result<i
                 );
             }
         }
-    }
-    Ok(0)
-}
-
-/// Print a result set, and say on stderr when the row cap cut it.
-fn print_result(t: &crate::query::adhoc::Table, format: OutputFormat, max_rows: usize) {
-    print_cut(t, format, max_rows, "--max-rows");
-}
-
-/// Print a result set; when it was cut at `max_rows`, name the flag that raises the cap.
-fn print_cut(t: &crate::query::adhoc::Table, format: OutputFormat, max_rows: usize, flag: &str) {
-    print_table(t, format);
-    if t.truncated {
-        eprintln!("ticketlake: output cut at {max_rows} rows; raise {flag} to see more");
-    }
-}
-
-/// `ticketlake problems [show ID]`: detect with the config (and any overrides) on the
-/// current dataset, at the last build's as-of so the ids match the committed tables.
-fn problems(
-    s: &Settings,
-    action: Option<crate::cli::ProblemsAction>,
-    options: crate::cli::ProblemOptions,
-) -> Result<i32> {
-    let (show, o) = match action {
-        Some(crate::cli::ProblemsAction::Show { id, options }) => (Some(id), options),
-        None => (None, options),
-    };
-    let mut cfg = s.problems.clone();
-    if let Some(n) = o.min_incidents {
-        cfg.min_incidents = n;
-    }
-    if let Some(w) = &o.window {
-        cfg.window = w.clone();
-    }
-    let m = crate::dataset::manifest::current(&s.dataset)?;
-    let tickets = crate::dataset::store::read_table(&s.dataset, &m, crate::dataset::TICKETS)?
-        .ok_or_else(|| Error::Dataset {
-            path: s.dataset.clone(),
-            message: "the dataset has no tickets; ingest exports first (ticketlake ingest)".into(),
-        })?;
-    let sla = crate::dataset::store::read_table(&s.dataset, &m, crate::derive::SLA)?;
-    let as_of = match m.build.as_ref() {
-        Some(b) => crate::derive::parse_as_of(&b.as_of)?,
-        None => crate::sla::engine::default_as_of(&tickets)?.unwrap_or(0),
-    };
-    let period = o
-        .period
-        .as_deref()
-        .map(crate::query::metric::Period::parse)
-        .transpose()?
-        .map(|p| (p.start, p.end));
-    let found = crate::problems::detect(&tickets, sla.as_ref(), &cfg, period, as_of)?;
-    let table = match &show {
-        None => crate::output::frame_table(&found.candidates, o.limit)?,
-        Some(id) => {
-            let members = found
-                .members
-                .clone()
-                .lazy()
-                .filter(polars::prelude::col("candidate_id").eq(polars::prelude::lit(id.as_str())))
-                .collect()
-                .map_err(Error::polars("selecting members"))?;
-            if members.height() == 0 {
-                return Err(Error::Usage(format!(
-                    "no candidate `{id}` with these settings; `ticketlake problems` lists the ids"
-                )));
-            }
-            crate::output::frame_table(&members, usize::MAX)?
-        }
-    };
-    print_cut(&table, o.format, o.limit, "--limit");
-    if show.is_none() && o.format == OutputFormat::Table && found.incidents > 0 {
-        eprintln!(
-            "{} candidates from {} incidents; {} ({:.1} %) have text with no signal",
-            found.candidates.height(),
-            found.incidents,
-            found.uninformative,
-            100.0 * found.uninformative as f64 / found.incidents as f64
-        );
     }
     Ok(0)
 }

@@ -259,3 +259,21 @@ pub fn csv_safe(cell: &str) -> String {
         cell.to_string()
     }
 }
+
+/// Print a result set, and say on stderr when the row cap cut it.
+pub fn print_result(t: &crate::query::adhoc::Table, format: OutputFormat, max_rows: usize) {
+    print_cut(t, format, max_rows, "--max-rows");
+}
+
+/// Print a result set; when it was cut at `max_rows`, name the flag that raises the cap.
+pub fn print_cut(
+    t: &crate::query::adhoc::Table,
+    format: OutputFormat,
+    max_rows: usize,
+    flag: &str,
+) {
+    print_table(t, format);
+    if t.truncated {
+        eprintln!("ticketlake: output cut at {max_rows} rows; raise {flag} to see more");
+    }
+}

@@ -10,6 +10,7 @@
 //! - recency halves every 90 days between the last incident and the as-of instant.
 
 pub mod cluster;
+pub mod command;
 pub mod text;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};

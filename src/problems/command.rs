@@ -1,0 +1,74 @@
+//! The `ticketlake problems [show ID]` command: detection on the current dataset with the
+//! config's `[problems]` settings and any command-line overrides, printed as a table.
+
+use crate::cli::OutputFormat;
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use polars::prelude::IntoLazy;
+
+/// `ticketlake problems [show ID]`: detect with the config (and any overrides) on the
+/// current dataset, at the last build's as-of so the ids match the committed tables.
+pub fn run(
+    s: &Settings,
+    action: Option<crate::cli::ProblemsAction>,
+    options: crate::cli::ProblemOptions,
+) -> Result<i32> {
+    let (show, o) = match action {
+        Some(crate::cli::ProblemsAction::Show { id, options }) => (Some(id), options),
+        None => (None, options),
+    };
+    let mut cfg = s.problems.clone();
+    if let Some(n) = o.min_incidents {
+        cfg.min_incidents = n;
+    }
+    if let Some(w) = &o.window {
+        cfg.window = w.clone();
+    }
+    let m = crate::dataset::manifest::current(&s.dataset)?;
+    let tickets = crate::dataset::store::read_table(&s.dataset, &m, crate::dataset::TICKETS)?
+        .ok_or_else(|| Error::Dataset {
+            path: s.dataset.clone(),
+            message: "the dataset has no tickets; ingest exports first (ticketlake ingest)".into(),
+        })?;
+    let sla = crate::dataset::store::read_table(&s.dataset, &m, crate::derive::SLA)?;
+    let as_of = match m.build.as_ref() {
+        Some(b) => crate::derive::parse_as_of(&b.as_of)?,
+        None => crate::sla::engine::default_as_of(&tickets)?.unwrap_or(0),
+    };
+    let period = o
+        .period
+        .as_deref()
+        .map(crate::query::metric::Period::parse)
+        .transpose()?
+        .map(|p| (p.start, p.end));
+    let found = crate::problems::detect(&tickets, sla.as_ref(), &cfg, period, as_of)?;
+    let table = match &show {
+        None => crate::output::frame_table(&found.candidates, o.limit)?,
+        Some(id) => {
+            let members = found
+                .members
+                .clone()
+                .lazy()
+                .filter(polars::prelude::col("candidate_id").eq(polars::prelude::lit(id.as_str())))
+                .collect()
+                .map_err(Error::polars("selecting members"))?;
+            if members.height() == 0 {
+                return Err(Error::Usage(format!(
+                    "no candidate `{id}` with these settings; `ticketlake problems` lists the ids"
+                )));
+            }
+            crate::output::frame_table(&members, usize::MAX)?
+        }
+    };
+    crate::output::print_cut(&table, o.format, o.limit, "--limit");
+    if show.is_none() && o.format == OutputFormat::Table && found.incidents > 0 {
+        eprintln!(
+            "{} candidates from {} incidents; {} ({:.1} %) have text with no signal",
+            found.candidates.height(),
+            found.incidents,
+            found.uninformative,
+            100.0 * found.uninformative as f64 / found.incidents as f64
+        );
+    }
+    Ok(0)
+}
