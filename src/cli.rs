@@ -144,17 +144,71 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
-    /// The scheduled job: ingest every source named in the config, then write the reports.
+    /// The scheduled job: ingest every configured source, rebuild, then write the month's reports.
     #[command(
-        after_help = "Example:\n  ticketlake --config sample-data/ticketlake.toml run --out reports/sample"
+        after_help = "Exit codes: 0 done; 1 rejects over the limit or a configured target missed; 2 error.\n\n\
+        Example:\n  ticketlake --config sample-data/ticketlake.toml run --period 2026-10 --json"
     )]
     Run {
-        /// Directory the reports are written into.
-        #[arg(long, default_value = "reports")]
-        out: PathBuf,
+        /// Directory the reports are written into (`DIR/<period>/`); default `[report] out`,
+        /// else ./reports.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Month to report, YYYY-MM (default: the last complete month before the dataset's as-of).
+        #[arg(long)]
+        period: Option<String>,
         /// Print a one-line JSON summary on stdout.
         #[arg(long)]
         json: bool,
+    },
+    /// Write a month's HTML reports: a portfolio index and one page per service or group.
+    #[command(
+        after_help = "Writes DIR/<period>/index.html, service-<slug>.html (or group-<slug>.html), summary.json, tables/*.csv and charts/*.svg.\n\n\
+        Examples:\n  ticketlake report --period 2026-10\n  ticketlake report --period 2026-10 --service Email --out /tmp/reports\n  \
+        ticketlake report --period 2026-10 --group Network-L2"
+    )]
+    Report {
+        /// Month to report, YYYY-MM (default: the last complete month before the dataset's as-of).
+        #[arg(long)]
+        period: Option<String>,
+        /// Only this service.
+        #[arg(long, conflicts_with_all = ["group", "all"])]
+        service: Option<String>,
+        /// Report by assignment group: only this group.
+        #[arg(long, conflicts_with = "all")]
+        group: Option<String>,
+        /// Every service (the default).
+        #[arg(long)]
+        all: bool,
+        /// Report every assignment group instead of every service.
+        #[arg(long, conflicts_with_all = ["service", "group"])]
+        by_group: bool,
+        /// Output root (default `[report] out`, else ./reports).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print a one-line JSON summary on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check SLA attainment against targets, for CI pipelines (exit 1 when any row misses).
+    #[command(
+        after_help = "Exit codes: 0 every row on target; 1 a row missed its target; 2 error.\n\n\
+        Examples:\n  ticketlake check --period 2026-10 --min-attainment 95\n  \
+        ticketlake check --period 2026-10 --by group --format junit > sla.xml"
+    )]
+    Check {
+        /// Month (or any period `query` accepts) to check.
+        #[arg(long)]
+        period: Option<String>,
+        /// Minimum attainment percent for every row (default: [targets] in the config).
+        #[arg(long, value_name = "PCT")]
+        min_attainment: Option<f64>,
+        /// One row per SLA and this dimension.
+        #[arg(long, value_enum, default_value_t = CheckBy::Service)]
+        by: CheckBy,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+        format: CheckFormat,
     },
     /// Write realistic synthetic exports, with the injected truth in truth.json.
     #[command(
@@ -280,6 +334,30 @@ pub enum OutputFormat {
     Csv,
     /// JSON array.
     Json,
+}
+
+/// `check --by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckBy {
+    /// Per service.
+    Service,
+    /// Per assignment group.
+    Group,
+    /// Per priority.
+    Priority,
+}
+
+/// `check --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// Aligned text.
+    Text,
+    /// A JSON object.
+    Json,
+    /// A Markdown table (for merge-request comments).
+    Markdown,
+    /// JUnit XML: one testcase per row, for GitLab and Jenkins.
+    Junit,
 }
 
 /// Export shapes the generator writes.

@@ -180,7 +180,31 @@ pub fn run(cli: Cli) -> Result<i32> {
             crate::output::print_result(&t, format, bounds.max_rows);
             Ok(0)
         }
-        Command::Run { out, json } => run_job(&settings, &out, json, cli.quiet),
+        Command::Run { out, period, json } => {
+            crate::job::run(&settings, out, period, json, cli.quiet)
+        }
+        Command::Report {
+            period,
+            service,
+            group,
+            all: _,
+            by_group,
+            out,
+            json,
+        } => crate::job::report(
+            &settings, period, service, group, by_group, out, json, cli.quiet,
+        ),
+        Command::Check {
+            period,
+            min_attainment,
+            by,
+            format,
+        } => {
+            let c =
+                crate::report::check::evaluate(&settings, period.as_deref(), min_attainment, by)?;
+            print!("{}", crate::report::check::render(&c, format));
+            Ok(i32::from(c.failures > 0))
+        }
         Command::Generate(a) => {
             let summary = crate::generate::generate(&a)?;
             if !cli.quiet {
@@ -192,66 +216,11 @@ pub fn run(cli: Cli) -> Result<i32> {
 }
 
 /// Rebuild the derived tables after an ingest when the config declares SLAs.
-fn rebuild(s: &Settings) -> Result<Option<crate::derive::BuildReport>> {
+pub(crate) fn rebuild(s: &Settings) -> Result<Option<crate::derive::BuildReport>> {
     if s.policies.slas.is_empty() {
         return Ok(None);
     }
     crate::derive::build(&s.dataset, &s.policies, &s.problems, None).map(Some)
-}
-
-/// `run`: one ingest per configured source, then the reports. Stops at the first source
-/// whose ingest fails, so a scheduled job sees the failure in its exit code.
-fn run_job(s: &Settings, out: &std::path::Path, json: bool, quiet: bool) -> Result<i32> {
-    if s.sources.is_empty() {
-        let cfg = s
-            .config_path
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|| "ticketlake.toml (not found)".into());
-        return Err(Error::Config {
-            path: cfg.into(),
-            key: "sources".into(),
-            message: "no [sources.NAME] sections; add one naming the adapter and files (see `ticketlake init`)".into(),
-        });
-    }
-    let mut reports = Vec::new();
-    for (name, src) in &s.sources {
-        let opts = IngestOptions {
-            source: src.adapter,
-            mapping: src.mapping.clone(),
-            tz: src.timezone.clone(),
-            default_tz: s.timezone.clone(),
-            encoding: None,
-            max_rejects: s.max_rejects,
-            max_reject_pct: s.max_reject_pct,
-            progress: !quiet && !json,
-        };
-        let files: Vec<std::path::PathBuf> = src.files.iter().map(Into::into).collect();
-        let r = ingest::ingest(&s.dataset, &files, &opts)?;
-        if !quiet && !json {
-            println!("source {name}:");
-            print_ingest(s, &r);
-        }
-        reports.push((name.clone(), r));
-    }
-    if reports.iter().any(|(_, r)| r.committed)
-        && let Some(b) = rebuild(s)?
-        && !quiet
-        && !json
-    {
-        print_build(&b);
-    }
-    let html = crate::report::quality::write(&s.dataset, out)?;
-    if json {
-        let v = serde_json::json!({
-            "sources": reports.iter().map(|(n, r)| serde_json::json!({"name": n, "ingest": r})).collect::<Vec<_>>(),
-            "reports": [html.display().to_string()],
-        });
-        println!("{v}");
-    } else if !quiet {
-        println!("wrote {}", html.display());
-    }
-    Ok(0)
 }
 
 fn init(dir: &std::path::Path, force: bool, quiet: bool) -> Result<i32> {

@@ -17,9 +17,9 @@ pub struct Config {
     /// Ingest defaults.
     #[serde(default)]
     pub ingest: IngestConfig,
-    /// Named sources, read by `run`.
+    /// Sources read by `run`: `[sources.NAME]` tables or a `[[sources]]` list.
     #[serde(default)]
-    pub sources: std::collections::BTreeMap<String, SourceConfig>,
+    pub sources: Sources,
     /// Business-hours calendars by name.
     #[serde(default)]
     pub calendars: std::collections::BTreeMap<String, crate::sla::policy::CalendarConfig>,
@@ -32,6 +32,43 @@ pub struct Config {
     /// Directory of the project's own `.sql` metric queries (default: `queries/` next to the
     /// config, when it exists); a file with a built-in's name overrides it.
     pub queries_dir: Option<PathBuf>,
+    /// Report settings.
+    #[serde(default)]
+    pub report: ReportConfig,
+    /// Service-level targets the reports, `check` and `run` judge against.
+    #[serde(default)]
+    pub targets: crate::targets::TargetsConfig,
+    /// The continual-improvement register.
+    #[serde(default)]
+    pub improvements: Vec<crate::targets::Improvement>,
+}
+
+/// `sources`: either named tables (`[sources.itsm]`) or an array (`[[sources]]`, each with an
+/// optional `name`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Sources {
+    /// `[sources.NAME]`
+    Named(std::collections::BTreeMap<String, SourceConfig>),
+    /// `[[sources]]`
+    List(Vec<SourceConfig>),
+}
+
+impl Default for Sources {
+    fn default() -> Self {
+        Sources::List(Vec::new())
+    }
+}
+
+/// `[report]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ReportConfig {
+    /// Where `run` and `report` write (relative to the config; default `reports` in the
+    /// working directory).
+    pub out: Option<PathBuf>,
+    /// Recurring-problem candidates and breaches listed per report (default 10).
+    pub top: Option<usize>,
 }
 
 /// `[dataset]`
@@ -58,6 +95,8 @@ pub struct IngestConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SourceConfig {
+    /// A name for messages and the run summary (`[[sources]]` form; default `source-N`).
+    pub name: Option<String>,
     /// The adapter that reads the files.
     pub adapter: crate::ingest::SourceKind,
     /// Export files or globs.
@@ -90,6 +129,14 @@ pub struct Settings {
     pub queries_dir: Option<PathBuf>,
     /// Recurring-problem detection settings.
     pub problems: crate::problems::ProblemConfig,
+    /// The report directory from `[report] out`, resolved against the config's folder.
+    pub report_out: Option<PathBuf>,
+    /// Rows per top-N table in reports.
+    pub report_top: usize,
+    /// Service-level targets.
+    pub targets: crate::targets::TargetSet,
+    /// The continual-improvement register.
+    pub improvements: Vec<crate::targets::Improvement>,
 }
 
 impl Config {
@@ -98,15 +145,19 @@ impl Config {
         let text = std::fs::read_to_string(path).map_err(Error::io("reading config", path))?;
         let cfg: Config = toml::from_str(&text).map_err(|e| {
             let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
+            let message = if e.message().contains("untagged enum Sources") {
+                "a source needs `adapter` and `files` (and `mapping` for generic), and may have \
+                 `name` and `timezone`; write [sources.NAME] tables or a [[sources]] list"
+                    .to_string()
+            } else {
+                e.message().trim().to_string()
+            };
             Error::Config {
                 path: path.into(),
                 key: line
                     .map(|l| format!("line {l}"))
                     .unwrap_or_else(|| "-".into()),
-                message: format!(
-                    "{}; see the config reference in README.md",
-                    e.message().trim()
-                ),
+                message: format!("{message}; see the config reference in README.md"),
             }
         })?;
         if let Some(tz) = &cfg.ingest.timezone {
@@ -164,7 +215,28 @@ pub fn resolve(config: Option<&Path>, dataset: Option<&Path>) -> Result<Settings
         key: "problems".into(),
         message: e.to_string(),
     })?;
+    let targets = crate::targets::resolve(&cfg.targets, &cfg_path)?;
+    crate::targets::validate_improvements(&cfg.improvements, &cfg_path)?;
+    let sources = match cfg.sources {
+        Sources::Named(m) => m.into_iter().collect::<Vec<_>>(),
+        Sources::List(l) => l
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| {
+                (
+                    s.name
+                        .clone()
+                        .unwrap_or_else(|| format!("source-{}", i + 1)),
+                    s,
+                )
+            })
+            .collect(),
+    };
     Ok(Settings {
+        report_out: cfg.report.out.as_ref().map(|o| base.join(o)),
+        report_top: cfg.report.top.unwrap_or(10),
+        targets,
+        improvements: cfg.improvements,
         problems: cfg.problems.clone(),
         queries_dir,
         policies,
@@ -173,8 +245,7 @@ pub fn resolve(config: Option<&Path>, dataset: Option<&Path>) -> Result<Settings
         timezone: cfg.ingest.timezone,
         max_rejects: cfg.ingest.max_rejects,
         max_reject_pct: cfg.ingest.max_reject_pct,
-        sources: cfg
-            .sources
+        sources: sources
             .into_iter()
             .map(|(name, mut src)| {
                 src.files = src

@@ -93,6 +93,14 @@ pub enum Error {
         /// The engine's message, with what to do where ticketlake knows.
         message: String,
     },
+    /// A chart could not be drawn (a bug: the data is drawn, never trusted as markup).
+    #[error("drawing chart {chart}: {message}")]
+    Chart {
+        /// The chart's file name.
+        chart: String,
+        /// What plotters said.
+        message: String,
+    },
     /// A command-line argument is invalid in a way clap cannot check.
     #[error("{0}")]
     Usage(String),

@@ -12,10 +12,12 @@ pub mod derive;
 pub mod error;
 pub mod generate;
 pub mod ingest;
+pub mod job;
 pub mod output;
 pub mod problems;
 pub mod query;
 pub mod report;
 pub mod sla;
+pub mod targets;
 
 pub use error::{Error, Result};

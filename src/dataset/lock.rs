@@ -11,15 +11,39 @@ use crate::error::{Error, Result};
 /// Holds the writer lock until dropped.
 #[derive(Debug)]
 pub struct WriterLock {
-    _file: File,
+    /// The locked file; `None` for a nested acquisition inside a process that holds it.
+    _file: Option<File>,
     /// The lock file.
     pub path: PathBuf,
 }
 
-/// Take the dataset's writer lock, or fail with [`Error::Locked`].
+/// Lock files this process holds. `run` holds the lock for its whole job while the ingest and
+/// build inside it take it again; an OS lock on a second descriptor would refuse them.
+static HELD: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn held() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    HELD.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Drop for WriterLock {
+    fn drop(&mut self) {
+        if self._file.is_some() {
+            held().retain(|p| p != &self.path);
+        }
+    }
+}
+
+/// Take the dataset's writer lock, or fail with [`Error::Locked`]. Re-entrant within one
+/// process: a nested call returns a guard that releases nothing.
 pub fn acquire(root: &Path) -> Result<WriterLock> {
     std::fs::create_dir_all(root).map_err(Error::io("creating dataset directory", root))?;
-    let path = root.join("_lock");
+    let path = root
+        .canonicalize()
+        .map_err(Error::io("resolving dataset directory", root))?
+        .join("_lock");
+    if held().contains(&path) {
+        return Ok(WriterLock { _file: None, path });
+    }
     let mut file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -50,5 +74,9 @@ pub fn acquire(root: &Path) -> Result<WriterLock> {
         .and_then(|_| file.rewind())
         .and_then(|_| file.write_all(who.as_bytes()))
         .map_err(Error::io("writing lock file", &path))?;
-    Ok(WriterLock { _file: file, path })
+    held().push(path.clone());
+    Ok(WriterLock {
+        _file: Some(file),
+        path,
+    })
 }

@@ -165,10 +165,15 @@ impl Query {
                 (n.as_str(), e.as_str())
             }
         };
-        Ok(self
-            .sql
+        Ok(self.render_expr(name, expr))
+    }
+
+    /// The SQL grouped by an expression ticketlake builds itself (reports group by composite
+    /// keys such as service and month). Never pass user text here unquoted.
+    pub fn render_expr(&self, name: &str, expr: &str) -> String {
+        self.sql
             .replace("{{by_name}}", name)
-            .replace("{{by}}", expr))
+            .replace("{{by}}", expr)
     }
 }
 

@@ -151,7 +151,18 @@ pub fn run(
     max_rows: usize,
 ) -> Result<Table> {
     let sql = query.render(by)?;
-    adhoc::run_with(session, &sql, Some(params.values()), max_rows).map_err(|e| match e {
+    run_sql(session, query, &sql, params.values(), max_rows)
+}
+
+/// Run a query's rendered SQL with parameter values, with the query named in errors.
+pub fn run_sql(
+    session: &Session,
+    query: &Query,
+    sql: &str,
+    values: ParamValues,
+    max_rows: usize,
+) -> Result<Table> {
+    adhoc::run_with(session, sql, Some(values), max_rows).map_err(|e| match e {
         Error::Query { message, .. } => Error::Query {
             context: format!("query {} ({})", query.name, query.origin),
             message: if message.contains("not found")

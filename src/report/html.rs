@@ -11,6 +11,14 @@ pub fn escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            // Controls are invalid in XML and meaningless in HTML; line separators are
+            // dangerous wherever text could end up in a script context.
+            c if (c.is_control() && c != '\t' && c != '\n')
+                || c == '\u{2028}'
+                || c == '\u{2029}' =>
+            {
+                out.push(' ')
+            }
             c => out.push(c),
         }
     }
@@ -18,7 +26,7 @@ pub fn escape(s: &str) -> String {
 }
 
 /// The Content-Security-Policy of every report: nothing from the network, no scripts.
-pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+pub const CSP: &str = "default-src 'none'; img-src data:; style-src 'unsafe-inline'";
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#1a1a1a;max-width:72rem}\
 h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ccc}\

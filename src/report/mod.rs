@@ -1,5 +1,554 @@
-//! Reports: self-contained HTML for people, with `summary.json` and CSV tables beside it for
-//! machines. This stage so far renders the dataset's data-quality report.
+//! Reports: self-contained HTML for people, with `summary.json`, `tables/*.csv` and
+//! `charts/*.svg` beside it for machines. `write` produces a month's portfolio index and one
+//! page per service (or group) under `OUT/<period>/`; the data-quality report lives in
+//! [`quality`].
 
+pub mod changes;
+pub mod charts;
+pub mod check;
+pub mod data;
+pub mod fmt;
 pub mod html;
+pub mod improvements;
+pub mod model;
+pub mod page;
 pub mod quality;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use crate::query::metric::{Params, Period};
+use crate::query::session::{self, Limits};
+use data::{Fetch, UnitKind};
+use model::Unit;
+use page::Figure;
+
+/// What `ticketlake report` was asked for.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `YYYY-MM`; default the last complete month before the dataset's as-of.
+    pub period: Option<String>,
+    /// Services or groups.
+    pub unit: UnitKind,
+    /// Only this service or group.
+    pub only: Option<String>,
+    /// Output root; the report goes to `out/<period>/`.
+    pub out: PathBuf,
+}
+
+/// What was written.
+#[derive(Debug, Serialize)]
+pub struct Outcome {
+    /// The period reported.
+    pub period: String,
+    /// `out/<period>`.
+    pub dir: PathBuf,
+    /// The portfolio page.
+    pub index: PathBuf,
+    /// Units reported.
+    pub units: usize,
+    /// Units that missed a target, with the KPIs missed.
+    pub missed: Vec<(String, Vec<String>)>,
+}
+
+/// The metric definitions printed in every report and in `summary.json`.
+pub const DEFINITIONS: &[(&str, &str)] = &[
+    (
+        "SLA attainment",
+        "Clocks met ÷ (met + breached + still running but breached). A clock counts in the month it stopped; a running clock that breached counts in the month it breached (queries/sla_attainment.sql). Business time excludes the statuses an SLA pauses on.",
+    ),
+    (
+        "MTTR",
+        "Wall time from opened to resolved of the incidents resolved in the month: median and 90th percentile, exact. Tickets resolved before they were opened are kept in the data but left out (queries/mttr.sql).",
+    ),
+    (
+        "Opened",
+        "Incidents and requests opened in the month (queries/volume.sql).",
+    ),
+    (
+        "Backlog",
+        "Incidents and requests opened before the end of the month and neither resolved nor closed by then; cancelled tickets without a close time are never backlog (queries/volume.sql).",
+    ),
+    (
+        "Reopen rate",
+        "Share of the incidents resolved in the month that were reopened at least once, among those whose export carries a reopen count (queries/reopen_rate.sql).",
+    ),
+    (
+        "Aging",
+        "Open incidents and requests at the as-of instant, by days since opened (queries/backlog_aging.sql).",
+    ),
+    (
+        "Breaches",
+        "Clocks whose breach instant falls in the month; the overrun is the wall time from the breach to the clock's stop, or to the as-of instant while it runs (queries/sla_breaches.sql).",
+    ),
+    (
+        "Change success",
+        "Changes closed in the month by close code, and incidents caused by them (queries/change_success.sql).",
+    ),
+    (
+        "Recurring-problem candidates",
+        "Clusters of incidents on the same configuration item, or with similar normalised text within a service and category, inside the detection window; ranked by incidents × priority weight × recency. Unlinked: no incident of the cluster is linked to a problem record.",
+    ),
+    (
+        "Trend verdict",
+        "Over the 13 months ending with the period: Theil-Sen slope, significant when the Mann-Kendall test gives p < 0.05; fewer than 4 months is insufficient data.",
+    ),
+    (
+        "Targets",
+        "From [targets] in the config. On target; near target: missed by at most a tenth of the target (2 points for percentages); missed. Colours always come with these words.",
+    ),
+];
+
+/// Write the reports for one month.
+pub fn write(s: &Settings, o: &Options) -> Result<Outcome> {
+    let session = session::open(&s.dataset, &s.policies, Limits::default())?;
+    let params = Params::resolve(&session, o.period.as_deref(), None)?;
+    let month = Period::parse(&params.period.label)?;
+    if month.end - month.start > 31 * 86_400_000_000 || params.period.label.len() != 7 {
+        return Err(Error::Usage(format!(
+            "--period {}: reports are monthly; give a month such as 2026-10",
+            params.period.label
+        )));
+    }
+    let fetch = Fetch::new(
+        &session,
+        s.queries_dir.as_deref(),
+        o.unit,
+        month,
+        params.as_of,
+    )?;
+    let mut units = model::assemble(&fetch, &s.targets, s.report_top)?;
+    if let Some(only) = &o.only {
+        let names: Vec<String> = units.iter().map(|u| u.name.clone()).collect();
+        units.retain(|u| &u.name == only);
+        if units.is_empty() {
+            return Err(Error::Usage(format!(
+                "no {} named `{only}` has tickets in the 13 months to {}; there are: {}",
+                o.unit.dim(),
+                params.period.label,
+                names.join(", ")
+            )));
+        }
+    }
+    units.sort_by(|a, b| {
+        let key = |u: &Unit| u.attainment_pct.value.unwrap_or(f64::INFINITY);
+        key(a).total_cmp(&key(b)).then_with(|| a.name.cmp(&b.name))
+    });
+    let register = improvements::evaluate(&fetch, &s.improvements)?;
+
+    let dir = o.out.join(&params.period.label);
+    for d in [dir.clone(), dir.join("charts"), dir.join("tables")] {
+        std::fs::create_dir_all(&d).map_err(Error::io("creating report directory", &d))?;
+    }
+    let m = crate::dataset::manifest::current(&s.dataset)?;
+    let (dq, _) = quality::summarize(&s.dataset, &m)?;
+    let ctx = page::Context {
+        period: params.period.label.clone(),
+        as_of: crate::output::rfc3339(params.as_of),
+        dataset_version: session.version,
+        version: env!("CARGO_PKG_VERSION"),
+        generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        unit_label: o.unit.dim(),
+        definitions: DEFINITIONS,
+        slas: s
+            .policies
+            .slas
+            .iter()
+            .map(|p| (p.config.name.clone(), describe_sla(&p.config)))
+            .collect(),
+        calendars: s
+            .policies
+            .calendars
+            .values()
+            .map(|c| {
+                (
+                    c.name.clone(),
+                    format!("time zone {}; {} holiday(s)", c.tz, c.holidays.len()),
+                )
+            })
+            .collect(),
+        quality: vec![
+            (
+                "Records read (all ingests)".into(),
+                dq.records_read.to_string(),
+            ),
+            ("Rejected".into(), dq.rejected.to_string()),
+            (
+                "Superseded by newer versions".into(),
+                dq.superseded.to_string(),
+            ),
+            (
+                "Tickets with data-quality flags".into(),
+                dq.flags.values().sum::<u64>().to_string(),
+            ),
+            (
+                "Incidents with uninformative text".into(),
+                match dq.incidents {
+                    0 => "–".into(),
+                    n => format!(
+                        "{} of {n} ({})",
+                        dq.uninformative_incidents,
+                        fmt::pct(100.0 * dq.uninformative_incidents as f64 / n as f64)
+                    ),
+                },
+            ),
+        ],
+    };
+
+    let mut index_rows = Vec::new();
+    for u in &units {
+        let figures = figures(&fetch, u, o.unit.dim())?;
+        for f in &figures {
+            write_file(&dir.join("charts").join(format!("{}.svg", f.name)), &f.svg)?;
+            write_csv(
+                &dir.join("tables").join(format!("{}.csv", f.name)),
+                &f.header,
+                &f.rows,
+            )?;
+        }
+        let stem = |n: &str| {
+            dir.join("tables")
+                .join(format!("{}-{}-{n}.csv", o.unit.dim(), u.slug))
+        };
+        write_csv(
+            &stem("top-breaches"),
+            &[
+                "sla_name",
+                "ticket_id",
+                "priority",
+                "assignment_group",
+                "title",
+                "breach_at",
+                "overrun_s",
+            ]
+            .map(String::from),
+            &u.top_breaches
+                .iter()
+                .map(|b| {
+                    vec![
+                        b.sla_name.clone(),
+                        b.ticket_id.clone(),
+                        b.priority.clone(),
+                        b.group.clone(),
+                        b.title.clone(),
+                        b.breach_at.clone(),
+                        format!("{:.0}", b.overrun_s),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        )?;
+        write_csv(
+            &stem("problem-candidates"),
+            &[
+                "candidate_id",
+                "rank",
+                "label",
+                "incidents",
+                "first_seen",
+                "last_seen",
+                "unlinked",
+                "problem_ids",
+            ]
+            .map(String::from),
+            &u.problems
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.candidate_id.clone(),
+                        p.rank.to_string(),
+                        p.label.clone(),
+                        p.incidents.to_string(),
+                        p.first_seen.clone(),
+                        p.last_seen.clone(),
+                        p.unlinked.to_string(),
+                        p.problem_ids.clone(),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        )?;
+        let mine: Vec<&improvements::Progress> = register
+            .iter()
+            .filter(|p| o.unit == UnitKind::Service && p.declared.service == u.name)
+            .collect();
+        let html = page::unit_page(&ctx, u, &figures, &mine);
+        write_file(
+            &dir.join(format!("{}-{}.html", o.unit.dim(), u.slug)),
+            &html,
+        )?;
+        let spark: Vec<Option<f64>> = u.months.iter().map(|m| m.attainment_pct).collect();
+        let spark = charts::sparkline(
+            &format!("{}-spark", u.slug),
+            &format!("SLA attainment of {} over 13 months", u.name),
+            &spark,
+        )?;
+        index_rows.push((u, spark));
+    }
+    let all: Vec<&improvements::Progress> = register.iter().collect();
+    let index = dir.join("index.html");
+    write_file(&index, &page::index_page(&ctx, &index_rows, &all))?;
+    // The commit time of the dataset changes on every re-ingest of the same exports; the
+    // version identifies the data, so the summary keeps only that.
+    let mut quality_json = serde_json::to_value(&dq).unwrap_or_default();
+    if let Some(o) = quality_json.as_object_mut() {
+        o.remove("committed_at");
+    }
+    let summary = serde_json::json!({
+        "ticketlake_version": ctx.version,
+        "dataset_version": ctx.dataset_version,
+        "period": ctx.period,
+        "as_of": ctx.as_of,
+        "generated_at": ctx.generated_at,
+        "unit": o.unit.dim(),
+        "definitions": DEFINITIONS.iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(*v))).collect::<serde_json::Map<_, _>>(),
+        "targets": { "default": s.targets.default, "services": s.targets.services },
+        "units": units,
+        "improvements": register,
+        "data_quality": quality_json,
+    });
+    let text = serde_json::to_string_pretty(&summary).map_err(|e| Error::Usage(e.to_string()))?;
+    write_file(&dir.join("summary.json"), &(text + "\n"))?;
+    Ok(Outcome {
+        period: params.period.label.clone(),
+        dir,
+        index,
+        units: units.len(),
+        missed: units
+            .iter()
+            .filter(|u| !u.missed.is_empty())
+            .map(|u| (u.name.clone(), u.missed.clone()))
+            .collect(),
+    })
+}
+
+fn describe_sla(c: &crate::sla::policy::SlaConfig) -> String {
+    let mut scope = Vec::new();
+    if !c.when.kind.is_empty() {
+        scope.push(format!("kind {}", c.when.kind.join("/")));
+    }
+    if !c.when.priority.is_empty() {
+        let p: Vec<String> = c.when.priority.iter().map(|p| format!("P{p}")).collect();
+        scope.push(p.join("/"));
+    }
+    if !c.when.service.is_empty() {
+        scope.push(format!("service {}", c.when.service.join("/")));
+    }
+    format!(
+        "{} within {} on calendar {}{}{}",
+        c.metric.as_str(),
+        c.target,
+        c.calendar,
+        if scope.is_empty() {
+            String::new()
+        } else {
+            format!(", for {}", scope.join(", "))
+        },
+        if c.pause_on.is_empty() {
+            String::new()
+        } else {
+            format!("; paused while {}", c.pause_on.join(", "))
+        }
+    )
+}
+
+fn write_file(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).map_err(Error::io("writing", path))
+}
+
+fn write_csv(path: &Path, header: &[String], rows: &[Vec<String>]) -> Result<()> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let io = |e: csv::Error| Error::io("writing", path)(std::io::Error::other(e));
+    w.write_record(header).map_err(io)?;
+    for r in rows {
+        w.write_record(r.iter().map(|c| {
+            if c.parse::<f64>().is_ok() {
+                c.clone()
+            } else {
+                crate::output::csv_safe(&fmt::clean(c))
+            }
+        }))
+        .map_err(io)?;
+    }
+    let bytes = w.into_inner().map_err(|e| io(e.into_error().into()))?;
+    std::fs::write(path, bytes).map_err(Error::io("writing", path))
+}
+
+fn num(v: Option<f64>, digits: usize) -> String {
+    v.map(|v| format!("{v:.digits$}")).unwrap_or_default()
+}
+
+/// The charts of a unit's page, each with the table behind it.
+fn figures(f: &Fetch, u: &Unit, label: &str) -> Result<Vec<Figure>> {
+    let name = |n: &str| format!("{label}-{}-{n}", u.slug);
+    let months: Vec<String> = f.months.clone();
+    let short: Vec<String> = months.iter().map(|m| m[2..].to_string()).collect();
+    let att: Vec<Option<f64>> = u.months.iter().map(|m| m.attainment_pct).collect();
+    let p50: Vec<Option<f64>> = u
+        .months
+        .iter()
+        .map(|m| m.mttr_median_s.map(|s| s / 3600.0))
+        .collect();
+    let p90: Vec<Option<f64>> = u
+        .months
+        .iter()
+        .map(|m| m.mttr_p90_s.map(|s| s / 3600.0))
+        .collect();
+    let verdict = |k: &str| u.trends.get(k).map_or("insufficient data", |t| t.verdict);
+    let mut out = Vec::new();
+
+    let n = name("attainment-trend");
+    out.push(Figure {
+        svg: charts::line(
+            &n,
+            &format!("SLA attainment of {}, 13 months", u.name),
+            &format!(
+                "Monthly SLA attainment (all SLAs), {} to {}; trend: {}.",
+                months[0],
+                months[months.len() - 1],
+                verdict("attainment_pct")
+            ),
+            &short,
+            &[charts::Series {
+                name: "attainment %".into(),
+                values: att.clone(),
+            }],
+            u.attainment_pct.target,
+            &|v| format!("{v:.0}%"),
+            false,
+        )?,
+        caption: format!(
+            "SLA attainment per month (trend: {}).",
+            verdict("attainment_pct")
+        ),
+        header: vec!["month".into(), "attainment_pct".into(), "target_pct".into()],
+        rows: months
+            .iter()
+            .zip(&att)
+            .map(|(m, a)| vec![m.clone(), num(*a, 2), num(u.attainment_pct.target, 1)])
+            .collect(),
+        name: n,
+    });
+    let n = name("mttr-trend");
+    out.push(Figure {
+        svg: charts::line(
+            &n,
+            &format!("MTTR of {}, 13 months", u.name),
+            &format!(
+                "Monthly MTTR median and p90 in hours; median trend: {}, p90 trend: {}.",
+                verdict("mttr_median_s"),
+                verdict("mttr_p90_s")
+            ),
+            &short,
+            &[
+                charts::Series {
+                    name: "median (h)".into(),
+                    values: p50.clone(),
+                },
+                charts::Series {
+                    name: "p90 (h)".into(),
+                    values: p90.clone(),
+                },
+            ],
+            u.mttr_median_s.target.map(|t| t / 3600.0),
+            &|v| format!("{v:.0}h"),
+            true,
+        )?,
+        caption: format!(
+            "MTTR median (trend: {}) and p90 (trend: {}) per month, hours.",
+            verdict("mttr_median_s"),
+            verdict("mttr_p90_s")
+        ),
+        header: vec![
+            "month".into(),
+            "resolved".into(),
+            "mttr_median_h".into(),
+            "mttr_p90_h".into(),
+        ],
+        rows: u
+            .months
+            .iter()
+            .zip(p50.iter().zip(&p90))
+            .map(|(m, (a, b))| {
+                vec![
+                    m.month.clone(),
+                    m.resolved.to_string(),
+                    num(*a, 2),
+                    num(*b, 2),
+                ]
+            })
+            .collect(),
+        name: n,
+    });
+    let weeks: Vec<String> = u
+        .weeks
+        .iter()
+        .map(|w| w.week_start[5..].to_string())
+        .collect();
+    let col = |g: &dyn Fn(&model::WeekPoint) -> u64| {
+        u.weeks
+            .iter()
+            .map(|w| Some(g(w) as f64))
+            .collect::<Vec<_>>()
+    };
+    let n = name("weekly-flow");
+    out.push(Figure {
+        svg: charts::bars(&n, &format!("Weekly flow of {}", u.name), "Incidents and requests opened and resolved per week of the month, and the backlog at each week's end.",
+            &weeks, &[charts::Series { name: "opened".into(), values: col(&|w| w.opened) }, charts::Series { name: "resolved".into(), values: col(&|w| w.resolved) }, charts::Series { name: "backlog".into(), values: col(&|w| w.backlog) }])?,
+        caption: "Opened, resolved and backlog per week (weeks start on Monday; the first and last are cut at the month's edges).".into(),
+        header: vec!["week_start".into(), "opened".into(), "resolved".into(), "backlog".into()],
+        rows: u.weeks.iter().map(|w| vec![w.week_start.clone(), w.opened.to_string(), w.resolved.to_string(), w.backlog.to_string()]).collect(),
+        name: n,
+    });
+    let n = name("aging");
+    out.push(Figure {
+        svg: charts::bars(
+            &n,
+            &format!("Backlog aging of {}", u.name),
+            "Open incidents and requests at the as-of instant by age.",
+            &u.aging.iter().map(|a| a.0.clone()).collect::<Vec<_>>(),
+            &[charts::Series {
+                name: "open".into(),
+                values: u.aging.iter().map(|a| Some(a.1 as f64)).collect(),
+            }],
+        )?,
+        caption: "Open incidents and requests by age at the end of the period.".into(),
+        header: vec!["age".into(), "open".into()],
+        rows: u
+            .aging
+            .iter()
+            .map(|a| vec![a.0.clone(), a.1.to_string()])
+            .collect(),
+        name: n,
+    });
+    let n = name("breaches-by-priority");
+    out.push(Figure {
+        svg: charts::bars(
+            &n,
+            &format!("SLA breaches of {} by priority", u.name),
+            "Clocks that breached in the period, per ticket priority.",
+            &u.breaches_by_priority
+                .iter()
+                .map(|a| a.0.clone())
+                .collect::<Vec<_>>(),
+            &[charts::Series {
+                name: "breaches".into(),
+                values: u
+                    .breaches_by_priority
+                    .iter()
+                    .map(|a| Some(a.1 as f64))
+                    .collect(),
+            }],
+        )?,
+        caption: "SLA breaches in the period by priority.".into(),
+        header: vec!["priority".into(), "breaches".into()],
+        rows: u
+            .breaches_by_priority
+            .iter()
+            .map(|a| vec![a.0.clone(), a.1.to_string()])
+            .collect(),
+        name: n,
+    });
+    Ok(out)
+}

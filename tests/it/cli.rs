@@ -196,12 +196,15 @@ fn run_ingests_configured_sources_and_writes_an_inert_report() {
             "INC2,t,Nope,New,2026-07-01 10:00:00,,2026-07-01 10:00:00",
         ]),
     );
-    let o = p.run(&["run", "--out", "out", "--json"]);
+    let o = p.run(&["run", "--out", "out", "--period", "2026-07", "--json"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["sources"][0]["name"], "itsm");
     assert_eq!(v["sources"][0]["ingest"]["rejected"], 1);
-    let html = std::fs::read_to_string(p.path("out/data-quality.html")).unwrap();
+    assert_eq!(v["report"]["units"], 1, "{v}");
+    let index = std::fs::read_to_string(p.path("out/2026-07/index.html")).unwrap();
+    assert!(!index.contains("<script") && !index.contains("<img"));
+    let html = std::fs::read_to_string(p.path("out/2026-07/data-quality.html")).unwrap();
     assert!(html.contains("http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'"));
     assert!(
         !html.contains("<script") && !html.contains("<img"),
@@ -216,7 +219,8 @@ fn run_ingests_configured_sources_and_writes_an_inert_report() {
         "the reject is listed"
     );
     let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(p.path("out/data-quality.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(p.path("out/2026-07/data-quality.json")).unwrap())
+            .unwrap();
     assert_eq!(
         (
             summary["records_read"].as_u64(),
@@ -227,10 +231,11 @@ fn run_ingests_configured_sources_and_writes_an_inert_report() {
     );
     assert_eq!(summary["by_kind_status"]["incident"]["closed"], 1);
     // A second run is a no-op for the dataset and still writes the report.
-    let o = p.run(&["run", "--out", "out2"]);
+    let o = p.run(&["run", "--out", "out2", "--period", "2026-07"]);
     assert!(o.status.success());
     assert!(String::from_utf8_lossy(&o.stdout).contains("already ingested"));
-    assert!(p.path("out2/data-quality.html").exists());
+    assert!(p.path("out2/2026-07/data-quality.html").exists());
+    assert!(p.path("out2/2026-07/service-none.html").exists());
 }
 
 #[test]
@@ -258,5 +263,5 @@ fn the_committed_sample_report_comes_from_the_sample_config() {
             assert!(std::path::Path::new(f).exists(), "{f}");
         }
     }
-    assert!(root.join("reports/sample/data-quality.html").exists());
+    assert!(root.join("reports/example/2026-10/index.html").exists());
 }

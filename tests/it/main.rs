@@ -7,6 +7,8 @@ mod crash;
 mod interop;
 mod problems;
 mod props;
+mod report;
+mod report_browser;
 mod shapes;
 mod sla;
 mod sql;

@@ -1,0 +1,302 @@
+//! The numbers behind the monthly reports, gathered with DataFusion over the dataset. Wherever
+//! a metric exists in `queries/`, the report runs that query (so a report and `ticketlake
+//! query` always agree), grouped by a composite key ticketlake builds itself: the report unit
+//! (service or group) with the month, priority or group. Keys are length-prefixed so that no
+//! ticket text, whatever characters it holds, can split them wrongly.
+
+use std::collections::BTreeMap;
+
+use datafusion::common::{ParamValues, ScalarValue};
+
+use crate::error::Result;
+use crate::query::adhoc::{self, Table};
+use crate::query::catalog::{self, Query};
+use crate::query::metric::{self, Period};
+use crate::query::session::Session;
+
+/// What one report is about: a service or an assignment group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitKind {
+    /// `service`
+    Service,
+    /// `assignment_group`
+    Group,
+}
+
+impl UnitKind {
+    /// The dimension's name in `queries/` headers.
+    pub fn dim(self) -> &'static str {
+        match self {
+            UnitKind::Service => "service",
+            UnitKind::Group => "group",
+        }
+    }
+
+    /// The ticket column.
+    pub fn column(self) -> &'static str {
+        match self {
+            UnitKind::Service => "service",
+            UnitKind::Group => "assignment_group",
+        }
+    }
+}
+
+/// SQL for a key of several text fields: each as `<chars>:<text>`, NULL as empty.
+pub fn key_expr(fields: &[&str]) -> String {
+    let parts: Vec<String> = fields
+        .iter()
+        .map(|f| {
+            format!("CAST(character_length(COALESCE({f}, '')) AS VARCHAR), ':', COALESCE({f}, '')")
+        })
+        .collect();
+    format!("concat({})", parts.join(", "))
+}
+
+/// Split a key made by [`key_expr`].
+pub fn decode_key(key: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = key;
+    while let Some((n, tail)) = rest.split_once(':') {
+        let Ok(n) = n.parse::<usize>() else { break };
+        let end = tail.char_indices().nth(n).map_or(tail.len(), |(i, _)| i);
+        out.push(tail[..end].to_string());
+        rest = &tail[end..];
+    }
+    out
+}
+
+/// SQL string literal.
+pub fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// A query result whose first key column is decoded.
+pub struct Grid {
+    columns: Vec<String>,
+    /// Decoded key and the cells.
+    pub rows: Vec<(Vec<String>, Vec<Option<String>>)>,
+}
+
+impl Grid {
+    fn from(t: Table, key_col: &str) -> Grid {
+        let k = t.columns.iter().position(|c| c == key_col);
+        let rows = t
+            .rows
+            .into_iter()
+            .map(|r| {
+                let key = k
+                    .and_then(|k| r[k].as_deref().map(decode_key))
+                    .unwrap_or_default();
+                (key, r)
+            })
+            .collect();
+        Grid {
+            columns: t.columns,
+            rows,
+        }
+    }
+
+    fn idx(&self, col: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == col)
+    }
+
+    /// A cell as text.
+    pub fn text<'a>(&self, row: &'a [Option<String>], col: &str) -> Option<&'a str> {
+        self.idx(col).and_then(|i| row[i].as_deref())
+    }
+
+    /// A cell as a number.
+    pub fn num(&self, row: &[Option<String>], col: &str) -> Option<f64> {
+        self.text(row, col).and_then(|v| v.parse().ok())
+    }
+}
+
+/// Runs catalog queries and report SQL for one reporting period.
+pub struct Fetch<'a> {
+    /// The open session.
+    pub session: &'a Session,
+    catalog: Vec<Query>,
+    /// The report unit.
+    pub unit: UnitKind,
+    /// The reporting month.
+    pub period: Period,
+    /// The month before it.
+    pub previous: Period,
+    /// The first of the 13 trend months.
+    pub series_start: i64,
+    /// As-of instant for backlog and aging.
+    pub as_of: i64,
+    /// The 13 month labels, oldest first.
+    pub months: Vec<String>,
+}
+
+const MAX_ROWS: usize = 50_000_000;
+
+fn ts(v: i64) -> ScalarValue {
+    ScalarValue::TimestampMicrosecond(Some(v), Some("UTC".into()))
+}
+
+fn month_label(us: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(us)
+        .map(|d| d.format("%Y-%m").to_string())
+        .unwrap_or_default()
+}
+
+impl<'a> Fetch<'a> {
+    /// Prepare for `period` (a month).
+    pub fn new(
+        session: &'a Session,
+        queries_dir: Option<&std::path::Path>,
+        unit: UnitKind,
+        period: Period,
+        as_of: i64,
+    ) -> Result<Fetch<'a>> {
+        let catalog = catalog::load(queries_dir)?;
+        let mut starts = vec![period.start];
+        for _ in 0..12 {
+            let first = *starts.last().unwrap_or(&period.start);
+            starts.push(Period::last_complete_month(first).start);
+        }
+        starts.reverse();
+        let previous = Period::last_complete_month(period.start);
+        Ok(Fetch {
+            session,
+            catalog,
+            unit,
+            series_start: starts[0],
+            months: starts.iter().map(|s| month_label(*s)).collect(),
+            previous,
+            period,
+            as_of,
+        })
+    }
+
+    /// The unit expression with NULL shown as `(none)`, as `queries/` does.
+    pub fn unit_expr(&self) -> String {
+        format!("COALESCE({}, '(none)')", self.unit.column())
+    }
+
+    fn values(&self, start: i64, end: i64) -> ParamValues {
+        ParamValues::from(vec![
+            ("period_start", ts(start)),
+            ("period_end", ts(end)),
+            ("as_of", ts(self.as_of.min(end))),
+        ])
+    }
+
+    /// Run catalog query `name` over `[start, end)` grouped by the key of `fields`.
+    pub fn query(&self, name: &str, fields: &[&str], start: i64, end: i64) -> Result<Grid> {
+        let q = catalog::find(&self.catalog, name)?;
+        let sql = q.render_expr("key", &key_expr(fields));
+        let t = metric::run_sql(self.session, &q, &sql, self.values(start, end), MAX_ROWS)?;
+        Ok(Grid::from(t, "key"))
+    }
+
+    /// Run report SQL (`{{unit}}` replaced by the unit expression) over `[start, end)`.
+    pub fn sql(&self, sql: &str, start: i64, end: i64) -> Result<Grid> {
+        let sql = sql.replace("{{unit}}", &key_expr(&[&self.unit_expr()]));
+        let t = adhoc::run_with(self.session, &sql, Some(self.values(start, end)), MAX_ROWS)?;
+        Ok(Grid::from(t, "key"))
+    }
+
+    /// Index of a month label in the series.
+    pub fn month_index(&self, label: &str) -> Option<usize> {
+        self.months.iter().position(|m| m == label)
+    }
+
+    /// Week buckets of the period: from its start, then every Monday, to its end.
+    pub fn weeks(&self) -> Vec<(i64, i64)> {
+        let day = 86_400_000_000i64;
+        let mut out = Vec::new();
+        let mut s = self.period.start;
+        while s < self.period.end {
+            let days_since_epoch = s.div_euclid(day);
+            // 1970-01-01 was a Thursday: Monday is (days + 3) % 7 == 0.
+            let to_monday = 7 - (days_since_epoch + 3).rem_euclid(7);
+            let e = ((days_since_epoch + to_monday) * day).min(self.period.end);
+            out.push((s, e));
+            s = e;
+        }
+        out
+    }
+}
+
+/// Opened, resolved and backlog (incidents and requests) per week bucket.
+pub fn weekly_sql(weeks: &[(i64, i64)]) -> String {
+    let values: Vec<String> = weeks
+        .iter()
+        .enumerate()
+        .map(|(i, (s, e))| format!("({i}, to_timestamp_micros({s}), to_timestamp_micros({e}))"))
+        .collect();
+    format!(
+        "WITH t AS (
+  SELECT {{{{unit}}}} AS key, opened_at, resolved_at, status,
+         COALESCE(resolved_at, closed_at) AS done_at
+  FROM tickets
+  WHERE kind IN ('incident', 'request') AND opened_at < $period_end
+    AND (COALESCE(resolved_at, closed_at) IS NULL OR COALESCE(resolved_at, closed_at) >= $period_start)
+),
+w AS (SELECT column1 AS i, column2 AS ws, column3 AS we FROM (VALUES {}))
+SELECT key, i,
+  SUM(CASE WHEN opened_at >= ws AND opened_at < we THEN 1 ELSE 0 END) AS opened,
+  SUM(CASE WHEN resolved_at >= ws AND resolved_at < we THEN 1 ELSE 0 END) AS resolved,
+  SUM(CASE WHEN opened_at < we AND (done_at IS NULL OR done_at >= we)
+            AND NOT (status = 'cancelled' AND done_at IS NULL) THEN 1 ELSE 0 END) AS backlog
+FROM t CROSS JOIN w
+GROUP BY key, i
+ORDER BY key, i",
+        values.join(", ")
+    )
+}
+
+/// Tickets opened in the period per unit, and how many carry data-quality flags.
+pub const FLAGS_SQL: &str = "SELECT {{unit}} AS key, COUNT(*) AS tickets,
+  SUM(CASE WHEN dq_flags IS NOT NULL AND dq_flags <> '' THEN 1 ELSE 0 END) AS flagged
+FROM tickets WHERE opened_at >= $period_start AND opened_at < $period_end
+GROUP BY 1";
+
+/// Recurring-problem candidates with the units their incidents belong to.
+pub const PROBLEMS_SQL: &str = "WITH u AS (
+  SELECT DISTINCT {{unit}} AS key, m.candidate_id
+  FROM problem_candidate_members m
+  JOIN tickets t ON t.ticket_id = m.ticket_id AND t.source = m.source
+)
+SELECT u.key, c.candidate_id, c.rank, c.label, c.incidents, c.first_seen, c.last_seen,
+  c.unlinked, c.problem_ids, c.score, c.breach_pct
+FROM u JOIN problem_candidates c ON c.candidate_id = u.candidate_id
+WHERE c.first_seen < $period_end
+ORDER BY c.rank";
+
+/// Sum a column of a grid per key, keeping rows that pass `keep`.
+pub fn sum_by<K: Ord>(
+    g: &Grid,
+    col: &str,
+    key: impl Fn(&[String]) -> Option<K>,
+    keep: impl Fn(&[Option<String>]) -> bool,
+) -> BTreeMap<K, f64> {
+    let mut out = BTreeMap::new();
+    for (k, r) in &g.rows {
+        if let Some(k) = key(k).filter(|_| keep(r)) {
+            *out.entry(k).or_default() += g.num(r, col).unwrap_or(0.0);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_survive_any_text() {
+        let nasty = ["a:b", "3:xyz", "", "é\u{1f}\u{2028}<x>", "(none)"];
+        for a in nasty {
+            for b in nasty {
+                let enc = format!("{}:{a}{}:{b}", a.chars().count(), b.chars().count());
+                assert_eq!(decode_key(&enc), vec![a.to_string(), b.to_string()]);
+            }
+        }
+        assert_eq!(quote("O'Brien"), "'O''Brien'");
+    }
+}
