@@ -65,17 +65,26 @@ fn y_range(values: impl Iterator<Item = f64>, floor_zero: bool, extra: Option<f6
     (if floor_zero { lo } else { lo - pad }, hi + pad)
 }
 
+/// What a chart is called: file stem, accessible title and description.
+pub struct Labels<'a> {
+    /// File stem (for error messages).
+    pub name: &'a str,
+    /// `<title>`.
+    pub title: &'a str,
+    /// `<desc>`.
+    pub desc: &'a str,
+}
+
 /// A line chart over labelled x positions, with an optional dashed target line.
 pub fn line(
-    name: &str,
-    title: &str,
-    desc: &str,
+    labels: Labels,
     x: &[String],
     series: &[Series],
     target: Option<f64>,
     y_fmt: &dyn Fn(f64) -> String,
     floor_zero: bool,
 ) -> Result<String> {
+    let Labels { name, title, desc } = labels;
     let e = err(name);
     let mut buf = String::new();
     let all = series

@@ -10,6 +10,9 @@ use crate::error::Result;
 use crate::query::metric::Period;
 use crate::targets::Improvement;
 
+/// The metric's value in a month (`YYYY-MM`).
+type ValueAt = Box<dyn Fn(&str) -> Option<f64>>;
+
 /// Progress of one initiative.
 #[derive(Debug, Clone, Serialize)]
 pub struct Progress {
@@ -61,7 +64,7 @@ pub fn evaluate(f: &Fetch, list: &[Improvement]) -> Result<Vec<Progress>> {
         let key = |month: &str| format!("CASE WHEN {filter} THEN {month} END");
         let month_of = |k: &[String]| k.first().filter(|m| !m.is_empty()).cloned();
         let all = |_: &[Option<String>]| true;
-        let value: Box<dyn Fn(&str) -> Option<f64>> = match imp.metric.as_str() {
+        let value: ValueAt = match imp.metric.as_str() {
             "mttr_median" | "mttr_p90" => {
                 let g = f.query(
                     "mttr",

@@ -3,10 +3,12 @@
 //! page per service (or group) under `OUT/<period>/`; the data-quality report lives in
 //! [`quality`].
 
+pub mod assemble;
 pub mod changes;
 pub mod charts;
 pub mod check;
 pub mod data;
+pub mod figures;
 pub mod fmt;
 pub mod html;
 pub mod improvements;
@@ -24,7 +26,6 @@ use crate::query::metric::{Params, Period};
 use crate::query::session::{self, Limits};
 use data::{Fetch, UnitKind};
 use model::Unit;
-use page::Figure;
 
 /// What `ticketlake report` was asked for.
 #[derive(Debug, Clone)]
@@ -120,7 +121,7 @@ pub fn write(s: &Settings, o: &Options) -> Result<Outcome> {
         month,
         params.as_of,
     )?;
-    let mut units = model::assemble(&fetch, &s.targets, s.report_top)?;
+    let mut units = assemble::assemble(&fetch, &s.targets, s.report_top)?;
     if let Some(only) = &o.only {
         let names: Vec<String> = units.iter().map(|u| u.name.clone()).collect();
         units.retain(|u| &u.name == only);
@@ -200,10 +201,10 @@ pub fn write(s: &Settings, o: &Options) -> Result<Outcome> {
 
     let mut index_rows = Vec::new();
     for u in &units {
-        let figures = figures(&fetch, u, o.unit.dim())?;
+        let figures = figures::figures(&fetch, u, o.unit.dim())?;
         for f in &figures {
             write_file(&dir.join("charts").join(format!("{}.svg", f.name)), &f.svg)?;
-            write_csv(
+            figures::write_csv(
                 &dir.join("tables").join(format!("{}.csv", f.name)),
                 &f.header,
                 &f.rows,
@@ -213,7 +214,7 @@ pub fn write(s: &Settings, o: &Options) -> Result<Outcome> {
             dir.join("tables")
                 .join(format!("{}-{}-{n}.csv", o.unit.dim(), u.slug))
         };
-        write_csv(
+        figures::write_csv(
             &stem("top-breaches"),
             &[
                 "sla_name",
@@ -240,7 +241,7 @@ pub fn write(s: &Settings, o: &Options) -> Result<Outcome> {
                 })
                 .collect::<Vec<_>>(),
         )?;
-        write_csv(
+        figures::write_csv(
             &stem("problem-candidates"),
             &[
                 "candidate_id",
@@ -355,200 +356,4 @@ fn describe_sla(c: &crate::sla::policy::SlaConfig) -> String {
 
 fn write_file(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).map_err(Error::io("writing", path))
-}
-
-fn write_csv(path: &Path, header: &[String], rows: &[Vec<String>]) -> Result<()> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let io = |e: csv::Error| Error::io("writing", path)(std::io::Error::other(e));
-    w.write_record(header).map_err(io)?;
-    for r in rows {
-        w.write_record(r.iter().map(|c| {
-            if c.parse::<f64>().is_ok() {
-                c.clone()
-            } else {
-                crate::output::csv_safe(&fmt::clean(c))
-            }
-        }))
-        .map_err(io)?;
-    }
-    let bytes = w.into_inner().map_err(|e| io(e.into_error().into()))?;
-    std::fs::write(path, bytes).map_err(Error::io("writing", path))
-}
-
-fn num(v: Option<f64>, digits: usize) -> String {
-    v.map(|v| format!("{v:.digits$}")).unwrap_or_default()
-}
-
-/// The charts of a unit's page, each with the table behind it.
-fn figures(f: &Fetch, u: &Unit, label: &str) -> Result<Vec<Figure>> {
-    let name = |n: &str| format!("{label}-{}-{n}", u.slug);
-    let months: Vec<String> = f.months.clone();
-    let short: Vec<String> = months.iter().map(|m| m[2..].to_string()).collect();
-    let att: Vec<Option<f64>> = u.months.iter().map(|m| m.attainment_pct).collect();
-    let p50: Vec<Option<f64>> = u
-        .months
-        .iter()
-        .map(|m| m.mttr_median_s.map(|s| s / 3600.0))
-        .collect();
-    let p90: Vec<Option<f64>> = u
-        .months
-        .iter()
-        .map(|m| m.mttr_p90_s.map(|s| s / 3600.0))
-        .collect();
-    let verdict = |k: &str| u.trends.get(k).map_or("insufficient data", |t| t.verdict);
-    let mut out = Vec::new();
-
-    let n = name("attainment-trend");
-    out.push(Figure {
-        svg: charts::line(
-            &n,
-            &format!("SLA attainment of {}, 13 months", u.name),
-            &format!(
-                "Monthly SLA attainment (all SLAs), {} to {}; trend: {}.",
-                months[0],
-                months[months.len() - 1],
-                verdict("attainment_pct")
-            ),
-            &short,
-            &[charts::Series {
-                name: "attainment %".into(),
-                values: att.clone(),
-            }],
-            u.attainment_pct.target,
-            &|v| format!("{v:.0}%"),
-            false,
-        )?,
-        caption: format!(
-            "SLA attainment per month (trend: {}).",
-            verdict("attainment_pct")
-        ),
-        header: vec!["month".into(), "attainment_pct".into(), "target_pct".into()],
-        rows: months
-            .iter()
-            .zip(&att)
-            .map(|(m, a)| vec![m.clone(), num(*a, 2), num(u.attainment_pct.target, 1)])
-            .collect(),
-        name: n,
-    });
-    let n = name("mttr-trend");
-    out.push(Figure {
-        svg: charts::line(
-            &n,
-            &format!("MTTR of {}, 13 months", u.name),
-            &format!(
-                "Monthly MTTR median and p90 in hours; median trend: {}, p90 trend: {}.",
-                verdict("mttr_median_s"),
-                verdict("mttr_p90_s")
-            ),
-            &short,
-            &[
-                charts::Series {
-                    name: "median (h)".into(),
-                    values: p50.clone(),
-                },
-                charts::Series {
-                    name: "p90 (h)".into(),
-                    values: p90.clone(),
-                },
-            ],
-            u.mttr_median_s.target.map(|t| t / 3600.0),
-            &|v| format!("{v:.0}h"),
-            true,
-        )?,
-        caption: format!(
-            "MTTR median (trend: {}) and p90 (trend: {}) per month, hours.",
-            verdict("mttr_median_s"),
-            verdict("mttr_p90_s")
-        ),
-        header: vec![
-            "month".into(),
-            "resolved".into(),
-            "mttr_median_h".into(),
-            "mttr_p90_h".into(),
-        ],
-        rows: u
-            .months
-            .iter()
-            .zip(p50.iter().zip(&p90))
-            .map(|(m, (a, b))| {
-                vec![
-                    m.month.clone(),
-                    m.resolved.to_string(),
-                    num(*a, 2),
-                    num(*b, 2),
-                ]
-            })
-            .collect(),
-        name: n,
-    });
-    let weeks: Vec<String> = u
-        .weeks
-        .iter()
-        .map(|w| w.week_start[5..].to_string())
-        .collect();
-    let col = |g: &dyn Fn(&model::WeekPoint) -> u64| {
-        u.weeks
-            .iter()
-            .map(|w| Some(g(w) as f64))
-            .collect::<Vec<_>>()
-    };
-    let n = name("weekly-flow");
-    out.push(Figure {
-        svg: charts::bars(&n, &format!("Weekly flow of {}", u.name), "Incidents and requests opened and resolved per week of the month, and the backlog at each week's end.",
-            &weeks, &[charts::Series { name: "opened".into(), values: col(&|w| w.opened) }, charts::Series { name: "resolved".into(), values: col(&|w| w.resolved) }, charts::Series { name: "backlog".into(), values: col(&|w| w.backlog) }])?,
-        caption: "Opened, resolved and backlog per week (weeks start on Monday; the first and last are cut at the month's edges).".into(),
-        header: vec!["week_start".into(), "opened".into(), "resolved".into(), "backlog".into()],
-        rows: u.weeks.iter().map(|w| vec![w.week_start.clone(), w.opened.to_string(), w.resolved.to_string(), w.backlog.to_string()]).collect(),
-        name: n,
-    });
-    let n = name("aging");
-    out.push(Figure {
-        svg: charts::bars(
-            &n,
-            &format!("Backlog aging of {}", u.name),
-            "Open incidents and requests at the as-of instant by age.",
-            &u.aging.iter().map(|a| a.0.clone()).collect::<Vec<_>>(),
-            &[charts::Series {
-                name: "open".into(),
-                values: u.aging.iter().map(|a| Some(a.1 as f64)).collect(),
-            }],
-        )?,
-        caption: "Open incidents and requests by age at the end of the period.".into(),
-        header: vec!["age".into(), "open".into()],
-        rows: u
-            .aging
-            .iter()
-            .map(|a| vec![a.0.clone(), a.1.to_string()])
-            .collect(),
-        name: n,
-    });
-    let n = name("breaches-by-priority");
-    out.push(Figure {
-        svg: charts::bars(
-            &n,
-            &format!("SLA breaches of {} by priority", u.name),
-            "Clocks that breached in the period, per ticket priority.",
-            &u.breaches_by_priority
-                .iter()
-                .map(|a| a.0.clone())
-                .collect::<Vec<_>>(),
-            &[charts::Series {
-                name: "breaches".into(),
-                values: u
-                    .breaches_by_priority
-                    .iter()
-                    .map(|a| Some(a.1 as f64))
-                    .collect(),
-            }],
-        )?,
-        caption: "SLA breaches in the period by priority.".into(),
-        header: vec!["priority".into(), "breaches".into()],
-        rows: u
-            .breaches_by_priority
-            .iter()
-            .map(|a| vec![a.0.clone(), a.1.to_string()])
-            .collect(),
-        name: n,
-    });
-    Ok(out)
 }
