@@ -233,7 +233,7 @@ pub fn resolve(config: Option<&Path>, dataset: Option<&Path>) -> Result<Settings
             .collect(),
     };
     Ok(Settings {
-        report_out: cfg.report.out.as_ref().map(|o| base.join(o)),
+        report_out: cfg.report.out.as_ref().map(|o| tidy(&base.join(o))),
         report_top: cfg.report.top.unwrap_or(10),
         targets,
         improvements: cfg.improvements,
@@ -258,6 +258,23 @@ pub fn resolve(config: Option<&Path>, dataset: Option<&Path>) -> Result<Settings
             })
             .collect(),
     })
+}
+
+/// `a/b/../c` as `a/c`, lexically, so messages show the path a user would type.
+fn tidy(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir
+                if matches!(out.components().next_back(), Some(std::path::Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            c => out.push(c),
+        }
+    }
+    if out.as_os_str().is_empty() { PathBuf::from(".") } else { out }
 }
 
 /// The commented config `ticketlake init` writes.
