@@ -232,6 +232,10 @@ pub struct IngestArgs {
     /// Text encoding of CSV exports.
     #[arg(long, value_parser = parse_encoding)]
     pub encoding: Option<Encoding>,
+    /// Date format (strftime) of a locale-formatted export, e.g. "%d/%b/%y %I:%M %p" for
+    /// Jira CSV; needed only when the dates are ambiguous (03/04/26).
+    #[arg(long, value_name = "FORMAT")]
+    pub date_format: Option<String>,
     /// Commit nothing and exit 1 if more rows than this are rejected.
     #[arg(long, value_name = "N", conflicts_with = "max_reject_pct")]
     pub max_rejects: Option<u64>,

@@ -24,6 +24,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                 tz: a.tz,
                 default_tz: settings.timezone.clone(),
                 encoding: a.encoding,
+                date_format: a.date_format,
                 max_rejects: a.max_rejects.or(settings.max_rejects),
                 max_reject_pct: a.max_reject_pct.or(settings.max_reject_pct),
                 progress: !cli.quiet && !a.json,

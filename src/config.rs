@@ -106,6 +106,8 @@ pub struct SourceConfig {
     pub timezone: Option<String>,
     /// Mapping file for generic sources.
     pub mapping: Option<PathBuf>,
+    /// Date format of locale-formatted exports (Jira CSV), when ambiguous.
+    pub date_format: Option<String>,
 }
 
 /// What a command runs with, resolved once from flags, environment and config.
@@ -266,7 +268,10 @@ fn tidy(p: &Path) -> PathBuf {
     for c in p.components() {
         match c {
             std::path::Component::ParentDir
-                if matches!(out.components().next_back(), Some(std::path::Component::Normal(_))) =>
+                if matches!(
+                    out.components().next_back(),
+                    Some(std::path::Component::Normal(_))
+                ) =>
             {
                 out.pop();
             }
@@ -274,7 +279,11 @@ fn tidy(p: &Path) -> PathBuf {
             c => out.push(c),
         }
     }
-    if out.as_os_str().is_empty() { PathBuf::from(".") } else { out }
+    if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
+    }
 }
 
 /// The commented config `ticketlake init` writes.

@@ -75,6 +75,7 @@ pub fn run(
             tz: src.timezone.clone(),
             default_tz: s.timezone.clone(),
             encoding: None,
+            date_format: src.date_format.clone(),
             max_rejects: s.max_rejects,
             max_reject_pct: s.max_reject_pct,
             progress: talk,

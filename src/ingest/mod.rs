@@ -6,7 +6,9 @@
 
 pub mod canonical;
 pub mod csv_reader;
+pub mod history;
 pub mod intervals;
+pub mod jira;
 pub mod json_reader;
 pub mod mapping;
 pub mod normalize;
@@ -14,6 +16,7 @@ pub mod raw;
 pub mod rejects;
 pub mod servicenow;
 pub mod writer;
+pub mod zendesk;
 
 use std::path::{Path, PathBuf};
 
@@ -35,6 +38,10 @@ pub enum SourceKind {
     Servicenow,
     /// Any CSV/NDJSON export described by a mapping file.
     Generic,
+    /// Jira Service Management: issue navigator CSV or REST search JSON with changelog.
+    Jira,
+    /// Zendesk: incremental ticket export JSON, and ticket audits JSON.
+    Zendesk,
 }
 
 /// Options of one ingest.
@@ -51,6 +58,8 @@ pub struct IngestOptions {
     pub default_tz: Option<String>,
     /// Encoding override.
     pub encoding: Option<Encoding>,
+    /// Declared date format (strftime) of locale-formatted exports (Jira CSV).
+    pub date_format: Option<String>,
     /// Abort when more rows than this are rejected.
     pub max_rejects: Option<u64>,
     /// Abort when more than this percentage of records is rejected.
@@ -121,13 +130,91 @@ fn is_json(path: &Path, bytes: &[u8]) -> bool {
 
 /// Read one file into a raw table and pick its mapping. Returns (table, mapping, shape label,
 /// whether rows are update history).
+/// A file read by its adapter: the table, the mapping that normalises it, its shape label,
+/// whether its rows are update history, and a zone that overrides `--tz` (offset-qualified
+/// timestamps already made UTC).
+struct Read {
+    table: RawTable,
+    mapping: Mapping,
+    shape: String,
+    history: bool,
+    fixed_tz: Option<&'static str>,
+    /// For vendor JSON: the tickets that have history (the rest get derived intervals).
+    with_history: Option<history::WithHistory>,
+}
+
+fn parse_json(path: &Path, bytes: &[u8]) -> Result<serde_json::Value> {
+    serde_json::from_slice(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).map_err(|e| {
+        Error::Input {
+            path: path.into(),
+            line: Some(e.line() as u64),
+            message: format!("invalid JSON ({e}); re-export the file"),
+        }
+    })
+}
+
+/// Rows flattened by a vendor adapter, read like any JSON array (record = array index + 1).
+fn read_rows(path: &Path, rows: Vec<serde_json::Value>, m: &Mapping) -> Result<RawTable> {
+    let bytes = serde_json::to_vec(&serde_json::Value::Array(rows)).map_err(|e| Error::Input {
+        path: path.into(),
+        line: None,
+        message: e.to_string(),
+    })?;
+    json_reader::read_json(path, &bytes, &m.null_values)
+}
+
 fn read_file(
     path: &Path,
     bytes: Vec<u8>,
     opts: &IngestOptions,
     custom: Option<&Mapping>,
-) -> Result<(RawTable, Mapping, String, bool)> {
+    audits: &history::Changes,
+) -> Result<Read> {
     let json = is_json(path, &bytes);
+    let vendor = |table, mapping, shape: &str| Read {
+        table,
+        mapping,
+        shape: shape.to_string(),
+        history: json,
+        fixed_tz: json.then_some("UTC"),
+        with_history: None,
+    };
+    match opts.source {
+        SourceKind::Jira if json => {
+            let m = custom.cloned().unwrap_or_else(|| jira::mapping(true));
+            let (rows, ids) = jira::flatten_json(parse_json(path, &bytes)?, path)?;
+            let mut r = vendor(read_rows(path, rows, &m)?, m, "jira/search-json");
+            r.with_history = Some(ids);
+            return Ok(r);
+        }
+        SourceKind::Jira => {
+            let mut m = custom.cloned().unwrap_or_else(|| jira::mapping(false));
+            let o = csv_reader::CsvOptions {
+                delimiter: m.delimiter_byte(),
+                encoding: opts.encoding.unwrap_or(m.encoding),
+                null_values: m.null_values.clone(),
+                max_field_bytes: m.max_field_bytes,
+            };
+            let mut t = csv_reader::read_csv(path, bytes, &o)?;
+            jira::prepare_csv(&mut t);
+            if custom.is_none() {
+                m.timestamp_formats = jira::detect_format(&t, path, opts.date_format.as_deref())?;
+            }
+            return Ok(vendor(t, m, "jira/csv"));
+        }
+        SourceKind::Zendesk => {
+            let m = custom.cloned().unwrap_or_else(zendesk::mapping);
+            let doc = parse_json(path, &bytes)?;
+            let zendesk::Export::Tickets(doc) = zendesk::read(doc, path)? else {
+                unreachable!("audit files are accounted for before the read");
+            };
+            let (rows, ids) = zendesk::flatten(doc, audits);
+            let mut r = vendor(read_rows(path, rows, &m)?, m, "zendesk/tickets-json");
+            (r.history, r.fixed_tz, r.with_history) = (true, Some("UTC"), Some(ids));
+            return Ok(r);
+        }
+        _ => {}
+    }
     // Called once per file; it takes the bytes over so CSV text is not copied.
     let read = move |m: &Mapping| -> Result<RawTable> {
         if json || m.format == Format::Ndjson {
@@ -146,12 +233,14 @@ fn read_file(
         SourceKind::Generic => {
             let m = custom.cloned().ok_or_else(|| Error::Usage("--source generic needs --mapping FILE (see the mapping reference in README.md)".into()))?;
             let t = read(&m)?;
-            Ok((
-                t,
-                m,
-                format!("generic/{}", if json { "json" } else { "csv" }),
-                false,
-            ))
+            Ok(Read {
+                table: t,
+                mapping: m,
+                shape: format!("generic/{}", if json { "json" } else { "csv" }),
+                history: false,
+                fixed_tz: None,
+                with_history: None,
+            })
         }
         SourceKind::Servicenow => {
             // Null spellings differ by shape, so read with the list mapping first and
@@ -177,14 +266,87 @@ fn read_file(
                 .ok()
                 .and_then(|v| v.as_str().map(String::from))
                 .unwrap_or_default();
-            Ok((
-                t,
-                m,
-                format!("servicenow/{label}"),
-                shape == servicenow::Shape::EventLog,
-            ))
+            Ok(Read {
+                table: t,
+                mapping: m,
+                shape: format!("servicenow/{label}"),
+                history: shape == servicenow::Shape::EventLog,
+                fixed_tz: None,
+                with_history: None,
+            })
+        }
+        SourceKind::Jira | SourceKind::Zendesk => unreachable!("handled above"),
+    }
+}
+
+/// Zendesk audits files of this ingest, read before the tickets: their status changes (for
+/// tickets in this ingest) and their accounting. An audit whose ticket is not in the ingest
+/// is rejected, not dropped: audits must come with their tickets export.
+struct AuditFiles {
+    changes: history::Changes,
+    files: std::collections::BTreeMap<PathBuf, (u64, Vec<Reject>)>,
+}
+
+fn zendesk_audits(files: &[PathBuf]) -> Result<AuditFiles> {
+    let mut ticket_ids = std::collections::BTreeSet::new();
+    let mut audit_docs = Vec::new();
+    for path in files {
+        let bytes = std::fs::read(path).map_err(Error::io("reading export", path))?;
+        let doc = parse_json(path, &bytes)?;
+        let is_audits = doc.get("audits").is_some();
+        match zendesk::read(doc.clone(), path)? {
+            zendesk::Export::Audits(..) if is_audits => audit_docs.push((path.clone(), doc)),
+            _ => {
+                for t in doc
+                    .get("tickets")
+                    .and_then(|v| v.as_array())
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(id) = history::text(t, "/id") {
+                        ticket_ids.insert(id);
+                    }
+                }
+            }
         }
     }
+    let mut out = AuditFiles {
+        changes: Default::default(),
+        files: Default::default(),
+    };
+    for (path, doc) in audit_docs {
+        let list = doc
+            .get("audits")
+            .and_then(|v| v.as_array())
+            .cloned()
+            .unwrap_or_default();
+        let mut rejects = Vec::new();
+        for (i, a) in list.iter().enumerate() {
+            let id = history::text(a, "/ticket_id").unwrap_or_default();
+            if !ticket_ids.contains(&id) {
+                rejects.push(Reject {
+                    line: None,
+                    record: i as u64 + 1,
+                    column: Some("ticket_id".into()),
+                    error_type: "orphan_audit",
+                    message: format!(
+                        "audit of ticket `{id}`, which is not in this ingest; ingest the audits export together with its tickets export"
+                    ),
+                    raw: raw::truncate_raw(&a.to_string()),
+                });
+            }
+        }
+        if let zendesk::Export::Audits(changes, _) = zendesk::read(doc, &path)? {
+            for (id, c) in changes
+                .into_iter()
+                .filter(|(id, _)| ticket_ids.contains(id))
+            {
+                out.changes.entry(id).or_default().extend(c);
+            }
+        }
+        out.files.insert(path, (list.len() as u64, rejects));
+    }
+    Ok(out)
 }
 
 /// The rejects of one ingest as a frame in the `rejects` schema.
@@ -280,9 +442,17 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
     let mut tickets = Vec::new();
     let mut history = Vec::new();
     let mut all_rejects: Vec<FileReject> = Vec::new();
-    let mut source_name = match opts.source {
-        SourceKind::Servicenow => "servicenow".to_string(),
-        SourceKind::Generic => "generic".to_string(),
+    let mut source_name = serde_json::to_value(opts.source)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default();
+    let audits = if opts.source == SourceKind::Zendesk {
+        zendesk_audits(files)?
+    } else {
+        AuditFiles {
+            changes: Default::default(),
+            files: Default::default(),
+        }
     };
     for path in files {
         let label = path.display().to_string();
@@ -312,7 +482,27 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
             records.push(rec);
             continue;
         }
-        let (table, m, shape, is_history) = read_file(path, bytes, opts, custom.as_ref())?;
+        if let Some((n, rejects)) = audits.files.get(path) {
+            rec.shape = "zendesk/audits-json".into();
+            rec.outcome = "history".into();
+            rec.records_read = *n;
+            rec.rejected = rejects.len() as u64;
+            rec.loaded = n - rec.rejected;
+            all_rejects.extend(rejects.iter().map(|reject| FileReject {
+                source_file: label.clone(),
+                reject: reject.clone(),
+            }));
+            records.push(rec);
+            continue;
+        }
+        let Read {
+            table,
+            mapping: m,
+            shape,
+            history: is_history,
+            fixed_tz,
+            with_history,
+        } = read_file(path, bytes, opts, custom.as_ref(), &audits.changes)?;
         source_name = m.source.clone();
         let read = table.records_read;
         let lineage = normalize::Lineage {
@@ -322,8 +512,8 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
         let n = normalize::normalize(
             table,
             &m,
-            opts.tz
-                .as_deref()
+            fixed_tz
+                .or(opts.tz.as_deref())
                 .or(m.timezone.as_deref())
                 .or(opts.default_tz.as_deref()),
             &lineage,
@@ -350,7 +540,22 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
         rec.extra_columns = n.extra_columns;
         rec.warnings = n.warnings;
         if is_history {
-            history.push(intervals::from_history(&n.tickets)?);
+            let updates = match &with_history {
+                Some(ids) => {
+                    let keep: Vec<String> = ids.iter().cloned().collect();
+                    n.tickets
+                        .clone()
+                        .lazy()
+                        .filter(
+                            col("ticket_id")
+                                .is_in(lit(Series::new("k".into(), keep)).implode(false), false),
+                        )
+                        .collect()
+                        .map_err(Error::polars("selecting tickets with history"))?
+                }
+                None => n.tickets.clone(),
+            };
+            history.push(intervals::from_history(&updates)?);
         }
         tickets.push(n.tickets);
         all_rejects.extend(n.rejects.into_iter().map(|reject| FileReject {

@@ -32,7 +32,7 @@ pub fn detect(table: &RawTable, is_json: bool) -> Shape {
     }
 }
 
-fn cols(pairs: &[(&str, &[&str])]) -> BTreeMap<String, SourceColumn> {
+pub(crate) fn cols(pairs: &[(&str, &[&str])]) -> BTreeMap<String, SourceColumn> {
     pairs
         .iter()
         .map(|(k, v)| {

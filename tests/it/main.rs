@@ -13,3 +13,4 @@ mod shapes;
 mod sla;
 mod sql;
 mod support;
+mod vendors;
