@@ -60,7 +60,7 @@ pub fn expand(
     let (status, updated, created) = keys;
     let mut rows = Vec::new();
     let mut changes: Vec<&Change> = changes.iter().collect();
-    changes.sort_by(|a, b| utc(&a.at).cmp(&utc(&b.at)));
+    changes.sort_by_cached_key(|c| utc(&c.at));
     if let (Some(first), Some(c)) = (changes.first(), current.get(created))
         && let Some(from) = &first.from
     {
