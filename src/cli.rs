@@ -373,6 +373,12 @@ pub enum GenerateFormat {
     ServicenowJson,
     /// Incident event log, one row per update.
     ServicenowEventlog,
+    /// Jira Service Management issue navigator CSV (locale dates, repeated columns).
+    JiraCsv,
+    /// Jira REST search JSON with changelog.
+    JiraJson,
+    /// Zendesk incremental ticket export with metric sets, and ticket audits.
+    ZendeskJson,
 }
 
 /// `generate` arguments.

@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod model;
+pub mod vendors;
 
 use clock::{Layout, LocalClock};
 
@@ -464,6 +465,11 @@ pub fn generate(args: &GenerateArgs) -> Result<String> {
         GenerateFormat::ServicenowCsv => write_list_csv(&args.out, &tickets, &clock)?,
         GenerateFormat::ServicenowJson => write_json(&args.out, &tickets, &clock)?,
         GenerateFormat::ServicenowEventlog => write_eventlog(&args.out, &tickets, &clock)?,
+        GenerateFormat::JiraCsv => vendors::jira_csv(&args.out, &tickets, &truth.sla_target_hours)?,
+        GenerateFormat::JiraJson => {
+            vendors::jira_json(&args.out, &tickets, &truth.sla_target_hours)?
+        }
+        GenerateFormat::ZendeskJson => vendors::zendesk(&args.out, &tickets)?,
     };
     let truth_path = args.out.join("truth.json");
     std::fs::write(

@@ -343,6 +343,7 @@ fn missed(u: &Unit) -> Vec<String> {
         .map(|s| format!("{} attainment", s.sla_name))
         .collect();
     for (label, k) in [
+        ("SLA attainment (all SLAs)", u.attainment_pct),
         ("MTTR median", u.mttr_median_s),
         ("MTTR p90", u.mttr_p90_s),
         ("backlog", u.backlog),

@@ -258,9 +258,11 @@ fn the_committed_sample_report_comes_from_the_sample_config() {
     let s =
         ticketlake::config::resolve(Some(&root.join("sample-data/ticketlake.toml")), None).unwrap();
     assert!(s.sources.len() >= 2);
-    for (_, src) in &s.sources {
-        for f in &src.files {
-            assert!(std::path::Path::new(f).exists(), "{f}");
+    for (name, src) in &s.sources {
+        let files = ticketlake::job::expand(name, &src.files, &s).unwrap();
+        assert!(!files.is_empty(), "{name}");
+        for f in files {
+            assert!(f.exists(), "{}", f.display());
         }
     }
     assert!(root.join("reports/example/2026-10/index.html").exists());
