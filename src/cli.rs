@@ -379,6 +379,8 @@ pub enum GenerateFormat {
     JiraJson,
     /// Zendesk incremental ticket export with metric sets, and ticket audits.
     ZendeskJson,
+    /// ServiceNow incident list export with sys_id, and its sys_audit state changes.
+    ServicenowAudit,
 }
 
 /// `generate` arguments.

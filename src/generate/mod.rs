@@ -470,6 +470,7 @@ pub fn generate(args: &GenerateArgs) -> Result<String> {
             vendors::jira_json(&args.out, &tickets, &truth.sla_target_hours)?
         }
         GenerateFormat::ZendeskJson => vendors::zendesk(&args.out, &tickets)?,
+        GenerateFormat::ServicenowAudit => vendors::servicenow_audit(&args.out, &tickets)?,
     };
     let truth_path = args.out.join("truth.json");
     std::fs::write(

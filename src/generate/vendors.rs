@@ -272,3 +272,78 @@ pub fn zendesk(out: &Path, tickets: &[Ticket]) -> Result<Vec<String>> {
         "zendesk-audits.json".into(),
     ])
 }
+
+fn sn_state_code(state: &str) -> &'static str {
+    match state {
+        "New" => "1",
+        "In Progress" => "2",
+        "On Hold" => "3",
+        "Resolved" => "6",
+        "Cancelled" => "8",
+        _ => "7",
+    }
+}
+
+/// `incident.csv` (list export with `sys_id`) and `sys_audit.csv` with its state changes, for
+/// the incidents of the model. Numbers start at INC9000001 so they never collide with the
+/// other ServiceNow shapes in one dataset.
+pub fn servicenow_audit(out: &Path, tickets: &[Ticket]) -> Result<Vec<String>> {
+    let local = |t: Option<DateTime<Utc>>| {
+        t.map(|t| t.with_timezone(&TZ).format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_default()
+    };
+    let mut inc = String::from(
+        "sys_id,number,short_description,priority,state,opened_at,resolved_at,closed_at,sys_updated_on,assignment_group,business_service,cmdb_ci,category\n",
+    );
+    let mut aud = String::from(
+        "sys_id,tablename,fieldname,documentkey,oldvalue,newvalue,sys_created_on,user\n",
+    );
+    for (i, t) in tickets.iter().filter(|t| t.kind == "incident").enumerate() {
+        let sys_id = &crate::ingest::sha256_hex(format!("incident-{i}").as_bytes())[..32];
+        let svc = &SERVICES[t.service];
+        let fields = [
+            sys_id.to_string(),
+            format!("INC{:07}", 9_000_001 + i),
+            t.title.clone(),
+            [
+                "1 - Critical",
+                "2 - High",
+                "3 - Moderate",
+                "4 - Low",
+                "5 - Planning",
+            ][t.priority as usize - 1]
+                .into(),
+            t.state.to_string(),
+            local(Some(t.opened)),
+            local(t.resolved),
+            local(t.closed),
+            local(Some(t.updated)),
+            svc.group.into(),
+            svc.name.into(),
+            t.ci.into(),
+            svc.category.into(),
+        ];
+        inc.push_str(
+            &fields
+                .iter()
+                .map(|f| csv_field(f))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        inc.push('\n');
+        let h = history(t);
+        let mut prev = "";
+        for (k, (at, state)) in h.iter().enumerate() {
+            let code = sn_state_code(state);
+            aud.push_str(&format!(
+                "{sys_id}{k:02x},incident,state,{sys_id},{prev},{code},{},{}\n",
+                local(Some(*at)),
+                t.assignee
+            ));
+            prev = code;
+        }
+    }
+    write(&out.join("incident.csv"), &inc)?;
+    write(&out.join("sys_audit.csv"), &aud)?;
+    Ok(vec!["incident.csv".into(), "sys_audit.csv".into()])
+}

@@ -4,6 +4,7 @@
 //! superseded counted separately (promise 1). Nothing is committed when the reject limit is
 //! exceeded.
 
+pub mod audit;
 pub mod canonical;
 pub mod csv_reader;
 pub mod history;
@@ -13,6 +14,7 @@ pub mod json_reader;
 pub mod mapping;
 pub mod normalize;
 pub mod raw;
+mod read;
 pub mod rejects;
 pub mod servicenow;
 pub mod writer;
@@ -27,8 +29,9 @@ use sha2::{Digest, Sha256};
 use crate::dataset::manifest::{self, FileRecord};
 use crate::dataset::{lock, store};
 use crate::error::{Error, Result};
-use mapping::{Encoding, Format, Mapping};
-use raw::{RawTable, Reject};
+use mapping::{Encoding, Mapping};
+use raw::Reject;
+use read::{AuditFiles, Read, read_file, sys_audits, zendesk_audits};
 
 /// Which adapter reads the files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, serde::Deserialize)]
@@ -111,242 +114,6 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-fn is_json(path: &Path, bytes: &[u8]) -> bool {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    matches!(ext.as_str(), "json" | "ndjson" | "jsonl")
-        || bytes
-            .strip_prefix(b"\xEF\xBB\xBF")
-            .unwrap_or(bytes)
-            .iter()
-            .find(|b| !b.is_ascii_whitespace())
-            .is_some_and(|&b| b == b'{' || b == b'[')
-}
-
-/// Read one file into a raw table and pick its mapping. Returns (table, mapping, shape label,
-/// whether rows are update history).
-/// A file read by its adapter: the table, the mapping that normalises it, its shape label,
-/// whether its rows are update history, and a zone that overrides `--tz` (offset-qualified
-/// timestamps already made UTC).
-struct Read {
-    table: RawTable,
-    mapping: Mapping,
-    shape: String,
-    history: bool,
-    fixed_tz: Option<&'static str>,
-    /// For vendor JSON: the tickets that have history (the rest get derived intervals).
-    with_history: Option<history::WithHistory>,
-}
-
-fn parse_json(path: &Path, bytes: &[u8]) -> Result<serde_json::Value> {
-    serde_json::from_slice(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).map_err(|e| {
-        Error::Input {
-            path: path.into(),
-            line: Some(e.line() as u64),
-            message: format!("invalid JSON ({e}); re-export the file"),
-        }
-    })
-}
-
-/// Rows flattened by a vendor adapter, read like any JSON array (record = array index + 1).
-fn read_rows(path: &Path, rows: Vec<serde_json::Value>, m: &Mapping) -> Result<RawTable> {
-    let bytes = serde_json::to_vec(&serde_json::Value::Array(rows)).map_err(|e| Error::Input {
-        path: path.into(),
-        line: None,
-        message: e.to_string(),
-    })?;
-    json_reader::read_json(path, &bytes, &m.null_values)
-}
-
-fn read_file(
-    path: &Path,
-    bytes: Vec<u8>,
-    opts: &IngestOptions,
-    custom: Option<&Mapping>,
-    audits: &history::Changes,
-) -> Result<Read> {
-    let json = is_json(path, &bytes);
-    let vendor = |table, mapping, shape: &str| Read {
-        table,
-        mapping,
-        shape: shape.to_string(),
-        history: json,
-        fixed_tz: json.then_some("UTC"),
-        with_history: None,
-    };
-    match opts.source {
-        SourceKind::Jira if json => {
-            let m = custom.cloned().unwrap_or_else(|| jira::mapping(true));
-            let (rows, ids) = jira::flatten_json(parse_json(path, &bytes)?, path)?;
-            let mut r = vendor(read_rows(path, rows, &m)?, m, "jira/search-json");
-            r.with_history = Some(ids);
-            return Ok(r);
-        }
-        SourceKind::Jira => {
-            let mut m = custom.cloned().unwrap_or_else(|| jira::mapping(false));
-            let o = csv_reader::CsvOptions {
-                delimiter: m.delimiter_byte(),
-                encoding: opts.encoding.unwrap_or(m.encoding),
-                null_values: m.null_values.clone(),
-                max_field_bytes: m.max_field_bytes,
-            };
-            let mut t = csv_reader::read_csv(path, bytes, &o)?;
-            jira::prepare_csv(&mut t);
-            if custom.is_none() {
-                m.timestamp_formats = jira::detect_format(&t, path, opts.date_format.as_deref())?;
-            }
-            return Ok(vendor(t, m, "jira/csv"));
-        }
-        SourceKind::Zendesk => {
-            let m = custom.cloned().unwrap_or_else(zendesk::mapping);
-            let doc = parse_json(path, &bytes)?;
-            let zendesk::Export::Tickets(doc) = zendesk::read(doc, path)? else {
-                unreachable!("audit files are accounted for before the read");
-            };
-            let (rows, ids) = zendesk::flatten(doc, audits);
-            let mut r = vendor(read_rows(path, rows, &m)?, m, "zendesk/tickets-json");
-            (r.history, r.fixed_tz, r.with_history) = (true, Some("UTC"), Some(ids));
-            return Ok(r);
-        }
-        _ => {}
-    }
-    // Called once per file; it takes the bytes over so CSV text is not copied.
-    let read = move |m: &Mapping| -> Result<RawTable> {
-        if json || m.format == Format::Ndjson {
-            json_reader::read_json(path, &bytes, &m.null_values)
-        } else {
-            let o = csv_reader::CsvOptions {
-                delimiter: m.delimiter_byte(),
-                encoding: opts.encoding.unwrap_or(m.encoding),
-                null_values: m.null_values.clone(),
-                max_field_bytes: m.max_field_bytes,
-            };
-            csv_reader::read_csv(path, bytes, &o)
-        }
-    };
-    match opts.source {
-        SourceKind::Generic => {
-            let m = custom.cloned().ok_or_else(|| Error::Usage("--source generic needs --mapping FILE (see the mapping reference in README.md)".into()))?;
-            let t = read(&m)?;
-            Ok(Read {
-                table: t,
-                mapping: m,
-                shape: format!("generic/{}", if json { "json" } else { "csv" }),
-                history: false,
-                fixed_tz: None,
-                with_history: None,
-            })
-        }
-        SourceKind::Servicenow => {
-            // Null spellings differ by shape, so read with the list mapping first and
-            // re-apply the event log's `?` afterwards.
-            let probe = servicenow::mapping(servicenow::Shape::ListCsv);
-            let mut t = read(custom.unwrap_or(&probe))?;
-            let shape = servicenow::detect(&t, json);
-            let m = custom
-                .cloned()
-                .unwrap_or_else(|| servicenow::mapping(shape));
-            if shape == servicenow::Shape::EventLog {
-                for c in &mut t.columns {
-                    *c = c.map(|_, v| {
-                        v.filter(|s| !raw::is_null_spelling(s, &m.null_values))
-                            .map(Into::into)
-                    });
-                }
-            }
-            if json {
-                servicenow::translate_state_codes(&mut t);
-            }
-            let label = serde_json::to_value(shape)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default();
-            Ok(Read {
-                table: t,
-                mapping: m,
-                shape: format!("servicenow/{label}"),
-                history: shape == servicenow::Shape::EventLog,
-                fixed_tz: None,
-                with_history: None,
-            })
-        }
-        SourceKind::Jira | SourceKind::Zendesk => unreachable!("handled above"),
-    }
-}
-
-/// Zendesk audits files of this ingest, read before the tickets: their status changes (for
-/// tickets in this ingest) and their accounting. An audit whose ticket is not in the ingest
-/// is rejected, not dropped: audits must come with their tickets export.
-struct AuditFiles {
-    changes: history::Changes,
-    files: std::collections::BTreeMap<PathBuf, (u64, Vec<Reject>)>,
-}
-
-fn zendesk_audits(files: &[PathBuf]) -> Result<AuditFiles> {
-    let mut ticket_ids = std::collections::BTreeSet::new();
-    let mut audit_docs = Vec::new();
-    for path in files {
-        let bytes = std::fs::read(path).map_err(Error::io("reading export", path))?;
-        let doc = parse_json(path, &bytes)?;
-        let is_audits = doc.get("audits").is_some();
-        match zendesk::read(doc.clone(), path)? {
-            zendesk::Export::Audits(..) if is_audits => audit_docs.push((path.clone(), doc)),
-            _ => {
-                for t in doc
-                    .get("tickets")
-                    .and_then(|v| v.as_array())
-                    .into_iter()
-                    .flatten()
-                {
-                    if let Some(id) = history::text(t, "/id") {
-                        ticket_ids.insert(id);
-                    }
-                }
-            }
-        }
-    }
-    let mut out = AuditFiles {
-        changes: Default::default(),
-        files: Default::default(),
-    };
-    for (path, doc) in audit_docs {
-        let list = doc
-            .get("audits")
-            .and_then(|v| v.as_array())
-            .cloned()
-            .unwrap_or_default();
-        let mut rejects = Vec::new();
-        for (i, a) in list.iter().enumerate() {
-            let id = history::text(a, "/ticket_id").unwrap_or_default();
-            if !ticket_ids.contains(&id) {
-                rejects.push(Reject {
-                    line: None,
-                    record: i as u64 + 1,
-                    column: Some("ticket_id".into()),
-                    error_type: "orphan_audit",
-                    message: format!(
-                        "audit of ticket `{id}`, which is not in this ingest; ingest the audits export together with its tickets export"
-                    ),
-                    raw: raw::truncate_raw(&a.to_string()),
-                });
-            }
-        }
-        if let zendesk::Export::Audits(changes, _) = zendesk::read(doc, &path)? {
-            for (id, c) in changes
-                .into_iter()
-                .filter(|(id, _)| ticket_ids.contains(id))
-            {
-                out.changes.entry(id).or_default().extend(c);
-            }
-        }
-        out.files.insert(path, (list.len() as u64, rejects));
-    }
-    Ok(out)
 }
 
 /// The rejects of one ingest as a frame in the `rejects` schema.
@@ -442,6 +209,7 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
     let mut tickets = Vec::new();
     let mut history = Vec::new();
     let mut all_rejects: Vec<FileReject> = Vec::new();
+    let mut audit_records: Vec<(PathBuf, FileRecord)> = Vec::new();
     let mut source_name = serde_json::to_value(opts.source)
         .ok()
         .and_then(|v| v.as_str().map(String::from))
@@ -453,6 +221,11 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
             changes: Default::default(),
             files: Default::default(),
         }
+    };
+    let mut trail = if opts.source == SourceKind::Servicenow {
+        sys_audits(files, opts)?
+    } else {
+        audit::Trail::default()
     };
     for path in files {
         let label = path.display().to_string();
@@ -495,6 +268,11 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
             records.push(rec);
             continue;
         }
+        if trail.files.contains_key(path) {
+            // Accounted for after the ticket exports, which decide which changes were used.
+            audit_records.push((path.clone(), rec));
+            continue;
+        }
         let Read {
             table,
             mapping: m,
@@ -502,7 +280,14 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
             history: is_history,
             fixed_tz,
             with_history,
-        } = read_file(path, bytes, opts, custom.as_ref(), &audits.changes)?;
+        } = read_file(
+            path,
+            bytes,
+            opts,
+            custom.as_ref(),
+            &audits.changes,
+            &mut trail,
+        )?;
         source_name = m.source.clone();
         let read = table.records_read;
         let lineage = normalize::Lineage {
@@ -566,6 +351,20 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
         if let Some(pb) = &pb {
             pb.inc(1);
         }
+    }
+    for (path, mut rec) in audit_records {
+        let rejects = trail.rejects(&path);
+        let read = trail.files.get(&path).map_or(0, |f| f.read);
+        rec.shape = "servicenow/sys-audit".into();
+        rec.outcome = "history".into();
+        rec.records_read = read;
+        rec.rejected = rejects.len() as u64;
+        rec.loaded = read - rec.rejected;
+        all_rejects.extend(rejects.into_iter().map(|reject| FileReject {
+            source_file: rec.path.clone(),
+            reject,
+        }));
+        records.push(rec);
     }
     store::fault_point("after-read");
     if let Some(pb) = pb {

@@ -242,3 +242,71 @@ fn zendesk_tickets_with_audits_pages_deleted_tickets_and_a_weekend_in_pending() 
         vec!["501|241200|10800|230400|met"]
     );
 }
+
+#[test]
+fn servicenow_sys_audit_replaces_derived_intervals_and_rejects_orphans() {
+    let p = Project::new();
+    p.write("ticketlake.toml", PAUSING_SLA);
+    let (i, a) = (
+        fixture("servicenow-audit/incident.csv"),
+        fixture("servicenow-audit/sys_audit.csv"),
+    );
+    let (code, v, err) = p.ingest(&[
+        "--source",
+        "servicenow",
+        "--tz",
+        "UTC",
+        i.to_str().unwrap(),
+        a.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let files = v["files"].as_array().unwrap();
+    assert_eq!(files[0]["shape"], "servicenow/list-csv+sys-audit");
+    // 2 incidents, plus one snapshot per state change of INC0010001 (5).
+    assert_eq!(
+        (
+            files[0]["records_read"].as_u64(),
+            files[0]["loaded"].as_u64()
+        ),
+        (Some(7), Some(7))
+    );
+    assert_eq!(files[1]["shape"], "servicenow/sys-audit");
+    assert_eq!(
+        (
+            files[1]["records_read"].as_u64(),
+            files[1]["loaded"].as_u64(),
+            files[1]["rejected"].as_u64()
+        ),
+        (Some(7), Some(6), Some(1))
+    );
+    let rejects = p.rejects();
+    assert_eq!(
+        (
+            rejects[0]["error_type"].as_str(),
+            rejects[0]["line"].as_u64()
+        ),
+        (Some("orphan_audit"), Some(8))
+    );
+    assert_eq!(
+        row(
+            &p,
+            "SELECT ticket_id, status, CAST(from_ts AS VARCHAR) AS f, CAST(to_ts AS VARCHAR) AS t, derived FROM status_intervals ORDER BY ticket_id, from_ts"
+        ),
+        vec![
+            "INC0010001|new|2026-03-06T16:00:00Z|2026-03-06T16:30:00Z|false",
+            "INC0010001|in_progress|2026-03-06T16:30:00Z|2026-03-06T17:00:00Z|false",
+            "INC0010001|on_hold|2026-03-06T17:00:00Z|2026-03-09T09:00:00Z|false",
+            "INC0010001|in_progress|2026-03-09T09:00:00Z|2026-03-09T11:00:00Z|false",
+            "INC0010001|resolved|2026-03-09T11:00:00Z|null|false",
+            // No audit rows: intervals derived from its timestamps, as before.
+            "INC0010002|in_progress|2026-03-10T09:00:00Z|null|true",
+        ]
+    );
+    assert_eq!(
+        row(
+            &p,
+            "SELECT ticket_id, business_elapsed_s, paused_s FROM sla WHERE ticket_id = 'INC0010001'"
+        ),
+        vec!["INC0010001|10800|230400"]
+    );
+}

@@ -1,0 +1,198 @@
+//! ServiceNow's audit trail (`sys_audit`: `tablename, fieldname, documentkey, oldvalue,
+//! newvalue, sys_created_on`). Given in the same ingest as the ticket export it belongs to,
+//! its `state` / `incident_state` changes become the real status history of those tickets and
+//! replace the intervals derived from timestamps. `documentkey` is matched against the
+//! export's `sys_id` column, or its `number` when the export has no `sys_id`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use super::history::{Change, Changes, WithHistory};
+use super::raw::{RawTable, RawText, Reject, TextColumn};
+
+/// The headers that identify a `sys_audit` export.
+const HEADERS: &[&str] = &[
+    "tablename",
+    "fieldname",
+    "documentkey",
+    "newvalue",
+    "sys_created_on",
+];
+
+/// Whether a CSV's first line is a `sys_audit` header (a cheap peek, no full parse).
+pub fn looks_like(bytes: &[u8]) -> bool {
+    let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    let head = String::from_utf8_lossy(first).to_ascii_lowercase();
+    HEADERS.iter().all(|h| head.contains(h))
+}
+
+/// A parsed audit file: every row, with the status changes it holds.
+pub struct AuditFile {
+    /// Rows read.
+    pub read: u64,
+    /// Rows that change a status: (document key, record, line, raw text).
+    pub state_rows: Vec<(String, u64, Option<u64>, String)>,
+    /// Structural rejects of the file.
+    pub rejects: Vec<Reject>,
+}
+
+fn kind_of(table: &str) -> &'static str {
+    match table {
+        "sc_req_item" | "sc_request" | "sc_task" => "request",
+        "change_request" | "change_task" => "change",
+        "problem" | "problem_task" => "problem",
+        _ => "incident",
+    }
+}
+
+/// Read the status changes of a parsed `sys_audit` table into `changes`.
+pub fn collect(t: &RawTable, changes: &mut Changes) -> AuditFile {
+    let col = |n: &str| t.column(n);
+    let (Some(table), Some(field), Some(key), Some(new), Some(at)) = (
+        col("tablename"),
+        col("fieldname"),
+        col("documentkey"),
+        col("newvalue"),
+        col("sys_created_on"),
+    ) else {
+        return AuditFile {
+            read: t.records_read,
+            state_rows: Vec::new(),
+            rejects: t.rejects.clone(),
+        };
+    };
+    let old = col("oldvalue");
+    let mut state_rows = Vec::new();
+    for i in 0..t.len() {
+        if !matches!(field.get(i), Some("state" | "incident_state")) {
+            continue;
+        }
+        let (Some(k), Some(to), Some(when)) = (key.get(i), new.get(i), at.get(i)) else {
+            continue;
+        };
+        let kind = kind_of(table.get(i).unwrap_or("incident"));
+        let label =
+            |v: &str| super::servicenow::state_label(kind, v).map_or(v.to_string(), String::from);
+        changes.entry(k.to_string()).or_default().push(Change {
+            at: when.to_string(),
+            from: old
+                .and_then(|o| o.get(i))
+                .filter(|s| !s.is_empty())
+                .map(label),
+            to: label(to),
+        });
+        state_rows.push((k.to_string(), t.records[i], t.lines[i], t.raw.get(i)));
+    }
+    AuditFile {
+        read: t.records_read,
+        state_rows,
+        rejects: t.rejects.clone(),
+    }
+}
+
+/// The audit files of one ingest and the keys their changes were used for.
+#[derive(Default)]
+pub struct Trail {
+    /// Status changes per document key.
+    pub changes: Changes,
+    /// The audit files, by path.
+    pub files: BTreeMap<PathBuf, AuditFile>,
+    /// Keys whose changes a ticket export used.
+    pub used: BTreeSet<String>,
+}
+
+impl Trail {
+    /// Rejects of an audit file: structural ones, and state changes of tickets that were not
+    /// in the ingest.
+    pub fn rejects(&self, path: &Path) -> Vec<Reject> {
+        let Some(f) = self.files.get(path) else {
+            return Vec::new();
+        };
+        let mut out = f.rejects.clone();
+        for (k, record, line, raw) in &f.state_rows {
+            if !self.used.contains(k) {
+                out.push(Reject {
+                    line: *line,
+                    record: *record,
+                    column: Some("documentkey".into()),
+                    error_type: "orphan_audit",
+                    message: format!(
+                        "status change of `{k}`, which no export in this ingest holds (by sys_id or number); \
+                         ingest sys_audit together with the export of its table"
+                    ),
+                    raw: raw.clone(),
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Expand a list export with its audit history: for each ticket with changes, its state at
+/// creation, one row per change, then the row as exported (last, so it wins).
+pub fn expand(t: RawTable, trail: &mut Trail) -> (RawTable, WithHistory) {
+    let first = |names: &[&str]| names.iter().find_map(|n| t.column_index(n));
+    let (Some(status), Some(updated)) = (
+        first(&["state", "State", "incident_state"]),
+        first(&["sys_updated_on", "Updated"]),
+    ) else {
+        return (t, WithHistory::new());
+    };
+    let opened = first(&["opened_at", "Opened", "sys_created_on"]);
+    let number = first(&["number", "Number"]);
+    let sys_id = first(&["sys_id", "Sys ID"]);
+    let mut out = RawTable {
+        headers: t.headers.clone(),
+        columns: vec![TextColumn::default(); t.columns.len()],
+        lines: Vec::new(),
+        records: Vec::new(),
+        raw: RawText::Records(Vec::new()),
+        rejects: t.rejects.clone(),
+        records_read: t.records_read,
+    };
+    let mut raws = Vec::new();
+    let mut with_history = WithHistory::new();
+    let mut push = |out: &mut RawTable, i: usize, over: Option<(String, String)>| {
+        for (c, column) in t.columns.iter().enumerate() {
+            let v = match &over {
+                Some((s, _)) if c == status => Some(s.as_str()),
+                Some((_, u)) if c == updated => Some(u.as_str()),
+                _ => column.get(i),
+            };
+            out.columns[c].push(v);
+        }
+        out.lines.push(t.lines[i]);
+        out.records.push(t.records[i]);
+        raws.push(t.raw.get(i));
+    };
+    for i in 0..t.len() {
+        let key = [sys_id, number]
+            .into_iter()
+            .flatten()
+            .filter_map(|c| t.columns[c].get(i))
+            .find(|k| trail.changes.contains_key(*k))
+            .map(String::from);
+        if let Some(k) = key {
+            let mut list = trail.changes[&k].clone();
+            list.sort_by(|a, b| a.at.cmp(&b.at));
+            if let (Some(first), Some(o)) = (list.first(), opened.and_then(|c| t.columns[c].get(i)))
+                && let Some(from) = &first.from
+            {
+                push(&mut out, i, Some((from.clone(), o.to_string())));
+            }
+            for ch in &list {
+                push(&mut out, i, Some((ch.to.clone(), ch.at.clone())));
+            }
+            if let Some(n) = number.and_then(|c| t.columns[c].get(i)) {
+                with_history.insert(n.to_string());
+            }
+            trail.used.insert(k);
+        }
+        push(&mut out, i, None);
+    }
+    // Every snapshot is a record of the expanded export (the event-log rule), so read =
+    // loaded + rejected still holds.
+    out.records_read = t.records_read + (out.records.len() - t.len()) as u64;
+    out.raw = RawText::Records(raws);
+    (out, with_history)
+}

@@ -1,0 +1,281 @@
+//! Reading one export with its adapter: the format (CSV or JSON), the vendor's shape, the
+//! mapping that normalises it, and the audit trails (ServiceNow `sys_audit`, Zendesk audits)
+//! that are read before the ticket exports they expand.
+
+use std::path::{Path, PathBuf};
+
+use super::mapping::{Format, Mapping};
+use super::raw::{self, RawTable, Reject};
+use super::{
+    IngestOptions, SourceKind, audit, csv_reader, history, jira, json_reader, servicenow, zendesk,
+};
+use crate::error::{Error, Result};
+
+pub(super) fn is_json(path: &Path, bytes: &[u8]) -> bool {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    matches!(ext.as_str(), "json" | "ndjson" | "jsonl")
+        || bytes
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(bytes)
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|&b| b == b'{' || b == b'[')
+}
+
+/// A file read by its adapter: the table, the mapping that normalises it, its shape label,
+/// whether its rows are update history, and a zone that overrides `--tz` (offset-qualified
+/// timestamps already made UTC).
+pub(super) struct Read {
+    pub(super) table: RawTable,
+    pub(super) mapping: Mapping,
+    pub(super) shape: String,
+    pub(super) history: bool,
+    pub(super) fixed_tz: Option<&'static str>,
+    /// For vendor JSON: the tickets that have history (the rest get derived intervals).
+    pub(super) with_history: Option<history::WithHistory>,
+}
+
+fn parse_json(path: &Path, bytes: &[u8]) -> Result<serde_json::Value> {
+    serde_json::from_slice(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).map_err(|e| {
+        Error::Input {
+            path: path.into(),
+            line: Some(e.line() as u64),
+            message: format!("invalid JSON ({e}); re-export the file"),
+        }
+    })
+}
+
+/// Rows flattened by a vendor adapter, read like any JSON array (record = array index + 1).
+fn read_rows(path: &Path, rows: Vec<serde_json::Value>, m: &Mapping) -> Result<RawTable> {
+    let bytes = serde_json::to_vec(&serde_json::Value::Array(rows)).map_err(|e| Error::Input {
+        path: path.into(),
+        line: None,
+        message: e.to_string(),
+    })?;
+    json_reader::read_json(path, &bytes, &m.null_values)
+}
+
+pub(super) fn read_file(
+    path: &Path,
+    bytes: Vec<u8>,
+    opts: &IngestOptions,
+    custom: Option<&Mapping>,
+    audits: &history::Changes,
+    trail: &mut audit::Trail,
+) -> Result<Read> {
+    let json = is_json(path, &bytes);
+    let vendor = |table, mapping, shape: &str| Read {
+        table,
+        mapping,
+        shape: shape.to_string(),
+        history: json,
+        fixed_tz: json.then_some("UTC"),
+        with_history: None,
+    };
+    match opts.source {
+        SourceKind::Jira if json => {
+            let m = custom.cloned().unwrap_or_else(|| jira::mapping(true));
+            let (rows, ids) = jira::flatten_json(parse_json(path, &bytes)?, path)?;
+            let mut r = vendor(read_rows(path, rows, &m)?, m, "jira/search-json");
+            r.with_history = Some(ids);
+            return Ok(r);
+        }
+        SourceKind::Jira => {
+            let mut m = custom.cloned().unwrap_or_else(|| jira::mapping(false));
+            let o = csv_reader::CsvOptions {
+                delimiter: m.delimiter_byte(),
+                encoding: opts.encoding.unwrap_or(m.encoding),
+                null_values: m.null_values.clone(),
+                max_field_bytes: m.max_field_bytes,
+            };
+            let mut t = csv_reader::read_csv(path, bytes, &o)?;
+            jira::prepare_csv(&mut t);
+            if custom.is_none() {
+                m.timestamp_formats = jira::detect_format(&t, path, opts.date_format.as_deref())?;
+            }
+            return Ok(vendor(t, m, "jira/csv"));
+        }
+        SourceKind::Zendesk => {
+            let m = custom.cloned().unwrap_or_else(zendesk::mapping);
+            let doc = parse_json(path, &bytes)?;
+            let zendesk::Export::Tickets(doc) = zendesk::read(doc, path)? else {
+                unreachable!("audit files are accounted for before the read");
+            };
+            let (rows, ids) = zendesk::flatten(doc, audits);
+            let mut r = vendor(read_rows(path, rows, &m)?, m, "zendesk/tickets-json");
+            (r.history, r.fixed_tz, r.with_history) = (true, Some("UTC"), Some(ids));
+            return Ok(r);
+        }
+        _ => {}
+    }
+    // Called once per file; it takes the bytes over so CSV text is not copied.
+    let read = move |m: &Mapping| -> Result<RawTable> {
+        if json || m.format == Format::Ndjson {
+            json_reader::read_json(path, &bytes, &m.null_values)
+        } else {
+            let o = csv_reader::CsvOptions {
+                delimiter: m.delimiter_byte(),
+                encoding: opts.encoding.unwrap_or(m.encoding),
+                null_values: m.null_values.clone(),
+                max_field_bytes: m.max_field_bytes,
+            };
+            csv_reader::read_csv(path, bytes, &o)
+        }
+    };
+    match opts.source {
+        SourceKind::Generic => {
+            let m = custom.cloned().ok_or_else(|| Error::Usage("--source generic needs --mapping FILE (see the mapping reference in README.md)".into()))?;
+            let t = read(&m)?;
+            Ok(Read {
+                table: t,
+                mapping: m,
+                shape: format!("generic/{}", if json { "json" } else { "csv" }),
+                history: false,
+                fixed_tz: None,
+                with_history: None,
+            })
+        }
+        SourceKind::Servicenow => {
+            // Null spellings differ by shape, so read with the list mapping first and
+            // re-apply the event log's `?` afterwards.
+            let probe = servicenow::mapping(servicenow::Shape::ListCsv);
+            let mut t = read(custom.unwrap_or(&probe))?;
+            let shape = servicenow::detect(&t, json);
+            let m = custom
+                .cloned()
+                .unwrap_or_else(|| servicenow::mapping(shape));
+            if shape == servicenow::Shape::EventLog {
+                for c in &mut t.columns {
+                    *c = c.map(|_, v| {
+                        v.filter(|s| !raw::is_null_spelling(s, &m.null_values))
+                            .map(Into::into)
+                    });
+                }
+            }
+            if json {
+                servicenow::translate_state_codes(&mut t);
+            }
+            if !trail.changes.is_empty() && shape == servicenow::Shape::ListCsv {
+                let (expanded, ids) = audit::expand(t, trail);
+                return Ok(Read {
+                    table: expanded,
+                    mapping: m,
+                    shape: "servicenow/list-csv+sys-audit".into(),
+                    history: true,
+                    fixed_tz: None,
+                    with_history: Some(ids),
+                });
+            }
+            let label = serde_json::to_value(shape)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default();
+            Ok(Read {
+                table: t,
+                mapping: m,
+                shape: format!("servicenow/{label}"),
+                history: shape == servicenow::Shape::EventLog,
+                fixed_tz: None,
+                with_history: None,
+            })
+        }
+        SourceKind::Jira | SourceKind::Zendesk => unreachable!("handled above"),
+    }
+}
+
+/// Zendesk audits files of this ingest, read before the tickets: their status changes (for
+/// tickets in this ingest) and their accounting. An audit whose ticket is not in the ingest
+/// is rejected, not dropped: audits must come with their tickets export.
+pub(super) struct AuditFiles {
+    pub(super) changes: history::Changes,
+    pub(super) files: std::collections::BTreeMap<PathBuf, (u64, Vec<Reject>)>,
+}
+
+/// ServiceNow `sys_audit` files of this ingest (recognised from their header), parsed before
+/// the ticket exports so their status changes can expand them.
+pub(super) fn sys_audits(files: &[PathBuf], opts: &IngestOptions) -> Result<audit::Trail> {
+    let mut trail = audit::Trail::default();
+    for path in files {
+        let bytes = std::fs::read(path).map_err(Error::io("reading export", path))?;
+        if is_json(path, &bytes) || !audit::looks_like(&bytes) {
+            continue;
+        }
+        let m = servicenow::mapping(servicenow::Shape::ListCsv);
+        let o = csv_reader::CsvOptions {
+            delimiter: m.delimiter_byte(),
+            encoding: opts.encoding.unwrap_or(m.encoding),
+            null_values: m.null_values.clone(),
+            max_field_bytes: m.max_field_bytes,
+        };
+        let t = csv_reader::read_csv(path, bytes, &o)?;
+        let f = audit::collect(&t, &mut trail.changes);
+        trail.files.insert(path.clone(), f);
+    }
+    Ok(trail)
+}
+
+pub(super) fn zendesk_audits(files: &[PathBuf]) -> Result<AuditFiles> {
+    let mut ticket_ids = std::collections::BTreeSet::new();
+    let mut audit_docs = Vec::new();
+    for path in files {
+        let bytes = std::fs::read(path).map_err(Error::io("reading export", path))?;
+        let doc = parse_json(path, &bytes)?;
+        let is_audits = doc.get("audits").is_some();
+        match zendesk::read(doc.clone(), path)? {
+            zendesk::Export::Audits(..) if is_audits => audit_docs.push((path.clone(), doc)),
+            _ => {
+                for t in doc
+                    .get("tickets")
+                    .and_then(|v| v.as_array())
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(id) = history::text(t, "/id") {
+                        ticket_ids.insert(id);
+                    }
+                }
+            }
+        }
+    }
+    let mut out = AuditFiles {
+        changes: Default::default(),
+        files: Default::default(),
+    };
+    for (path, doc) in audit_docs {
+        let list = doc
+            .get("audits")
+            .and_then(|v| v.as_array())
+            .cloned()
+            .unwrap_or_default();
+        let mut rejects = Vec::new();
+        for (i, a) in list.iter().enumerate() {
+            let id = history::text(a, "/ticket_id").unwrap_or_default();
+            if !ticket_ids.contains(&id) {
+                rejects.push(Reject {
+                    line: None,
+                    record: i as u64 + 1,
+                    column: Some("ticket_id".into()),
+                    error_type: "orphan_audit",
+                    message: format!(
+                        "audit of ticket `{id}`, which is not in this ingest; ingest the audits export together with its tickets export"
+                    ),
+                    raw: raw::truncate_raw(&a.to_string()),
+                });
+            }
+        }
+        if let zendesk::Export::Audits(changes, _) = zendesk::read(doc, &path)? {
+            for (id, c) in changes
+                .into_iter()
+                .filter(|(id, _)| ticket_ids.contains(id))
+            {
+                out.changes.entry(id).or_default().extend(c);
+            }
+        }
+        out.files.insert(path, (list.len() as u64, rejects));
+    }
+    Ok(out)
+}
