@@ -25,6 +25,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                 default_tz: settings.timezone.clone(),
                 encoding: a.encoding,
                 date_format: a.date_format,
+                overrides: Default::default(),
                 max_rejects: a.max_rejects.or(settings.max_rejects),
                 max_reject_pct: a.max_reject_pct.or(settings.max_reject_pct),
                 progress: !cli.quiet && !a.json,

@@ -108,6 +108,16 @@ pub struct SourceConfig {
     pub mapping: Option<PathBuf>,
     /// Date format of locale-formatted exports (Jira CSV), when ambiguous.
     pub date_format: Option<String>,
+    /// Extra or changed value maps over the adapter's defaults: vendor status → canonical
+    /// status, issue type → kind, priority name → 1..5 (keys compared case-insensitively).
+    #[serde(default)]
+    pub statuses: std::collections::BTreeMap<String, String>,
+    /// Issue type / ticket type → canonical kind.
+    #[serde(default)]
+    pub kinds: std::collections::BTreeMap<String, String>,
+    /// Priority name → 1..5.
+    #[serde(default)]
+    pub priorities: std::collections::BTreeMap<String, i32>,
 }
 
 /// What a command runs with, resolved once from flags, environment and config.
@@ -219,7 +229,7 @@ pub fn resolve(config: Option<&Path>, dataset: Option<&Path>) -> Result<Settings
     })?;
     let targets = crate::targets::resolve(&cfg.targets, &cfg_path)?;
     crate::targets::validate_improvements(&cfg.improvements, &cfg_path)?;
-    let sources = match cfg.sources {
+    let sources_list = match cfg.sources {
         Sources::Named(m) => m.into_iter().collect::<Vec<_>>(),
         Sources::List(l) => l
             .into_iter()
@@ -234,6 +244,38 @@ pub fn resolve(config: Option<&Path>, dataset: Option<&Path>) -> Result<Settings
             })
             .collect(),
     };
+    let mut sources = Vec::new();
+    for (name, src) in sources_list {
+        let bad = |k: &str, m: String| Error::Config {
+            path: cfg_path.clone(),
+            key: format!("sources.{name}.{k}"),
+            message: m,
+        };
+        use crate::ingest::mapping::{KINDS, STATUSES};
+        if let Some((k, v)) = src
+            .statuses
+            .iter()
+            .find(|(_, v)| !STATUSES.contains(&v.as_str()))
+        {
+            return Err(bad(
+                "statuses",
+                format!("`{k}` = `{v}`: not one of {}", STATUSES.join(", ")),
+            ));
+        }
+        if let Some((k, v)) = src.kinds.iter().find(|(_, v)| !KINDS.contains(&v.as_str())) {
+            return Err(bad(
+                "kinds",
+                format!("`{k}` = `{v}`: not one of {}", KINDS.join(", ")),
+            ));
+        }
+        if let Some((k, v)) = src.priorities.iter().find(|(_, v)| !(1..=5).contains(*v)) {
+            return Err(bad(
+                "priorities",
+                format!("`{k}` = {v}: priorities are 1..5"),
+            ));
+        }
+        sources.push((name, src));
+    }
     Ok(Settings {
         report_out: cfg.report.out.as_ref().map(|o| tidy(&base.join(o))),
         report_top: cfg.report.top.unwrap_or(10),

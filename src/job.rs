@@ -76,6 +76,12 @@ pub fn run(
             default_tz: s.timezone.clone(),
             encoding: None,
             date_format: src.date_format.clone(),
+            overrides: crate::ingest::mapping::ValueMaps {
+                status: src.statuses.clone(),
+                kind: src.kinds.clone(),
+                priority: src.priorities.clone(),
+                kind_prefix: Default::default(),
+            },
             max_rejects: s.max_rejects,
             max_reject_pct: s.max_reject_pct,
             progress: talk,

@@ -63,6 +63,9 @@ pub struct IngestOptions {
     pub encoding: Option<Encoding>,
     /// Declared date format (strftime) of locale-formatted exports (Jira CSV).
     pub date_format: Option<String>,
+    /// Value-map entries added over the adapter's defaults (config `statuses`, `kinds`,
+    /// `priorities` of a source).
+    pub overrides: mapping::ValueMaps,
     /// Abort when more rows than this are rejected.
     pub max_rejects: Option<u64>,
     /// Abort when more than this percentage of records is rejected.
@@ -189,6 +192,19 @@ fn progress_bar(opts: &IngestOptions, n: usize) -> Option<indicatif::ProgressBar
     })
 }
 
+/// Put `over`'s entries into a value map; keys match case- and space-insensitively, as the
+/// lookups do, so an override replaces the default spelling instead of duplicating it.
+fn overlay<T: Clone>(
+    base: &mut std::collections::BTreeMap<String, T>,
+    over: &std::collections::BTreeMap<String, T>,
+) {
+    for (k, v) in over {
+        let key = k.trim().to_lowercase();
+        base.retain(|b, _| b.trim().to_lowercase() != key);
+        base.insert(key, v.clone());
+    }
+}
+
 /// Ingest `files` into the dataset at `root`.
 pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<IngestReport> {
     if files.is_empty() {
@@ -288,6 +304,10 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
             &audits.changes,
             &mut trail,
         )?;
+        let mut m = m;
+        overlay(&mut m.values.status, &opts.overrides.status);
+        overlay(&mut m.values.kind, &opts.overrides.kind);
+        overlay(&mut m.values.priority, &opts.overrides.priority);
         source_name = m.source.clone();
         let read = table.records_read;
         let lineage = normalize::Lineage {

@@ -310,3 +310,51 @@ fn servicenow_sys_audit_replaces_derived_intervals_and_rejects_orphans() {
         vec!["INC0010001|10800|230400"]
     );
 }
+
+#[test]
+fn config_overrides_jira_statuses_and_sla_check_agrees_with_the_jsm_verdicts() {
+    let p = Project::new();
+    p.write(
+        "exports/issues.csv",
+        std::fs::read(fixture("jira/issues.csv")).unwrap(),
+    );
+    p.write(
+        "ticketlake.toml",
+        "[[sources]]\nname = \"eng\"\nadapter = \"jira\"\ntimezone = \"Europe/London\"\nfiles = [\"exports/issues.csv\"]\n\
+         statuses = { \"Waiting for customer\" = \"in_progress\" }\n\
+         [[sla]]\nname = \"P2 incidents\"\nmetric = \"resolution\"\ntarget = \"8h\"\nwhen = { kind = [\"incident\"], priority = [2] }\n\
+         [[sla]]\nname = \"Requests\"\nmetric = \"resolution\"\ntarget = \"72h\"\nwhen = { kind = [\"request\"] }\n",
+    );
+    let o = p.run(&["run", "--period", "2026-03", "--out", "out"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // This team's "Waiting for customer" does not stop the clock.
+    assert_eq!(
+        row(
+            &p,
+            "SELECT status FROM tickets WHERE ticket_id = 'ITSD-103'"
+        ),
+        vec!["in_progress"]
+    );
+    // ITSD-101 took 10 h 43 min against 8 h (JSM: "-1:30", breached); ITSD-102 took 54 h
+    // against 72 h (JSM: "12:00" left, met).
+    let o = p.run(&["sla-check", "--format", "json"]);
+    let c: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (c["compared"].as_u64(), c["agreement_rate"].as_f64()),
+        (Some(2), Some(1.0)),
+        "{c}"
+    );
+    // A status that is not canonical is refused with the key named.
+    let cfg = std::fs::read_to_string(p.path("ticketlake.toml")).unwrap();
+    p.write(
+        "ticketlake.toml",
+        cfg.replace("= \"in_progress\" }", "= \"paused\" }"),
+    );
+    let o = p.run(&["run"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("sources.eng.statuses") && err.contains("paused"),
+        "{err}"
+    );
+}
