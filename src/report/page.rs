@@ -150,7 +150,7 @@ fn figure(f: &Figure) -> Markup {
         figure {
             (PreEscaped(&f.svg))
             figcaption { (f.caption) " " span class="muted" { "(charts/" (f.name) ".svg, tables/" (f.name) ".csv)" } }
-            details { summary { "The numbers behind this chart" } (table(&f.header, &f.rows)) }
+            details open { summary { "The numbers behind this chart" } (table(&f.header, &f.rows)) }
         }
     }
 }
