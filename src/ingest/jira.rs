@@ -83,6 +83,10 @@ pub fn mapping(json: bool) -> Mapping {
             c(&["Custom field (Request Type)", "Labels"], "requesttype"),
         ),
         ("vendor_sla_met", c(&["__vendor_sla_met"], "vendor_sla_met")),
+        (
+            "vendor_sla",
+            c(&["Custom field (Time to resolution)"], "vendor_sla"),
+        ),
     ];
     let pairs: Vec<(&str, &[&str])> = pairs.iter().map(|(k, v)| (*k, v.as_slice())).collect();
     let mut priority = BTreeMap::new();
@@ -410,6 +414,16 @@ pub fn flatten_json(doc: Value, path: &Path) -> Result<(Vec<Value>, history::Wit
         );
         put("team", name(&issue, "/fields/customfield_10001/name"));
         put("vendor_sla_met", sla_verdict(fields));
+        // The JSM SLA fields as exported, for analysts and a later cross-check.
+        let slas: Map<String, Value> = fields
+            .iter()
+            .filter(|(_, v)| v.get("completedCycles").is_some() || v.get("ongoingCycle").is_some())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        put(
+            "vendor_sla",
+            (!slas.is_empty()).then(|| Value::String(Value::Object(slas).to_string())),
+        );
         let mut list: Vec<Change> = Vec::new();
         for h in issue
             .pointer("/changelog/histories")

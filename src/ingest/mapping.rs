@@ -29,6 +29,7 @@ pub const TEXT_COLUMNS: &[&str] = &[
     "change_type",
     "close_code",
     "vendor_sla_met",
+    "vendor_sla",
 ];
 
 /// Canonical timestamp columns of `tickets`.

@@ -36,6 +36,7 @@ pub fn mapping() -> Mapping {
         ("problem_id", &["problem_id"]),
         ("reopen_count", &["reopens"]),
         ("reassignment_count", &["group_stations"]),
+        ("vendor_sla", &["metric_set"]),
     ];
     let map = |p: &[(&str, &str)]| {
         p.iter()
@@ -223,6 +224,8 @@ pub fn flatten(doc: Value, audits: &Changes) -> (Vec<Value>, history::WithHistor
         put("problem_id", text(&t, "/problem_id"));
         put("reopens", m.and_then(|m| text(m, "/reopens")));
         put("group_stations", m.and_then(|m| text(m, "/group_stations")));
+        // The metric set's {calendar, business} minutes as exported, for the cross-check.
+        put("metric_set", m.map(|m| m.to_string()));
         let changes = match audits.get(&id) {
             Some(c) if latest.get(&id).is_some_and(|l| l.1 == i) && !c.is_empty() => {
                 with_history.insert(id.clone());

@@ -233,6 +233,13 @@ fn zendesk_tickets_with_audits_pages_deleted_tickets_and_a_weekend_in_pending() 
             "resolved|2026-03-09T11:00:00Z|null",
         ]
     );
+    let metrics: Value =
+        serde_json::from_str(&row(&p, "SELECT vendor_sla FROM tickets WHERE ticket_id = '501'")[0])
+            .unwrap();
+    assert_eq!(
+        metrics["full_resolution_time_in_minutes"]["business"], 240,
+        "the metric set is kept"
+    );
     // Friday 16:00 to Monday 11:00 is 67 h; 64 h of it pending over the weekend: 3 h count.
     assert_eq!(
         row(
