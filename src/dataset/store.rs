@@ -21,6 +21,24 @@ pub fn fault_point(name: &str) {
     }
 }
 
+/// Diagnostics for performance work: with `TICKETLAKE_TIMINGS=1`, print how long each phase
+/// took since the previous mark (to stderr, never in normal output).
+pub fn phase(name: &str) {
+    use std::sync::Mutex;
+    static LAST: Mutex<Option<std::time::Instant>> = Mutex::new(None);
+    if std::env::var("TICKETLAKE_TIMINGS").is_ok_and(|v| v == "1") {
+        let now = std::time::Instant::now();
+        let mut last = LAST.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = *last {
+            eprintln!(
+                "ticketlake: timing {name}: {:.2} s",
+                (now - t).as_secs_f64()
+            );
+        }
+        *last = Some(now);
+    }
+}
+
 /// Read every live file of a table into one frame; `None` when the table has no files.
 pub fn read_table(root: &Path, m: &Manifest, table: &str) -> Result<Option<DataFrame>> {
     let Some(files) = m.tables.get(table) else {

@@ -248,6 +248,7 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
         if let Some(pb) = &pb {
             pb.set_message(label.clone());
         }
+        store::phase("start");
         let bytes = std::fs::read(path).map_err(Error::io("reading export", path))?;
         let sha = sha256_hex(&bytes);
         let mut rec = FileRecord {
@@ -314,6 +315,7 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
             ingest_id: ingest_id.clone(),
             source_file: label.clone(),
         };
+        store::phase("read (structural)");
         let n = normalize::normalize(
             table,
             &m,
@@ -419,7 +421,9 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
         rejects: rejects_frame(&ingest_id, &all_rejects)?,
         files: records,
     };
+    store::phase("normalise");
     let m = writer::commit(root, &current, batch)?;
+    store::phase("commit (written)");
     let files = m
         .ingests
         .last()

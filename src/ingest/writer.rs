@@ -62,7 +62,9 @@ pub fn commit(root: &Path, current: &Manifest, mut batch: Batch) -> Result<Manif
     let existing_rows = existing.as_ref().map(|d| d.height() as u64).unwrap_or(0);
     let mut frames: Vec<LazyFrame> = existing.into_iter().map(|d| d.lazy()).collect();
     frames.extend(batch.tickets.drain(..).map(|d| d.lazy()));
+    store::phase("read existing");
     let mut tickets = latest_wins(frames)?;
+    store::phase("merge (latest wins)");
 
     // Accounting: how many of each file's loaded rows survived.
     let ingest_col = tickets
@@ -151,6 +153,7 @@ pub fn commit(root: &Path, current: &Manifest, mut batch: Batch) -> Result<Manif
         })
         .map_err(Error::polars("merging status intervals"))?;
 
+    store::phase("status intervals");
     store::fault_point("before-data-files");
     let v = batch.version;
     let mut tables = current.tables.clone();
