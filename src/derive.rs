@@ -72,7 +72,13 @@ pub fn build(
             *states.entry(s.to_string()).or_default() += 1;
         }
     }
-    let mut found = crate::problems::detect(&tickets, Some(&sla), problems, None, as_of)?;
+    // Disabled detection still writes the (empty) tables, so queries over them keep working.
+    let considered = if problems.enabled {
+        tickets.clone()
+    } else {
+        tickets.head(Some(0))
+    };
+    let mut found = crate::problems::detect(&considered, Some(&sla), problems, None, as_of)?;
     let v = current.version + 1;
     let mut tables = current.tables.clone();
     for (name, df) in [

@@ -32,6 +32,8 @@ const DAY: i64 = 86_400_000_000;
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
 pub struct ProblemConfig {
+    /// Whether `build` detects recurring problems at all (default true).
+    pub enabled: bool,
     /// Fewest incidents within the window for a candidate.
     pub min_incidents: usize,
     /// The window: `30d`, `4w`.
@@ -45,6 +47,7 @@ pub struct ProblemConfig {
 impl Default for ProblemConfig {
     fn default() -> Self {
         ProblemConfig {
+            enabled: true,
             min_incidents: 3,
             window: "30d".into(),
             similarity: 0.5,

@@ -217,3 +217,34 @@ fn uninformative_text_is_a_finding_not_a_candidate() {
     let m = ticketlake::dataset::manifest::current(&p.dataset()).unwrap();
     assert_eq!(m.build.unwrap().uninformative_incidents, 8);
 }
+
+#[test]
+fn detection_can_be_switched_off_and_build_still_writes_the_tables() {
+    let p = Project::new();
+    let out = p.generate("gen", "servicenow-csv", 3000, 23);
+    let f = out.join("incident.csv");
+    let build = |p: &Project| -> serde_json::Value {
+        let o = p.run(&["build", "--json"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    p.write(
+        "ticketlake.toml",
+        "[ingest]\ntimezone = \"Europe/London\"\n",
+    );
+    let (code, _, err) = p.ingest(&["--source", "servicenow", "--no-build", f.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(build(&p)["problem_candidates"].as_u64().unwrap() > 0);
+    p.write(
+        "ticketlake.toml",
+        "[ingest]\ntimezone = \"Europe/London\"\n[problems]\nenabled = false\n",
+    );
+    assert_eq!(build(&p)["problem_candidates"], 0);
+    let o = p.run(&[
+        "sql",
+        "--format",
+        "csv",
+        "SELECT count(*) FROM problem_candidates",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().last(), Some("0"));
+}
