@@ -154,7 +154,7 @@ impl Manifest {
         self.ingests.iter().find(|i| {
             i.files
                 .iter()
-                .any(|f| f.sha256 == sha && f.outcome == "loaded")
+                .any(|f| f.sha256 == sha && matches!(f.outcome.as_str(), "loaded" | "history"))
         })
     }
 

@@ -365,3 +365,35 @@ fn config_overrides_jira_statuses_and_sla_check_agrees_with_the_jsm_verdicts() {
         "{err}"
     );
 }
+
+#[test]
+fn vendor_exports_ingested_twice_change_nothing() {
+    let p = Project::new();
+    let args = |p: &Project| {
+        let (t, a) = (
+            fixture("zendesk/tickets.json"),
+            fixture("zendesk/audits.json"),
+        );
+        p.ingest(&[
+            "--source",
+            "zendesk",
+            t.to_str().unwrap(),
+            a.to_str().unwrap(),
+        ])
+    };
+    assert_eq!(args(&p).0, 0);
+    let before = (p.version(), p.table("tickets"), p.table("status_intervals"));
+    let (code, v, _) = args(&p);
+    assert_eq!(code, 0);
+    assert_eq!(v["committed"], false);
+    assert!(
+        v["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["outcome"] == "duplicate")
+    );
+    assert_eq!(p.version(), before.0);
+    assert!(p.table("tickets").equals_missing(&before.1));
+    assert!(p.table("status_intervals").equals_missing(&before.2));
+}
