@@ -380,4 +380,32 @@ pause-on = ["on_hold"]
 # adapter = "generic"
 # mapping = "mappings/glpi.toml"
 # files = ["exports/glpi.csv"]
+
+# [sources.engineering]
+# adapter = "jira"                 # issue navigator CSV or REST search JSON
+# timezone = "Europe/London"       # for the CSV's locale dates
+# files = ["exports/jira-*.csv"]
+
+# Where `run` and `report` write reports/<period>/.
+[report]
+out = "reports"
+
+# Targets the reports, `check` and `run` judge against.
+# [targets]
+# attainment-pct = 90
+# mttr-median = "24h"
+# reopen-pct = 10
+# min-clocks = 10
+# [targets.services.Email]
+# attainment-pct = 95
+
+# The continual-improvement register, with progress in every report.
+# [[improvements]]
+# name = "Cut P2 MTTR on Email"
+# service = "Email"
+# metric = "mttr_median"
+# priority = 2
+# baseline = "2026-03"
+# target = "6h"
+# due = "2027-03"
 "#;
