@@ -39,6 +39,33 @@ fn rfc3339(us: i64) -> String {
         .unwrap_or_default()
 }
 
+/// The ticket columns the SLA engine and recurring-problem detection read.
+fn build_columns(problems: &crate::problems::ProblemConfig) -> Vec<&'static str> {
+    let mut c = vec![
+        "ticket_id",
+        "source",
+        "kind",
+        "priority",
+        "status",
+        "service",
+        "opened_at",
+        "first_response_at",
+        "resolved_at",
+        "updated_at",
+    ];
+    if problems.enabled {
+        c.extend([
+            "title",
+            "description",
+            "config_item",
+            "category",
+            "location",
+            "problem_id",
+        ]);
+    }
+    c
+}
+
 /// Recompute and commit the derived tables. `as_of` (µs UTC) defaults to the newest
 /// `updated_at`, so the same dataset always gives the same result.
 pub fn build(
@@ -56,7 +83,8 @@ pub fn build(
             message: "the dataset is empty; ingest exports first (ticketlake ingest)".into(),
         });
     }
-    let tickets = store::read_table(root, &current, TICKETS)?.unwrap_or_default();
+    let tickets = store::read_columns(root, &current, TICKETS, Some(&build_columns(problems)))?
+        .unwrap_or_default();
     let intervals = match store::read_table(root, &current, STATUS_INTERVALS)? {
         Some(i) => i,
         None => crate::ingest::intervals::empty()?,
@@ -76,7 +104,23 @@ pub fn build(
     let considered = if problems.enabled {
         tickets.clone()
     } else {
-        tickets.head(Some(0))
+        // No rows, and the text columns detection expects but the build did not read.
+        let mut cols: Vec<polars::prelude::Column> = tickets.head(Some(0)).columns().to_vec();
+        for name in [
+            "title",
+            "description",
+            "config_item",
+            "category",
+            "location",
+            "problem_id",
+        ] {
+            cols.push(polars::prelude::Column::new(
+                name.into(),
+                Vec::<Option<String>>::new(),
+            ));
+        }
+        polars::prelude::DataFrame::new_infer_height(cols)
+            .map_err(Error::polars("empty problem input"))?
     };
     let mut found = crate::problems::detect(&considered, Some(&sla), problems, None, as_of)?;
     let v = current.version + 1;

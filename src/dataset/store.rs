@@ -41,6 +41,17 @@ pub fn phase(name: &str) {
 
 /// Read every live file of a table into one frame; `None` when the table has no files.
 pub fn read_table(root: &Path, m: &Manifest, table: &str) -> Result<Option<DataFrame>> {
+    read_columns(root, m, table, None)
+}
+
+/// Like [`read_table`], reading only `columns` (all when `None`): the derive stage needs a
+/// third of the tickets' columns, and leaving the rest on disk saves most of its memory.
+pub fn read_columns(
+    root: &Path,
+    m: &Manifest,
+    table: &str,
+    columns: Option<&[&str]>,
+) -> Result<Option<DataFrame>> {
     let Some(files) = m.tables.get(table) else {
         return Ok(None);
     };
@@ -49,6 +60,7 @@ pub fn read_table(root: &Path, m: &Manifest, table: &str) -> Result<Option<DataF
         let path = root.join(&f.path);
         let file = File::open(&path).map_err(Error::io("opening", &path))?;
         let df = ParquetReader::new(file)
+            .with_columns(columns.map(|c| c.iter().map(|s| s.to_string()).collect()))
             .finish()
             .map_err(Error::polars(format!("reading {}", path.display())))?;
         frames.push(df.lazy());
