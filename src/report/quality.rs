@@ -9,9 +9,10 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::html::{escape, page, table};
-use crate::dataset::columns::text_vec;
+use crate::dataset::columns::{micros, text, text_vec};
 use crate::dataset::{self, Manifest, manifest};
 use crate::error::{Error, Result};
+use chrono::Datelike;
 
 /// Machine-readable twin of the HTML report (`data-quality.json`).
 #[derive(Debug, Serialize)]
@@ -52,29 +53,62 @@ fn bump<K: Ord>(m: &mut BTreeMap<K, u64>, k: K) {
 
 /// Compute the summary of the current version.
 pub fn summarize(root: &Path, m: &Manifest) -> Result<(Summary, Option<DataFrame>)> {
-    let tickets = dataset::store::read_table(root, m, dataset::TICKETS)?.unwrap_or_default();
+    // Only the four columns counted, iterated as borrowed text: a 10 M-ticket dataset
+    // summarises in seconds and without a copy of every cell.
+    let tickets = dataset::store::read_columns(
+        root,
+        m,
+        dataset::TICKETS,
+        Some(&["kind", "status", "opened_at", "dq_flags"]),
+    )?
+    .unwrap_or_default();
     let mut by_kind_status: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     let mut opened_by_month: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     let mut flags = BTreeMap::new();
     if tickets.height() > 0 {
-        let (kind, status, opened, dq) = (
-            text_vec(&tickets, "kind")?,
-            text_vec(&tickets, "status")?,
-            text_vec(&tickets, "opened_at")?,
-            text_vec(&tickets, "dq_flags")?,
+        let (kind, status, dq) = (
+            text(&tickets, "kind")?,
+            text(&tickets, "status")?,
+            text(&tickets, "dq_flags")?,
         );
-        for i in 0..tickets.height() {
-            let k = kind[i].clone().unwrap_or_default();
-            bump(
-                by_kind_status.entry(k.clone()).or_default(),
-                status[i].clone().unwrap_or_default(),
-            );
-            if let Some(o) = &opened[i] {
-                bump(opened_by_month.entry(o[..7].to_string()).or_default(), k);
+        let opened = micros(&tickets, "opened_at")?;
+        let mut counts: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+        let mut months: BTreeMap<(i64, &str), u64> = BTreeMap::new();
+        for (((k, st), o), d) in kind
+            .iter()
+            .zip(status.iter())
+            .zip(opened.iter())
+            .zip(dq.iter())
+        {
+            let k = k.unwrap_or_default();
+            *counts.entry((k, st.unwrap_or_default())).or_default() += 1;
+            if let Some(o) = o {
+                // Month index since 1970 from the UTC day; labelled once per month below.
+                let d = chrono::DateTime::from_timestamp_micros(o).map(|t| t.date_naive());
+                if let Some(d) = d {
+                    *months
+                        .entry((i64::from(d.year()) * 12 + i64::from(d.month0()), k))
+                        .or_default() += 1;
+                }
             }
-            for f in dq[i].iter().flat_map(|s| s.split(';')) {
+            for f in d.iter().flat_map(|s| s.split(';')) {
                 bump(&mut flags, f.to_string());
             }
+        }
+        for ((k, st), n) in counts {
+            *by_kind_status
+                .entry(k.to_string())
+                .or_default()
+                .entry(st.to_string())
+                .or_default() += n;
+        }
+        for ((mi, k), n) in months {
+            let label = format!("{:04}-{:02}", mi.div_euclid(12), mi.rem_euclid(12) + 1);
+            *opened_by_month
+                .entry(label)
+                .or_default()
+                .entry(k.to_string())
+                .or_default() += n;
         }
     }
     let rejects = dataset::store::read_table(root, m, dataset::REJECTS)?;
@@ -85,14 +119,18 @@ pub fn summarize(root: &Path, m: &Manifest) -> Result<(Summary, Option<DataFrame
         }
     }
     let mut sla_states: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-    if let Some(sla) = dataset::store::read_table(root, m, crate::derive::SLA)? {
-        for (n, st) in text_vec(&sla, "sla_name")?
-            .into_iter()
-            .zip(text_vec(&sla, "state")?)
+    if let Some(sla) =
+        dataset::store::read_columns(root, m, crate::derive::SLA, Some(&["sla_name", "state"]))?
+    {
+        for (n, st) in text(&sla, "sla_name")?
+            .iter()
+            .zip(text(&sla, "state")?.iter())
         {
             bump(
-                sla_states.entry(n.unwrap_or_default()).or_default(),
-                st.unwrap_or_default(),
+                sla_states
+                    .entry(n.unwrap_or_default().to_string())
+                    .or_default(),
+                st.unwrap_or_default().to_string(),
             );
         }
     }
