@@ -34,37 +34,30 @@ att AS (
   WHERE COALESCE(s.stop_at, s.breach_at) >= lo AND COALESCE(s.stop_at, s.breach_at) < hi
   GROUP BY 1, 2
 ),
-months AS (
-  SELECT dim, month FROM vol UNION SELECT dim, month FROM res UNION SELECT dim, month FROM att
-),
 m AS (
-  SELECT months.dim, months.month, COALESCE(vol.opened, 0) AS opened,
-    res.mttr_median_s, att.attainment_pct
-  FROM months
-  LEFT JOIN vol ON vol.dim = months.dim AND vol.month = months.month
-  LEFT JOIN res ON res.dim = months.dim AND res.month = months.month
-  LEFT JOIN att ON att.dim = months.dim AND att.month = months.month
-),
-tests AS (
-  SELECT dim,
-    trend_verdict(array_agg(CAST(opened AS DOUBLE) ORDER BY month), false) AS volume_trend,
-    trend_verdict(array_agg(mttr_median_s ORDER BY month), false) AS mttr_trend,
-    trend_slope(array_agg(mttr_median_s ORDER BY month)) AS mttr_slope,
-    trend_p(array_agg(mttr_median_s ORDER BY month)) AS mttr_p,
-    trend_verdict(array_agg(attainment_pct ORDER BY month), true) AS attainment_trend,
-    trend_slope(array_agg(attainment_pct ORDER BY month)) AS attainment_slope,
-    trend_p(array_agg(attainment_pct ORDER BY month)) AS attainment_p
-  FROM m GROUP BY dim
+  -- One FULL JOIN chain, so each grouped CTE is computed once (DataFusion inlines CTEs:
+  -- a UNION of the months plus LEFT JOINs back would compute each of them twice).
+  SELECT COALESCE(vol.dim, res.dim, att.dim) AS dim,
+    COALESCE(vol.month, res.month, att.month) AS month,
+    COALESCE(vol.opened, 0) AS opened, res.mttr_median_s, att.attainment_pct
+  FROM vol
+  FULL JOIN res ON res.dim = vol.dim AND res.month = vol.month
+  FULL JOIN att ON att.dim = COALESCE(vol.dim, res.dim) AND att.month = COALESCE(vol.month, res.month)
 )
-SELECT m.dim AS "{{by_name}}", to_char(m.month, '%Y-%m') AS month, m.opened,
-  m.opened - LAG(m.opened) OVER (PARTITION BY m.dim ORDER BY m.month) AS opened_delta,
-  CAST(ROUND(m.mttr_median_s) AS BIGINT) AS mttr_median_s,
-  CAST(ROUND(m.mttr_median_s - LAG(m.mttr_median_s) OVER (PARTITION BY m.dim ORDER BY m.month)) AS BIGINT) AS mttr_median_delta_s,
-  ROUND(m.attainment_pct, 2) AS attainment_pct,
-  ROUND(m.attainment_pct - LAG(m.attainment_pct) OVER (PARTITION BY m.dim ORDER BY m.month), 2) AS attainment_delta_pp,
-  tests.volume_trend, tests.mttr_trend, CAST(ROUND(tests.mttr_slope) AS BIGINT) AS mttr_slope_s_per_month,
-  ROUND(tests.mttr_p, 4) AS mttr_trend_p,
-  tests.attainment_trend, ROUND(tests.attainment_slope, 3) AS attainment_slope_pp_per_month,
-  ROUND(tests.attainment_p, 4) AS attainment_trend_p
-FROM m JOIN tests ON tests.dim = m.dim
+-- The trend tests are window aggregates over each group's months, so `m` is read once.
+SELECT dim AS "{{by_name}}", to_char(month, '%Y-%m') AS month, opened,
+  opened - LAG(opened) OVER (PARTITION BY dim ORDER BY month) AS opened_delta,
+  CAST(ROUND(mttr_median_s) AS BIGINT) AS mttr_median_s,
+  CAST(ROUND(mttr_median_s - LAG(mttr_median_s) OVER (PARTITION BY dim ORDER BY month)) AS BIGINT) AS mttr_median_delta_s,
+  ROUND(attainment_pct, 2) AS attainment_pct,
+  ROUND(attainment_pct - LAG(attainment_pct) OVER (PARTITION BY dim ORDER BY month), 2) AS attainment_delta_pp,
+  trend_verdict(array_agg(CAST(opened AS DOUBLE)) OVER g, false) AS volume_trend,
+  trend_verdict(array_agg(mttr_median_s) OVER g, false) AS mttr_trend,
+  CAST(ROUND(trend_slope(array_agg(mttr_median_s) OVER g)) AS BIGINT) AS mttr_slope_s_per_month,
+  ROUND(trend_p(array_agg(mttr_median_s) OVER g), 4) AS mttr_trend_p,
+  trend_verdict(array_agg(attainment_pct) OVER g, true) AS attainment_trend,
+  ROUND(trend_slope(array_agg(attainment_pct) OVER g), 3) AS attainment_slope_pp_per_month,
+  ROUND(trend_p(array_agg(attainment_pct) OVER g), 4) AS attainment_trend_p
+FROM m
+WINDOW g AS (PARTITION BY dim ORDER BY month ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 ORDER BY 1, 2

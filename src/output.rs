@@ -199,10 +199,15 @@ pub fn print_table(t: &crate::query::adhoc::Table, format: OutputFormat) {
             let mut w = csv::Writer::from_writer(out);
             let _ = w.write_record(&t.columns);
             for r in &t.rows {
-                let _ = w.write_record(
-                    r.iter()
-                        .map(|c| c.as_deref().map(csv_safe).unwrap_or_default()),
-                );
+                // Numbers are written as numbers: a negative delta is data, not a formula.
+                let _ =
+                    w.write_record(r.iter().zip(&t.numeric).map(
+                        |(c, numeric)| match c.as_deref() {
+                            Some(v) if *numeric => v.to_string(),
+                            Some(v) => csv_safe(v),
+                            None => String::new(),
+                        },
+                    ));
             }
             let _ = w.flush();
         }

@@ -215,3 +215,19 @@ fn timeout_stops_a_long_statement() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+#[test]
+fn csv_output_guards_text_formulas_but_not_negative_numbers() {
+    let p = project();
+    let o = p.run(&[
+        "sql",
+        "--format",
+        "csv",
+        "SELECT -5 AS delta, '-1+1' AS t, '=cmd' AS u",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "delta,t,u\n-5,'-1+1,'=cmd\n"
+    );
+}
