@@ -112,13 +112,15 @@ pub fn run(
     };
     crate::dataset::store::fault_point("report");
     let outcome = report::write(s, &opts)?;
-    let quality = report::quality::write(&s.dataset, &outcome.dir)?;
+    let (summary, rejects) = &outcome.quality;
+    let quality =
+        report::quality::write_summary(&outcome.manifest, summary, rejects.as_ref(), &outcome.dir)?;
     let code = i32::from(!outcome.missed.is_empty());
     if json {
         let v = serde_json::json!({
             "exit_code": code,
             "period": outcome.period,
-            "dataset_version": manifest::current(&s.dataset)?.version,
+            "dataset_version": outcome.manifest.version,
             "sources": ingests.iter().map(|(n, r)| serde_json::json!({"name": n, "ingest": r})).collect::<Vec<_>>(),
             "build": build,
             "report": outcome,

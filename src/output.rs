@@ -256,6 +256,16 @@ pub fn print_table(t: &crate::query::adhoc::Table, format: OutputFormat) {
     }
 }
 
+/// A CSV cell: numbers as they are (a negative delta is data, not a formula), text guarded
+/// by [`csv_safe`].
+pub fn csv_cell(cell: &str, numeric: bool) -> String {
+    if numeric {
+        cell.to_string()
+    } else {
+        csv_safe(cell)
+    }
+}
+
 /// Prefix cells that a spreadsheet would run as a formula (OWASP's CSV-injection guard).
 pub fn csv_safe(cell: &str) -> String {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {

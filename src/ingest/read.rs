@@ -86,13 +86,7 @@ pub(super) fn read_file(
         }
         SourceKind::Jira => {
             let mut m = custom.cloned().unwrap_or_else(|| jira::mapping(false));
-            let o = csv_reader::CsvOptions {
-                delimiter: m.delimiter_byte(),
-                encoding: opts.encoding.unwrap_or(m.encoding),
-                null_values: m.null_values.clone(),
-                max_field_bytes: m.max_field_bytes,
-            };
-            let mut t = csv_reader::read_csv(path, bytes, &o)?;
+            let mut t = csv_reader::read_csv(path, bytes, &csv_options(&m, opts))?;
             jira::prepare_csv(&mut t);
             if custom.is_none() {
                 m.timestamp_formats = jira::detect_format(&t, path, opts.date_format.as_deref())?;
@@ -117,13 +111,7 @@ pub(super) fn read_file(
         if json || m.format == Format::Ndjson {
             json_reader::read_json(path, &bytes, &m.null_values)
         } else {
-            let o = csv_reader::CsvOptions {
-                delimiter: m.delimiter_byte(),
-                encoding: opts.encoding.unwrap_or(m.encoding),
-                null_values: m.null_values.clone(),
-                max_field_bytes: m.max_field_bytes,
-            };
-            csv_reader::read_csv(path, bytes, &o)
+            csv_reader::read_csv(path, bytes, &csv_options(m, opts))
         }
     };
     match opts.source {
@@ -200,34 +188,55 @@ pub(super) struct AuditFiles {
 pub(super) fn sys_audits(files: &[PathBuf], opts: &IngestOptions) -> Result<audit::Trail> {
     let mut trail = audit::Trail::default();
     for path in files {
-        let bytes = std::fs::read(path).map_err(Error::io("reading export", path))?;
-        if is_json(path, &bytes) || !audit::looks_like(&bytes) {
+        // Only the header line decides; a large ticket export is not read twice.
+        let mut head = Vec::new();
+        let file = std::fs::File::open(path).map_err(Error::io("reading export", path))?;
+        std::io::BufRead::read_until(&mut std::io::BufReader::new(file), b'\n', &mut head)
+            .map_err(Error::io("reading export", path))?;
+        if is_json(path, &head) || !audit::looks_like(&head) {
             continue;
         }
+        let bytes = std::fs::read(path).map_err(Error::io("reading export", path))?;
         let m = servicenow::mapping(servicenow::Shape::ListCsv);
-        let o = csv_reader::CsvOptions {
-            delimiter: m.delimiter_byte(),
-            encoding: opts.encoding.unwrap_or(m.encoding),
-            null_values: m.null_values.clone(),
-            max_field_bytes: m.max_field_bytes,
-        };
-        let t = csv_reader::read_csv(path, bytes, &o)?;
+        let t = csv_reader::read_csv(path, bytes, &csv_options(&m, opts))?;
         let f = audit::collect(&t, &mut trail.changes);
         trail.files.insert(path.clone(), f);
     }
     Ok(trail)
 }
 
+/// The CSV reader's options for a mapping, with the `--encoding` override.
+fn csv_options(m: &Mapping, opts: &IngestOptions) -> csv_reader::CsvOptions {
+    csv_reader::CsvOptions {
+        delimiter: m.delimiter_byte(),
+        encoding: opts.encoding.unwrap_or(m.encoding),
+        null_values: m.null_values.clone(),
+        max_field_bytes: m.max_field_bytes,
+    }
+}
+
 pub(super) fn zendesk_audits(files: &[PathBuf]) -> Result<AuditFiles> {
     let mut ticket_ids = std::collections::BTreeSet::new();
-    let mut audit_docs = Vec::new();
+    // Per audits file: every audit's (ticket id, raw text), and the status changes.
+    let mut audit_files = Vec::new();
     for path in files {
         let bytes = std::fs::read(path).map_err(Error::io("reading export", path))?;
         let doc = parse_json(path, &bytes)?;
-        let is_audits = doc.get("audits").is_some();
-        match zendesk::read(doc.clone(), path)? {
-            zendesk::Export::Audits(..) if is_audits => audit_docs.push((path.clone(), doc)),
-            _ => {
+        let audits: Vec<(String, String)> = doc
+            .get("audits")
+            .and_then(|v| v.as_array())
+            .into_iter()
+            .flatten()
+            .map(|a| {
+                (
+                    history::text(a, "/ticket_id").unwrap_or_default(),
+                    a.to_string(),
+                )
+            })
+            .collect();
+        match zendesk::read(doc, path)? {
+            zendesk::Export::Audits(changes) => audit_files.push((path.clone(), audits, changes)),
+            zendesk::Export::Tickets(doc) => {
                 for t in doc
                     .get("tickets")
                     .and_then(|v| v.as_array())
@@ -245,37 +254,29 @@ pub(super) fn zendesk_audits(files: &[PathBuf]) -> Result<AuditFiles> {
         changes: Default::default(),
         files: Default::default(),
     };
-    for (path, doc) in audit_docs {
-        let list = doc
-            .get("audits")
-            .and_then(|v| v.as_array())
-            .cloned()
-            .unwrap_or_default();
-        let mut rejects = Vec::new();
-        for (i, a) in list.iter().enumerate() {
-            let id = history::text(a, "/ticket_id").unwrap_or_default();
-            if !ticket_ids.contains(&id) {
-                rejects.push(Reject {
-                    line: None,
-                    record: i as u64 + 1,
-                    column: Some("ticket_id".into()),
-                    error_type: "orphan_audit",
-                    message: format!(
-                        "audit of ticket `{id}`, which is not in this ingest; ingest the audits export together with its tickets export"
-                    ),
-                    raw: raw::truncate_raw(&a.to_string()),
-                });
-            }
+    for (path, audits, changes) in audit_files {
+        let rejects = audits
+            .iter()
+            .enumerate()
+            .filter(|(_, (id, _))| !ticket_ids.contains(id))
+            .map(|(i, (id, raw))| Reject {
+                line: None,
+                record: i as u64 + 1,
+                column: Some("ticket_id".into()),
+                error_type: "orphan_audit",
+                message: format!(
+                    "audit of ticket `{id}`, which is not in this ingest; ingest the audits export together with its tickets export"
+                ),
+                raw: raw::truncate_raw(raw),
+            })
+            .collect();
+        for (id, c) in changes
+            .into_iter()
+            .filter(|(id, _)| ticket_ids.contains(id))
+        {
+            out.changes.entry(id).or_default().extend(c);
         }
-        if let zendesk::Export::Audits(changes, _) = zendesk::read(doc, &path)? {
-            for (id, c) in changes
-                .into_iter()
-                .filter(|(id, _)| ticket_ids.contains(id))
-            {
-                out.changes.entry(id).or_default().extend(c);
-            }
-        }
-        out.files.insert(path, (list.len() as u64, rejects));
+        out.files.insert(path, (audits.len() as u64, rejects));
     }
     Ok(out)
 }

@@ -86,8 +86,8 @@ pub fn mapping() -> Mapping {
 pub enum Export {
     /// Tickets (with metric sets and side tables).
     Tickets(Value),
-    /// Audits: status changes per ticket, and how many audits the file held.
-    Audits(Changes, u64),
+    /// Audits: status changes per ticket.
+    Audits(Changes),
 }
 
 /// Recognise a Zendesk JSON document.
@@ -116,7 +116,7 @@ pub fn read(doc: Value, path: &Path) -> Result<Export> {
                 }
             }
         }
-        return Ok(Export::Audits(changes, audits.len() as u64));
+        return Ok(Export::Audits(changes));
     }
     if doc.get("tickets").is_some_and(Value::is_array) || doc.get("ticket").is_some() {
         return Ok(Export::Tickets(doc));

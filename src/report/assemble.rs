@@ -84,6 +84,26 @@ pub fn assemble(f: &Fetch, targets: &TargetSet, top: usize) -> Result<Vec<Unit>>
     let names: Vec<String> = names.into_iter().collect();
     let slugs = unique_slugs(&names);
 
+    // Per-unit sums and breach lists, computed once rather than once per unit.
+    let aging_sums: Vec<(&str, BTreeMap<String, f64>)> = [
+        ("0-2 days", "age_0_2d"),
+        ("3-7 days", "age_3_7d"),
+        ("8-30 days", "age_8_30d"),
+        ("over 30 days", "age_over_30d"),
+    ]
+    .iter()
+    .map(|(label, col)| {
+        (
+            *label,
+            sum_by(&aging, col, unit_only, |r| inc_req(&aging, r)),
+        )
+    })
+    .collect();
+    let mut breaches_by_unit: BTreeMap<&str, Vec<&[Option<String>]>> = BTreeMap::new();
+    for (_, r) in &breaches.rows {
+        let unit = breaches.text(r, f.unit.column()).unwrap_or("(none)");
+        breaches_by_unit.entry(unit).or_default().push(r);
+    }
     let mut units = Vec::new();
     for (name, slug) in names.iter().zip(slugs) {
         let t = targets.for_unit(if f.unit == UnitKind::Service {
@@ -199,16 +219,9 @@ pub fn assemble(f: &Fetch, targets: &TargetSet, top: usize) -> Result<Vec<Unit>>
                 }
             })
             .collect();
-        let age_cols = [
-            ("0-2 days", "age_0_2d"),
-            ("3-7 days", "age_3_7d"),
-            ("8-30 days", "age_8_30d"),
-            ("over 30 days", "age_over_30d"),
-        ];
-        let aging_out = age_cols
+        let aging_out = aging_sums
             .iter()
-            .map(|(label, col)| {
-                let v = sum_by(&aging, col, unit_only, |r| inc_req(&aging, r));
+            .map(|(label, v)| {
                 (
                     label.to_string(),
                     v.get(name).copied().unwrap_or(0.0) as u64,
@@ -216,11 +229,9 @@ pub fn assemble(f: &Fetch, targets: &TargetSet, top: usize) -> Result<Vec<Unit>>
             })
             .collect();
 
-        let in_unit =
-            |r: &[Option<String>]| breaches.text(r, f.unit.column()).unwrap_or("(none)") == name;
         let mut by_prio: BTreeMap<String, u64> = BTreeMap::new();
         let mut top_breaches = Vec::new();
-        for (_, r) in breaches.rows.iter().filter(|(_, r)| in_unit(r)) {
+        for r in breaches_by_unit.get(name.as_str()).into_iter().flatten() {
             let prio = breaches
                 .text(r, "priority")
                 .map_or("(none)".to_string(), |p| format!("P{p}"));

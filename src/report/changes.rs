@@ -23,7 +23,7 @@ type Medians = BTreeMap<Vec<String>, [Option<(f64, f64)>; 2]>;
 /// Median and count per key (without the month) for the previous and current month.
 fn medians(f: &Fetch, fields: &[&str]) -> Result<Medians> {
     let g = f.query("mttr", fields, f.previous.start, f.period.end)?;
-    let cur = super::fmt::day(f.period.start)[..7].to_string();
+    let cur = super::fmt::month(f.period.start);
     let mut out: Medians = BTreeMap::new();
     for (k, r) in &g.rows {
         if g.text(r, "view") != Some("period") || k.is_empty() {

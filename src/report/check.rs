@@ -11,6 +11,7 @@ use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::query::metric::{self, Params};
 use crate::query::{catalog, session};
+use crate::targets::Rag;
 
 /// One SLA × dimension value.
 #[derive(Debug, Clone, Serialize)]
@@ -103,27 +104,19 @@ pub fn evaluate(
     let mut rows = Vec::new();
     for r in &t.rows {
         let scope = r[ci].clone().unwrap_or_default();
-        let target = min
-            .or_else(|| {
-                let t = if by == CheckBy::Service {
-                    s.targets.for_unit(&scope)
-                } else {
-                    s.targets.default
-                };
-                t.attainment_pct
-            })
-            .unwrap_or(0.0);
+        // The unit's targets, with --min-attainment in place of the attainment target; the
+        // verdict is the reports' own judgement (a near miss still fails a pipeline).
+        let mut t = s
+            .targets
+            .for_unit(if by == CheckBy::Service { &scope } else { "" });
+        t.attainment_pct = min.or(t.attainment_pct).or(Some(0.0));
+        let target = t.attainment_pct.unwrap_or(0.0);
         let attainment = r[ca].as_deref().and_then(|v| v.parse::<f64>().ok());
         let counted = (n(r, cm) + n(r, cb) + n(r, cp)) as u64;
-        let min_clocks = s
-            .targets
-            .for_unit(if by == CheckBy::Service { &scope } else { "" })
-            .min_clocks;
-        let result = match attainment {
-            None => "skipped",
-            Some(_) if counted < min_clocks.unwrap_or(1) => "skipped",
-            Some(a) if a + 1e-9 >= target => "pass",
-            Some(_) => "fail",
+        let result = match t.attainment(attainment, counted) {
+            Rag::Met => "pass",
+            Rag::Near | Rag::Missed => "fail",
+            Rag::TooFew | Rag::None => "skipped",
         };
         rows.push(Row {
             scope,

@@ -137,12 +137,6 @@ fn ts(v: i64) -> ScalarValue {
     ScalarValue::TimestampMicrosecond(Some(v), Some("UTC".into()))
 }
 
-fn month_label(us: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(us)
-        .map(|d| d.format("%Y-%m").to_string())
-        .unwrap_or_default()
-}
-
 impl<'a> Fetch<'a> {
     /// Prepare for `period` (a month).
     pub fn new(
@@ -165,7 +159,7 @@ impl<'a> Fetch<'a> {
             catalog,
             unit,
             series_start: starts[0],
-            months: starts.iter().map(|s| month_label(*s)).collect(),
+            months: starts.iter().map(|s| super::fmt::month(*s)).collect(),
             previous,
             period,
             as_of,

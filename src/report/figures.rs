@@ -15,13 +15,10 @@ pub fn write_csv(path: &Path, header: &[String], rows: &[Vec<String>]) -> Result
     let io = |e: csv::Error| Error::io("writing", path)(std::io::Error::other(e));
     w.write_record(header).map_err(io)?;
     for r in rows {
-        w.write_record(r.iter().map(|c| {
-            if c.parse::<f64>().is_ok() {
-                c.clone()
-            } else {
-                crate::output::csv_safe(&fmt::clean(c))
-            }
-        }))
+        w.write_record(
+            r.iter()
+                .map(|c| crate::output::csv_cell(&fmt::clean(c), c.parse::<f64>().is_ok())),
+        )
         .map_err(io)?;
     }
     let bytes = w.into_inner().map_err(|e| io(e.into_error().into()))?;

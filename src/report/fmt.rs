@@ -8,6 +8,13 @@ pub fn day(us: i64) -> String {
         .unwrap_or_default()
 }
 
+/// `YYYY-MM` of an instant (µs, UTC).
+pub fn month(us: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(us)
+        .map(|d| d.format("%Y-%m").to_string())
+        .unwrap_or_default()
+}
+
 /// A duration for people: "45 min", "6.1 h", "3.2 d".
 pub fn duration(s: f64) -> String {
     if s < 3600.0 {
@@ -42,17 +49,16 @@ pub fn rel(from: f64, to: f64) -> String {
     format!("{:+.0} %", 100.0 * (to - from) / from)
 }
 
-/// Remove characters that have no business in a report and break XML: C0/C1 controls
-/// (except tab and newline) and the Unicode line/paragraph separators.
+/// Characters that have no business in a report and break XML: C0/C1 controls (except tab
+/// and newline) and the Unicode line/paragraph separators.
+pub fn unwanted(c: char) -> bool {
+    (c.is_control() && c != '\t' && c != '\n') || c == '\u{2028}' || c == '\u{2029}'
+}
+
+/// `s` with every [`unwanted`] character replaced by a space.
 pub fn clean(s: &str) -> String {
     s.chars()
-        .map(|c| {
-            if (c.is_control() && c != '\t' && c != '\n') || c == '\u{2028}' || c == '\u{2029}' {
-                ' '
-            } else {
-                c
-            }
-        })
+        .map(|c| if unwanted(c) { ' ' } else { c })
         .collect()
 }
 

@@ -13,12 +13,7 @@ pub fn escape(s: &str) -> String {
             '\'' => out.push_str("&#39;"),
             // Controls are invalid in XML and meaningless in HTML; line separators are
             // dangerous wherever text could end up in a script context.
-            c if (c.is_control() && c != '\t' && c != '\n')
-                || c == '\u{2028}'
-                || c == '\u{2029}' =>
-            {
-                out.push(' ')
-            }
+            c if super::fmt::unwanted(c) => out.push(' '),
             c => out.push(c),
         }
     }

@@ -41,7 +41,7 @@ fn months_between(a: i64, b: i64) -> Vec<String> {
     let mut out = Vec::new();
     let mut s = a;
     while s < b {
-        let label = super::fmt::day(s)[..7].to_string();
+        let label = super::fmt::month(s);
         let Ok(p) = Period::parse(&label) else { break };
         out.push(label);
         s = p.end;

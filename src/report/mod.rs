@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::config::Settings;
 use crate::error::{Error, Result};
-use crate::query::metric::{Params, Period};
+use crate::query::metric::Params;
 use crate::query::session::{self, Limits};
 use data::{Fetch, UnitKind};
 use model::Unit;
@@ -53,6 +53,13 @@ pub struct Outcome {
     pub units: usize,
     /// Units that missed a target, with the KPIs missed.
     pub missed: Vec<(String, Vec<String>)>,
+    /// The data-quality summary the reports were made with (and its rejects), so `run` can
+    /// write the data-quality report without reading the dataset again.
+    #[serde(skip)]
+    pub quality: (quality::Summary, Option<polars::prelude::DataFrame>),
+    /// The manifest reported on.
+    #[serde(skip)]
+    pub manifest: crate::dataset::Manifest,
 }
 
 /// The metric definitions printed in every report and in `summary.json`.
@@ -107,8 +114,9 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
 pub fn write(s: &Settings, o: &Options) -> Result<Outcome> {
     let session = session::open(&s.dataset, &s.policies, Limits::default())?;
     let params = Params::resolve(&session, o.period.as_deref(), None)?;
-    let month = Period::parse(&params.period.label)?;
-    if month.end - month.start > 31 * 86_400_000_000 || params.period.label.len() != 7 {
+    let month = params.period.clone();
+    // A quarter ("2026-Q4") has seven characters too; a month spans at most 31 days.
+    if month.end - month.start > 31 * 86_400_000_000 || month.label.len() != 7 {
         return Err(Error::Usage(format!(
             "--period {}: reports are monthly; give a month such as 2026-10",
             params.period.label
@@ -145,7 +153,7 @@ pub fn write(s: &Settings, o: &Options) -> Result<Outcome> {
         std::fs::create_dir_all(&d).map_err(Error::io("creating report directory", &d))?;
     }
     let m = crate::dataset::manifest::current(&s.dataset)?;
-    let (dq, _) = quality::summarize(&s.dataset, &m)?;
+    let (dq, rejects) = quality::summarize(&s.dataset, &m)?;
     let ctx = page::Context {
         period: params.period.label.clone(),
         as_of: crate::output::rfc3339(params.as_of),
@@ -321,6 +329,8 @@ pub fn write(s: &Settings, o: &Options) -> Result<Outcome> {
             .filter(|u| !u.missed.is_empty())
             .map(|u| (u.name.clone(), u.missed.clone()))
             .collect(),
+        quality: (dq, rejects),
+        manifest: m,
     })
 }
 

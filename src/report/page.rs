@@ -155,6 +155,10 @@ fn figure(f: &Figure) -> Markup {
     }
 }
 
+fn quality(ctx: &Context) -> Markup {
+    html! { table { tbody { @for (k, v) in &ctx.quality { tr { th { (k) } td class="n" { (v) } } } } } }
+}
+
 fn methodology(ctx: &Context) -> Markup {
     html! {
         h2 id="methodology" { "Methodology" }
@@ -268,7 +272,7 @@ pub fn unit_page(ctx: &Context, u: &Unit, figures: &[Figure], register: &[&Progr
         }
         h2 { "Data quality" }
         p { (u.opened_flagged.0) " tickets opened in the period; " (u.opened_flagged.1) " carry data-quality flags." }
-        table { tbody { @for (k, v) in &ctx.quality { tr { th { (k) } td class="n" { (v) } } } } }
+        (quality(ctx))
         h2 { "Improvement register" }
         (improvements(register))
         (methodology(ctx))
@@ -304,7 +308,7 @@ pub fn index_page(ctx: &Context, units: &[(&Unit, String)], register: &[&Progres
         h2 { "Improvement register" }
         (improvements(register))
         h2 { "Data quality" }
-        table { tbody { @for (k, v) in &ctx.quality { tr { th { (k) } td class="n" { (v) } } } } }
+        (quality(ctx))
         (methodology(ctx))
     };
     shell(ctx, &title, body)

@@ -333,17 +333,27 @@ fn render(s: &Summary, m: &Manifest, rejects: Option<&DataFrame>) -> Result<Stri
 pub fn write(root: &Path, out: &Path) -> Result<PathBuf> {
     let m = manifest::current(root)?;
     let (summary, rejects) = summarize(root, &m)?;
+    write_summary(&m, &summary, rejects.as_ref(), out)
+}
+
+/// Write the report of an already computed summary (the monthly reports compute it too).
+pub fn write_summary(
+    m: &Manifest,
+    summary: &Summary,
+    rejects: Option<&DataFrame>,
+    out: &Path,
+) -> Result<PathBuf> {
     std::fs::create_dir_all(out).map_err(Error::io("creating", out))?;
     let html = page(
         &format!("ticketlake data quality — version {}", m.version),
-        &render(&summary, &m, rejects.as_ref())?,
+        &render(summary, m, rejects)?,
     );
     let path = out.join("data-quality.html");
     std::fs::write(&path, html).map_err(Error::io("writing", &path))?;
     let json = out.join("data-quality.json");
     std::fs::write(
         &json,
-        serde_json::to_vec_pretty(&summary).expect("summary serialises"),
+        serde_json::to_vec_pretty(summary).expect("summary serialises"),
     )
     .map_err(Error::io("writing", &json))?;
     Ok(path)
