@@ -101,24 +101,16 @@ pub fn mapping(json: bool) -> Mapping {
             priority.insert(s.to_string(), n);
         }
     }
-    Mapping {
-        source: "jira".into(),
-        format: Default::default(),
-        delimiter: ",".into(),
-        encoding: Default::default(),
-        timezone: None,
-        timestamp_formats: if json {
+    Mapping::vendor(
+        "jira",
+        super::servicenow::cols(&pairs),
+        if json {
             vec![history::UTC_FORMAT.into()]
         } else {
             CSV_DATE_FORMATS.iter().map(|s| s.to_string()).collect()
         },
-        null_values: vec![],
-        dst_ambiguous: Default::default(),
-        dst_nonexistent: Default::default(),
-        kind: None,
-        max_field_bytes: 1 << 20,
-        columns: super::servicenow::cols(&pairs),
-        values: ValueMaps {
+        vec![],
+        ValueMaps {
             priority,
             status: values(&[
                 (
@@ -195,7 +187,7 @@ pub fn mapping(json: bool) -> Mapping {
             ]),
             kind_prefix: BTreeMap::new(),
         },
-    }
+    )
 }
 
 /// Number repeated headers apart (`Comment`, `Comment (2)`, …) so each stays a distinct

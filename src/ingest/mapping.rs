@@ -210,6 +210,32 @@ fn default_max_field() -> usize {
 }
 
 impl Mapping {
+    /// A built-in vendor mapping: UTF-8, comma-separated, the default DST policies and field
+    /// limit; what differs between vendors is passed in.
+    pub fn vendor(
+        source: &str,
+        columns: BTreeMap<String, SourceColumn>,
+        timestamp_formats: Vec<String>,
+        null_values: Vec<String>,
+        values: ValueMaps,
+    ) -> Mapping {
+        Mapping {
+            source: source.into(),
+            format: Default::default(),
+            delimiter: default_delimiter(),
+            encoding: Default::default(),
+            timezone: None,
+            timestamp_formats,
+            null_values,
+            dst_ambiguous: Default::default(),
+            dst_nonexistent: Default::default(),
+            kind: None,
+            max_field_bytes: default_max_field(),
+            columns,
+            values,
+        }
+    }
+
     /// Read and validate a mapping file.
     pub fn load(path: &Path) -> Result<Mapping> {
         let text = std::fs::read_to_string(path).map_err(Error::io("reading mapping", path))?;

@@ -261,26 +261,18 @@ pub fn mapping(shape: Shape) -> Mapping {
             )
         }
     };
-    Mapping {
-        source: "servicenow".into(),
-        format: Default::default(),
-        delimiter: ",".into(),
-        encoding: Default::default(),
-        timezone: None,
-        timestamp_formats: formats.into_iter().map(String::from).collect(),
-        null_values: nulls.into_iter().map(String::from).collect(),
-        dst_ambiguous: Default::default(),
-        dst_nonexistent: Default::default(),
-        kind: None,
-        max_field_bytes: 1 << 20,
+    Mapping::vendor(
+        "servicenow",
         columns,
-        values: ValueMaps {
+        formats.into_iter().map(String::from).collect(),
+        nulls.into_iter().map(String::from).collect(),
+        ValueMaps {
             priority: priorities(),
             status: statuses(),
             kind: kinds(),
             kind_prefix: kind_prefixes(),
         },
-    }
+    )
 }
 
 /// Translate raw Table API `state` integers into their labels, per row's kind (from the

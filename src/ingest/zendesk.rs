@@ -43,20 +43,12 @@ pub fn mapping() -> Mapping {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
     };
-    Mapping {
-        source: "zendesk".into(),
-        format: Default::default(),
-        delimiter: ",".into(),
-        encoding: Default::default(),
-        timezone: None,
-        timestamp_formats: vec![history::UTC_FORMAT.into()],
-        null_values: vec![],
-        dst_ambiguous: Default::default(),
-        dst_nonexistent: Default::default(),
-        kind: None,
-        max_field_bytes: 1 << 20,
-        columns: super::servicenow::cols(&pairs),
-        values: ValueMaps {
+    Mapping::vendor(
+        "zendesk",
+        super::servicenow::cols(&pairs),
+        vec![history::UTC_FORMAT.into()],
+        vec![],
+        ValueMaps {
             priority: [("urgent", 1), ("high", 2), ("normal", 3), ("low", 4)]
                 .iter()
                 .map(|(k, v)| (k.to_string(), *v))
@@ -79,7 +71,7 @@ pub fn mapping() -> Mapping {
             ]),
             kind_prefix: BTreeMap::new(),
         },
-    }
+    )
 }
 
 /// What a Zendesk JSON file holds.
