@@ -85,7 +85,19 @@ pub fn build(
     }
     let tickets = store::read_columns(root, &current, TICKETS, Some(&build_columns(problems)))?
         .unwrap_or_default();
-    let intervals = match store::read_table(root, &current, STATUS_INTERVALS)? {
+    let intervals = match store::read_columns(
+        root,
+        &current,
+        STATUS_INTERVALS,
+        Some(&[
+            "ticket_id",
+            "source",
+            "status",
+            "from_ts",
+            "to_ts",
+            "derived",
+        ]),
+    )? {
         Some(i) => i,
         None => crate::ingest::intervals::empty()?,
     };
@@ -93,12 +105,15 @@ pub fn build(
         Some(t) => t,
         None => engine::default_as_of(&tickets)?.unwrap_or(0),
     };
-    let mut sla = engine::compute(&tickets, &intervals, policies, as_of)?;
+    let mut sla = crate::sla::table::compute(&tickets, &intervals, policies, as_of)?;
     let mut states = std::collections::BTreeMap::new();
     if let Ok(c) = sla.column("state").and_then(|c| c.str().cloned()) {
+        // Counted by borrowed text: one owned key per state, not one per row.
+        let mut counts: std::collections::HashMap<&str, u64> = Default::default();
         for s in c.iter().flatten() {
-            *states.entry(s.to_string()).or_default() += 1;
+            *counts.entry(s).or_default() += 1;
         }
+        states.extend(counts.into_iter().map(|(k, v)| (k.to_string(), v)));
     }
     // Disabled detection still writes the (empty) tables, so queries over them keep working.
     let considered = if problems.enabled {

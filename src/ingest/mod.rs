@@ -11,6 +11,7 @@ pub mod history;
 pub mod intervals;
 pub mod jira;
 pub mod json_reader;
+pub mod localtime;
 pub mod mapping;
 pub mod normalize;
 pub mod raw;

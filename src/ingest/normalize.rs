@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
+use super::localtime::{self, Resolved, Zone};
 use super::mapping::{
     self, Ambiguous, COUNTER_COLUMNS, Mapping, NonExistent as DstGap, TIMESTAMP_COLUMNS,
 };
@@ -46,10 +47,6 @@ pub struct Normalized {
     pub warnings: Vec<String>,
     /// Rows kept but flagged with data-quality findings.
     pub flagged: u64,
-}
-
-pub(super) fn naive_dt() -> DataType {
-    DataType::Datetime(TimeUnit::Microseconds, None)
 }
 
 /// Find each mapped canonical column's source column in the file.
@@ -171,10 +168,8 @@ pub fn normalize(
         }
         None => "UTC".to_string(),
     };
-    mapping::parse_tz(&tz_name).map_err(|message| Error::Usage(format!("--tz: {message}")))?;
-    let tz = TimeZone::opt_try_new(Some(tz_name.as_str()))
-        .map_err(Error::polars(format!("time zone {tz_name}")))?
-        .expect("Some in, Some out");
+    let zone =
+        mapping::parse_tz(&tz_name).map_err(|message| Error::Usage(format!("--tz: {message}")))?;
 
     // Build the frame of raw strings under canonical names.
     let n = table.len();
@@ -232,7 +227,9 @@ pub fn normalize(
                 format: Some(f.into()),
                 strict: false,
                 exact: true,
-                cache: true,
+                // Timestamps rarely repeat: a cache of parsed strings only adds a hash
+                // and an insert per cell.
+                cache: false,
             },
             lit("raise"),
         )
@@ -349,46 +346,38 @@ pub fn normalize(
             .otherwise(lit(0i32)),
     ));
 
-    // Stage 2: local time → UTC, with DST gaps and folds detected.
-    let amb = match m.dst_ambiguous {
-        Ambiguous::Reject => "null",
-        Ambiguous::Earliest => "earliest",
-        Ambiguous::Latest => "latest",
+    // Stage 2: local time → UTC, with DST gaps and folds detected, in Rust over the parsed
+    // columns (see `localtime`: polars' replace_time_zone asks chrono-tz for every cell).
+    let mut parsed = df
+        .lazy()
+        .with_columns(s1)
+        .collect()
+        .map_err(Error::polars(format!("parsing {}", path.display())))?;
+    let rules = localtime::Rules {
+        fold: match m.dst_ambiguous {
+            Ambiguous::Reject => None,
+            Ambiguous::Earliest => Some(false),
+            Ambiguous::Latest => Some(true),
+        },
+        gap_shift_forward: m.dst_nonexistent == DstGap::ShiftForward,
     };
-    let mut s2: Vec<Expr> = Vec::new();
-    for c in TIMESTAMP_COLUMNS.iter().filter(|c| has(c)) {
-        let naive = col(format!("__n_{c}"));
-        let localize = |e: Expr, a: &str| {
-            e.dt()
-                .replace_time_zone(Some(tz.clone()), lit(a.to_string()), NonExistent::Null)
-                .dt()
-                .convert_time_zone(TimeZone::UTC)
-        };
-        let mut utc = localize(naive.clone(), amb);
-        if m.dst_nonexistent == DstGap::ShiftForward {
-            let shifted =
-                (naive.clone().cast(DataType::Int64) + lit(3_600_000_000i64)).cast(naive_dt());
-            utc = coalesce(&[utc, localize(shifted, amb)]);
-        }
-        s2.push(utc.alias(format!("__u_{c}")));
-        s2.push(localize(naive.clone(), "earliest").alias(format!("__e_{c}")));
-        let u = col(format!("__u_{c}"));
-        let e = col(format!("__e_{c}"));
+    let ts_cols: Vec<&str> = TIMESTAMP_COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| has(c))
+        .collect();
+    for (utc, code) in localize(&parsed, &ts_cols, zone, rules)? {
+        parsed
+            .with_column(utc)
+            .and_then(|d| d.with_column(code))
+            .map_err(Error::polars("localised timestamps"))?;
+    }
+    for c in &ts_cols {
         errs.push((
             c.to_string(),
-            when(col(*c).is_not_null().and(naive.clone().is_null()))
+            when(col(*c).is_not_null().and(col(format!("__n_{c}")).is_null()))
                 .then(lit(E_FORMAT))
-                .when(
-                    naive
-                        .clone()
-                        .is_not_null()
-                        .and(u.clone().is_null())
-                        .and(e.is_not_null()),
-                )
-                .then(lit(E_AMBIGUOUS))
-                .when(naive.is_not_null().and(u.is_null()))
-                .then(lit(E_NONEXISTENT))
-                .otherwise(lit(0i32)),
+                .otherwise(col(format!("__dst_{c}"))),
         ));
     }
     if has("opened_at") {
@@ -410,10 +399,8 @@ pub fn normalize(
         .map(|i| col(format!("__err{i}")).gt(lit(0i32)))
         .reduce(|a, b| a.or(b))
         .unwrap_or(lit(false));
-    let lf = df
+    let lf = parsed
         .lazy()
-        .with_columns(s1)
-        .with_columns(s2)
         .with_columns(err_exprs)
         .with_column(bad.alias("__bad"));
     let all = lf
@@ -443,6 +430,69 @@ pub fn normalize(
         extra_columns,
         warnings,
         flagged,
+    })
+}
+
+/// The UTC instant (`__u_{c}`) and DST error code (`__dst_{c}`, 0 when fine) of every parsed
+/// local timestamp column (`__n_{c}`), one thread per column.
+fn localize(
+    parsed: &DataFrame,
+    cols: &[&str],
+    tz: chrono_tz::Tz,
+    rules: localtime::Rules,
+) -> Result<Vec<(Column, Column)>> {
+    let naive: Vec<Int64Chunked> = cols
+        .iter()
+        .map(|c| crate::dataset::columns::micros(parsed, &format!("__n_{c}")))
+        .collect::<Result<_>>()?;
+    let (lo, hi) = naive.iter().fold((i64::MAX, i64::MIN), |(lo, hi), ca| {
+        (
+            lo.min(ca.min().unwrap_or(lo)),
+            hi.max(ca.max().unwrap_or(hi)),
+        )
+    });
+    // One layout for every column; the shift forward of a gap may look one hour past `hi`.
+    let zone = Zone::new(tz, lo, hi.saturating_add(3_600_000_000));
+    let utc = DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
+    std::thread::scope(|s| {
+        let handles: Vec<_> = cols
+            .iter()
+            .zip(&naive)
+            .map(|(c, ca)| {
+                let zone = &zone;
+                s.spawn(move || {
+                    let mut codes: Vec<i32> = Vec::with_capacity(ca.len());
+                    let instants: Int64Chunked = ca
+                        .iter()
+                        .map(|v| {
+                            let r = v.map(|v| zone.resolve(v, rules));
+                            codes.push(match r {
+                                Some(Resolved::Ambiguous) => E_AMBIGUOUS,
+                                Some(Resolved::Nonexistent) => E_NONEXISTENT,
+                                _ => 0,
+                            });
+                            match r {
+                                Some(Resolved::Utc(t)) => Some(t),
+                                _ => None,
+                            }
+                        })
+                        .collect();
+                    (c, instants, codes)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                let (c, instants, codes) = h.join().expect("a timestamp worker panicked");
+                let u = instants
+                    .with_name(format!("__u_{c}").into())
+                    .into_column()
+                    .cast(&utc)
+                    .map_err(Error::polars("UTC timestamps"))?;
+                Ok((u, Column::new(format!("__dst_{c}").into(), codes)))
+            })
+            .collect()
     })
 }
 

@@ -9,7 +9,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::html::{escape, page, table};
-use crate::dataset::columns::{micros, text, text_vec};
+use crate::dataset::columns::{micros, text_chunks, text_vec};
 use crate::dataset::{self, Manifest, manifest};
 use crate::error::{Error, Result};
 use chrono::Datelike;
@@ -67,13 +67,14 @@ pub fn summarize(root: &Path, m: &Manifest) -> Result<(Summary, Option<DataFrame
     let mut flags = BTreeMap::new();
     if tickets.height() > 0 {
         let (kind, status, dq) = (
-            text(&tickets, "kind")?,
-            text(&tickets, "status")?,
-            text(&tickets, "dq_flags")?,
+            text_chunks(&tickets, "kind")?,
+            text_chunks(&tickets, "status")?,
+            text_chunks(&tickets, "dq_flags")?,
         );
         let opened = micros(&tickets, "opened_at")?;
         let mut counts: BTreeMap<(&str, &str), u64> = BTreeMap::new();
         let mut months: BTreeMap<(i64, &str), u64> = BTreeMap::new();
+        let mut flag_counts: std::collections::HashMap<&str, u64> = Default::default();
         for (((k, st), o), d) in kind
             .iter()
             .zip(status.iter())
@@ -92,9 +93,10 @@ pub fn summarize(root: &Path, m: &Manifest) -> Result<(Summary, Option<DataFrame
                 }
             }
             for f in d.iter().flat_map(|s| s.split(';')) {
-                bump(&mut flags, f.to_string());
+                *flag_counts.entry(f).or_default() += 1;
             }
         }
+        flags.extend(flag_counts.into_iter().map(|(f, n)| (f.to_string(), n)));
         for ((k, st), n) in counts {
             *by_kind_status
                 .entry(k.to_string())
@@ -122,16 +124,20 @@ pub fn summarize(root: &Path, m: &Manifest) -> Result<(Summary, Option<DataFrame
     if let Some(sla) =
         dataset::store::read_columns(root, m, crate::derive::SLA, Some(&["sla_name", "state"]))?
     {
-        for (n, st) in text(&sla, "sla_name")?
-            .iter()
-            .zip(text(&sla, "state")?.iter())
-        {
-            bump(
-                sla_states
-                    .entry(n.unwrap_or_default().to_string())
-                    .or_default(),
-                st.unwrap_or_default().to_string(),
-            );
+        // Counted by borrowed text, then owned once per (SLA, state): millions of rows.
+        let (names, states) = (text_chunks(&sla, "sla_name")?, text_chunks(&sla, "state")?);
+        let mut counts: std::collections::HashMap<(&str, &str), u64> = Default::default();
+        for (n, st) in names.iter().zip(states.iter()) {
+            *counts
+                .entry((n.unwrap_or_default(), st.unwrap_or_default()))
+                .or_default() += 1;
+        }
+        for ((n, st), c) in counts {
+            *sla_states
+                .entry(n.to_string())
+                .or_default()
+                .entry(st.to_string())
+                .or_default() += c;
         }
     }
     let files = m.ingests.iter().flat_map(|i| &i.files);

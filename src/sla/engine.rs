@@ -4,15 +4,12 @@
 //! the `sla` table. A pure function of the dataset and the config, so a changed policy is
 //! recomputed for all of history.
 
-use std::collections::HashMap;
-
-use chrono::NaiveDate;
 use polars::prelude::*;
 
 use super::calendar::Calendar;
-use super::policy::{Metric, OnReopen, Policies, Policy, Target};
-use crate::dataset::columns::{micros, text};
-use crate::error::{Error, Result};
+use super::policy::{Metric, OnReopen, Policy, Target};
+use crate::dataset::columns::micros;
+use crate::error::Result;
 
 const US: i64 = 1_000_000;
 
@@ -89,22 +86,55 @@ impl Outcome {
     }
 }
 
-/// Merge overlapping [a, b) ranges.
-fn merge(mut v: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
+/// Reusable buffers for [`evaluate_in`]: millions of clocks are run in one build, and three
+/// small vectors per clock were most of the engine's allocations.
+#[derive(Default)]
+pub struct Scratch {
+    pauses: Vec<(i64, i64)>,
+    active: Vec<(i64, i64)>,
+    reopened: Vec<(i64, i64)>,
+}
+
+/// Merge overlapping [a, b) ranges in place.
+fn merge(v: &mut Vec<(i64, i64)>) {
     v.retain(|(a, b)| b > a);
     v.sort_unstable();
-    let mut out: Vec<(i64, i64)> = Vec::with_capacity(v.len());
-    for (a, b) in v {
-        match out.last_mut() {
-            Some(last) if a <= last.1 => last.1 = last.1.max(b),
-            _ => out.push((a, b)),
+    let mut w = 0;
+    for r in 0..v.len() {
+        let (a, b) = v[r];
+        if w > 0 && a <= v[w - 1].1 {
+            v[w - 1].1 = v[w - 1].1.max(b);
+        } else {
+            v[w] = (a, b);
+            w += 1;
         }
     }
-    out
+    v.truncate(w);
 }
 
 /// Run one SLA clock. `tz_of_calendar` is needed for working-day targets.
 pub fn evaluate(
+    policy: &Policy,
+    cal: &Calendar,
+    tz: &chrono_tz::Tz,
+    t: &TicketView,
+    intervals: &[Interval],
+    as_of: i64,
+) -> Outcome {
+    evaluate_in(
+        &mut Scratch::default(),
+        policy,
+        cal,
+        tz,
+        t,
+        intervals,
+        as_of,
+    )
+}
+
+/// [`evaluate`] with caller-owned buffers (`intervals` sorted by `from`).
+pub fn evaluate_in(
+    scratch: &mut Scratch,
     policy: &Policy,
     cal: &Calendar,
     tz: &chrono_tz::Tz,
@@ -118,12 +148,13 @@ pub fn evaluate(
     let Some(mut start) = t.opened else {
         return Outcome::only("invalid", Some("no opened_at".into()));
     };
-    let history: Vec<&Interval> = intervals.iter().filter(|i| !i.derived).collect();
+    // Recorded history only: derived intervals say nothing about responses or reopens.
+    let mut history = intervals.iter().filter(|i| !i.derived);
     let stop = match policy.config.metric {
         Metric::Resolution => t.resolved,
         Metric::Response => t.first_response.or_else(|| {
             history
-                .iter()
+                .clone()
                 .find(|i| i.status != "new" && i.from >= start)
                 .map(|i| i.from)
         }),
@@ -131,7 +162,7 @@ pub fn evaluate(
     if policy.config.metric == Metric::Response
         && stop.is_none()
         && t.first_response.is_none()
-        && history.is_empty()
+        && history.clone().next().is_none()
         && t.resolved.is_some()
     {
         return Outcome::only(
@@ -140,14 +171,23 @@ pub fn evaluate(
         );
     }
     // Reopens: a resolved interval followed by work again.
-    let mut reopened_pauses = Vec::new();
-    for w in history.windows(2) {
-        if w[0].status == "resolved" && !matches!(w[1].status, "resolved" | "closed" | "cancelled")
-        {
-            match policy.config.on_reopen {
-                OnReopen::Restart => start = start.max(w[1].from),
-                OnReopen::Resume => reopened_pauses.push((w[0].from, w[1].from)),
+    let Scratch {
+        pauses,
+        active,
+        reopened,
+    } = scratch;
+    reopened.clear();
+    if let Some(mut prev) = history.next() {
+        for next in history {
+            if prev.status == "resolved"
+                && !matches!(next.status, "resolved" | "closed" | "cancelled")
+            {
+                match policy.config.on_reopen {
+                    OnReopen::Restart => start = start.max(next.from),
+                    OnReopen::Resume => reopened.push((prev.from, next.from)),
+                }
             }
+            prev = next;
         }
     }
     let end = stop.unwrap_or(as_of);
@@ -159,21 +199,19 @@ pub fn evaluate(
             )),
         );
     }
-    let mut pauses: Vec<(i64, i64)> = intervals
-        .iter()
-        .filter(|i| policy.config.pause_on.iter().any(|p| p == i.status))
-        .map(|i| (i.from.max(start), i.to.unwrap_or(end).min(end)))
-        .collect();
+    pauses.clear();
     pauses.extend(
-        reopened_pauses
-            .into_iter()
-            .map(|(a, b)| (a.max(start), b.min(end))),
+        intervals
+            .iter()
+            .filter(|i| policy.config.pause_on.iter().any(|p| p == i.status))
+            .map(|i| (i.from.max(start), i.to.unwrap_or(end).min(end))),
     );
-    let pauses = merge(pauses);
+    pauses.extend(reopened.iter().map(|&(a, b)| (a.max(start), b.min(end))));
+    merge(pauses);
     // Active segments: [start, end) minus pauses.
-    let mut active = Vec::with_capacity(pauses.len() + 1);
+    active.clear();
     let mut cursor = start;
-    for &(a, b) in &pauses {
+    for &(a, b) in pauses.iter() {
         if a > cursor {
             active.push((cursor, a));
         }
@@ -199,7 +237,7 @@ pub fn evaluate(
     let breached = business > target;
     let breach_at = breached.then(|| {
         let mut acc = 0;
-        for &(a, b) in &active {
+        for &(a, b) in active.iter() {
             let seg = cal.business_micros(a, b);
             if acc + seg > target {
                 return cal.business_add(a, target - acc);
@@ -231,174 +269,4 @@ pub fn evaluate(
 /// The default as-of instant: the newest `updated_at` (reproducible, unlike "now").
 pub fn default_as_of(tickets: &DataFrame) -> Result<Option<i64>> {
     Ok(micros(tickets, "updated_at")?.max())
-}
-
-/// Compute the `sla` table.
-pub fn compute(
-    tickets: &DataFrame,
-    intervals: &DataFrame,
-    policies: &Policies,
-    as_of: i64,
-) -> Result<DataFrame> {
-    let (ids, srcs, kinds, stat, svc) = (
-        text(tickets, "ticket_id")?,
-        text(tickets, "source")?,
-        text(tickets, "kind")?,
-        text(tickets, "status")?,
-        text(tickets, "service")?,
-    );
-    let prio = tickets
-        .column("priority")
-        .and_then(|c| c.i32().cloned())
-        .map_err(Error::polars("priority"))?;
-    let (opened, first, resolved) = (
-        micros(tickets, "opened_at")?,
-        micros(tickets, "first_response_at")?,
-        micros(tickets, "resolved_at")?,
-    );
-    let (iid, isrc, ist, ider) = (
-        text(intervals, "ticket_id")?,
-        text(intervals, "source")?,
-        text(intervals, "status")?,
-        intervals
-            .column("derived")
-            .and_then(|c| c.bool().cloned())
-            .map_err(Error::polars("derived"))?,
-    );
-    let (ifrom, ito) = (micros(intervals, "from_ts")?, micros(intervals, "to_ts")?);
-    let mut by_ticket: HashMap<(&str, &str), Vec<Interval>> = HashMap::new();
-    for i in 0..intervals.height() {
-        if let (Some(id), Some(src), Some(status), Some(from)) =
-            (iid.get(i), isrc.get(i), ist.get(i), ifrom.get(i))
-        {
-            by_ticket.entry((src, id)).or_default().push(Interval {
-                status,
-                from,
-                to: ito.get(i),
-                derived: ider.get(i).unwrap_or(true),
-            });
-        }
-    }
-    for v in by_ticket.values_mut() {
-        v.sort_by_key(|i| i.from);
-    }
-    // Lay out each calendar over the data's span, with room for deadlines after as-of.
-    let lo = opened.min().unwrap_or(as_of).min(as_of);
-    let hi = resolved.max().unwrap_or(as_of).max(as_of);
-    let day = |us: i64| {
-        chrono::DateTime::from_timestamp_micros(us)
-            .map(|d| d.date_naive())
-            .unwrap_or(NaiveDate::MIN)
-    };
-    let (from, to) = (
-        day(lo) - chrono::Duration::days(2),
-        day(hi) + chrono::Duration::days(400),
-    );
-    let utc = chrono_tz::UTC;
-    let cals: HashMap<&str, (Calendar, chrono_tz::Tz)> = policies
-        .slas
-        .iter()
-        .map(|p| p.config.calendar.as_str())
-        .map(|name| match policies.calendars.get(name) {
-            Some(spec) => (name, (Calendar::build(spec, from, to), spec.tz)),
-            None => (name, (Calendar::always(name), utc)),
-        })
-        .collect();
-
-    let mut rows = Rows::default();
-    for i in 0..tickets.height() {
-        let (Some(id), Some(src), Some(kind)) = (ids.get(i), srcs.get(i), kinds.get(i)) else {
-            continue;
-        };
-        let t = TicketView {
-            kind,
-            priority: prio.get(i),
-            service: svc.get(i),
-            status: stat.get(i).unwrap_or(""),
-            opened: opened.get(i),
-            first_response: first.get(i),
-            resolved: resolved.get(i),
-        };
-        let empty = Vec::new();
-        let iv = by_ticket.get(&(src, id)).unwrap_or(&empty);
-        for p in &policies.slas {
-            let w = &p.config.when;
-            let matches = (w.kind.is_empty() || w.kind.iter().any(|k| k == t.kind))
-                && (w.priority.is_empty() || t.priority.is_some_and(|x| w.priority.contains(&x)))
-                && (w.service.is_empty()
-                    || t.service.is_some_and(|s| w.service.iter().any(|x| x == s)));
-            if !matches {
-                continue;
-            }
-            let (cal, tz) = &cals[p.config.calendar.as_str()];
-            let o = evaluate(p, cal, tz, &t, iv, as_of);
-            rows.push(id, src, p, o);
-        }
-    }
-    rows.finish()
-}
-
-#[derive(Default)]
-struct Rows {
-    id: Vec<String>,
-    src: Vec<String>,
-    name: Vec<String>,
-    metric: Vec<&'static str>,
-    calendar: Vec<String>,
-    out: Vec<Outcome>,
-}
-
-impl Rows {
-    fn push(&mut self, id: &str, src: &str, p: &Policy, o: Outcome) {
-        self.id.push(id.into());
-        self.src.push(src.into());
-        self.name.push(p.config.name.clone());
-        self.metric.push(p.config.metric.as_str());
-        self.calendar.push(p.config.calendar.clone());
-        self.out.push(o);
-    }
-
-    fn finish(self) -> Result<DataFrame> {
-        let ts = DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
-        let o = &self.out;
-        let int = |f: fn(&Outcome) -> Option<i64>| o.iter().map(f).collect::<Vec<_>>();
-        let time =
-            |name: &str, f: fn(&Outcome) -> Option<i64>| Column::new(name.into(), int(f)).cast(&ts);
-        let pct: Vec<Option<f64>> = o
-            .iter()
-            .map(|x| match (x.business_elapsed_s, x.target_s) {
-                (Some(b), Some(t)) if t > 0 => Some((b as f64) * 100.0 / (t as f64)),
-                _ => None,
-            })
-            .collect();
-        let pe = Error::polars("building the sla table");
-        let cols = vec![
-            Column::new("ticket_id".into(), self.id),
-            Column::new("source".into(), self.src),
-            Column::new("sla_name".into(), self.name),
-            Column::new("metric".into(), self.metric),
-            Column::new("calendar".into(), self.calendar),
-            Column::new("target_s".into(), int(|x| x.target_s)),
-            time("start_at", |x| x.start_at).map_err(Error::polars("start_at"))?,
-            time("stop_at", |x| x.stop_at).map_err(Error::polars("stop_at"))?,
-            Column::new("elapsed_s".into(), int(|x| x.elapsed_s)),
-            Column::new("business_elapsed_s".into(), int(|x| x.business_elapsed_s)),
-            Column::new("paused_s".into(), int(|x| x.paused_s)),
-            Column::new(
-                "breached".into(),
-                o.iter().map(|x| x.breached).collect::<Vec<_>>(),
-            ),
-            time("breach_at", |x| x.breach_at).map_err(Error::polars("breach_at"))?,
-            Column::new(
-                "state".into(),
-                o.iter().map(|x| x.state).collect::<Vec<_>>(),
-            ),
-            Column::new("pct_used".into(), pct),
-            Column::new(
-                "reason".into(),
-                o.iter().map(|x| x.reason.clone()).collect::<Vec<_>>(),
-            ),
-        ];
-        DataFrame::new_infer_height(cols).map_err(pe)
-    }
 }

@@ -6,4 +6,5 @@ pub mod check;
 pub mod engine;
 pub mod ics;
 pub mod policy;
+pub mod table;
 pub mod udf;

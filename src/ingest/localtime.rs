@@ -1,0 +1,131 @@
+//! Local wall-clock times to UTC for a whole column at once, with DST gaps and folds found
+//! exactly as chrono-tz finds them. Exports carry millions of naive timestamps in one zone;
+//! asking chrono-tz for each costs a search of the zone's transitions and several calendar
+//! conversions per cell, so the zone's answer is laid out once per local hour of the data's
+//! span and each cell is resolved by indexing. Hours with a transition inside them, and spans
+//! too long to lay out, ask chrono-tz cell by cell: the result is the same either way.
+
+use chrono::{LocalResult, NaiveDateTime, TimeZone};
+use chrono_tz::Tz;
+
+const HOUR: i64 = 3_600_000_000;
+/// Longest span laid out (about 228 years of hours); beyond it every cell asks chrono-tz.
+const MAX_HOURS: i64 = 2_000_000;
+
+/// How a local time maps to UTC: offsets (local − UTC) in microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Local {
+    /// One instant.
+    Single(i64),
+    /// A fold: the earlier and the later instant's offsets.
+    Ambiguous(i64, i64),
+    /// A gap: the wall clock skipped this time.
+    Gap,
+}
+
+/// What to do with a time in a fold or a gap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rules {
+    /// In a fold: `None` rejects, `Some(false)` takes the earlier instant, `Some(true)` the later.
+    pub fold: Option<bool>,
+    /// In a gap: move the wall clock forward one hour and try again (else reject).
+    pub gap_shift_forward: bool,
+}
+
+/// The outcome for one cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolved {
+    /// The UTC instant (microseconds).
+    Utc(i64),
+    /// Rejected: the time is in a fold and the rules say to reject.
+    Ambiguous,
+    /// Rejected: the time is in a gap (after any shift the rules allow).
+    Nonexistent,
+}
+
+fn micros(t: &NaiveDateTime) -> i64 {
+    t.and_utc().timestamp_micros()
+}
+
+/// chrono-tz's answer for one local time (microseconds since the epoch, read as local).
+fn ask(tz: &Tz, local_us: i64) -> Local {
+    let Some(ndt) = chrono::DateTime::from_timestamp_micros(local_us).map(|d| d.naive_utc()) else {
+        return Local::Gap;
+    };
+    let off = |dt: chrono::DateTime<Tz>| micros(&dt.naive_local()) - dt.timestamp_micros();
+    match tz.from_local_datetime(&ndt) {
+        LocalResult::Single(dt) => Local::Single(off(dt)),
+        LocalResult::Ambiguous(a, b) => Local::Ambiguous(off(a), off(b)),
+        LocalResult::None => Local::Gap,
+    }
+}
+
+/// A zone laid out over a span of local hours.
+pub struct Zone {
+    tz: Tz,
+    first_hour: i64,
+    /// Per hour: the answer for every time in it, or `None` when it changes inside the hour.
+    hours: Vec<Option<Local>>,
+}
+
+impl Zone {
+    /// Lay out `tz` over the local times `lo..=hi` (microseconds, read as local).
+    pub fn new(tz: Tz, lo: i64, hi: i64) -> Zone {
+        let (first, last) = (lo.div_euclid(HOUR), hi.div_euclid(HOUR));
+        if last < first || last - first > MAX_HOURS {
+            return Zone {
+                tz,
+                first_hour: 0,
+                hours: Vec::new(),
+            };
+        }
+        let hours = (first..=last)
+            .map(|h| {
+                let a = ask(&tz, h * HOUR);
+                // The same answer at both ends of the hour means no transition inside it:
+                // zones change offset at most twice a year, never twice within an hour.
+                (a == ask(&tz, h * HOUR + HOUR - 1)).then_some(a)
+            })
+            .collect();
+        Zone {
+            tz,
+            first_hour: first,
+            hours,
+        }
+    }
+
+    /// How the local time `local_us` maps to UTC.
+    pub fn lookup(&self, local_us: i64) -> Local {
+        let h = local_us.div_euclid(HOUR) - self.first_hour;
+        match usize::try_from(h).ok().and_then(|h| self.hours.get(h)) {
+            Some(Some(l)) => *l,
+            _ => ask(&self.tz, local_us),
+        }
+    }
+
+    /// Resolve one local time under `rules`.
+    pub fn resolve(&self, local_us: i64, rules: Rules) -> Resolved {
+        let pick = |l: Local, at: i64| match l {
+            Local::Single(o) => Some(at - o),
+            Local::Ambiguous(early, late) => match rules.fold {
+                None => None,
+                Some(false) => Some(at - early),
+                Some(true) => Some(at - late),
+            },
+            Local::Gap => None,
+        };
+        let here = self.lookup(local_us);
+        if let Some(t) = pick(here, local_us) {
+            return Resolved::Utc(t);
+        }
+        if here == Local::Gap && rules.gap_shift_forward {
+            if let Some(t) = pick(self.lookup(local_us + HOUR), local_us + HOUR) {
+                return Resolved::Utc(t);
+            }
+        }
+        match here {
+            Local::Gap => Resolved::Nonexistent,
+            _ => Resolved::Ambiguous,
+        }
+    }
+}
