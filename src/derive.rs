@@ -54,14 +54,10 @@ fn build_columns(problems: &crate::problems::ProblemConfig) -> Vec<&'static str>
         "updated_at",
     ];
     if problems.enabled {
-        c.extend([
-            "title",
-            "description",
-            "config_item",
-            "category",
-            "location",
-            "problem_id",
-        ]);
+        let more = crate::problems::TICKET_COLUMNS
+            .iter()
+            .filter(|n| !c.contains(n));
+        c.extend(more.collect::<Vec<_>>());
     }
     c
 }

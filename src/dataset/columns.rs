@@ -44,3 +44,62 @@ pub fn text_vec(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
         .map(|s| s.map(String::from))
         .collect())
 }
+
+/// A ticket key: `(source, ticket_id)`.
+pub type Key<'a> = (Option<&'a str>, Option<&'a str>);
+
+/// The key columns of a table (single-chunked, see [`text`], so row access is O(1)): the
+/// dataset keeps `tickets` and `status_intervals` in this order.
+pub struct Keys {
+    source: StringChunked,
+    id: StringChunked,
+}
+
+impl Keys {
+    /// The `source` and `ticket_id` columns of `df`.
+    pub fn new(df: &DataFrame) -> Result<Keys> {
+        Ok(Keys {
+            source: text(df, "source")?,
+            id: text(df, "ticket_id")?,
+        })
+    }
+
+    /// The key of row `i`.
+    pub fn get(&self, i: usize) -> Key<'_> {
+        (self.source.get(i), self.id.get(i))
+    }
+
+    /// Rows.
+    pub fn len(&self) -> usize {
+        self.id.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the rows are in key order (nulls first, as polars sorts them).
+    pub fn sorted(&self) -> bool {
+        (1..self.len()).all(|i| self.get(i - 1) <= self.get(i))
+    }
+
+    /// Whether the rows are in key order and, within a key, in `then` order.
+    pub fn sorted_then(&self, then: &Int64Chunked) -> bool {
+        (1..self.len()).all(|i| (self.get(i - 1), then.get(i - 1)) <= (self.get(i), then.get(i)))
+    }
+
+    /// The first row whose key is not less than `key`.
+    pub fn lower_bound(&self, key: Key) -> usize {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if self.get(mid) < key {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+}

@@ -25,12 +25,24 @@ pub fn run(
         cfg.window = w.clone();
     }
     let m = crate::dataset::manifest::current(&s.dataset)?;
-    let tickets = crate::dataset::store::read_table(&s.dataset, &m, crate::dataset::TICKETS)?
-        .ok_or_else(|| Error::Dataset {
-            path: s.dataset.clone(),
-            message: "the dataset has no tickets; ingest exports first (ticketlake ingest)".into(),
-        })?;
-    let sla = crate::dataset::store::read_table(&s.dataset, &m, crate::derive::SLA)?;
+    // Only the columns detection reads: the text columns of every ticket are most of a
+    // large dataset's size, and the rest were read for nothing.
+    let tickets = crate::dataset::store::read_columns(
+        &s.dataset,
+        &m,
+        crate::dataset::TICKETS,
+        Some(&crate::problems::TICKET_COLUMNS),
+    )?
+    .ok_or_else(|| Error::Dataset {
+        path: s.dataset.clone(),
+        message: "the dataset has no tickets; ingest exports first (ticketlake ingest)".into(),
+    })?;
+    let sla = crate::dataset::store::read_columns(
+        &s.dataset,
+        &m,
+        crate::derive::SLA,
+        Some(&["ticket_id", "source", "breached"]),
+    )?;
     let as_of = match m.build.as_ref() {
         Some(b) => crate::derive::parse_as_of(&b.as_of)?,
         None => crate::sla::engine::default_as_of(&tickets)?.unwrap_or(0),

@@ -18,13 +18,31 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::dataset::columns::{micros, text as text_col};
+use crate::dataset::columns::{micros, single, text as text_col};
 use crate::error::{Error, Result};
 
 /// The candidates table.
 pub const CANDIDATES: &str = "problem_candidates";
 /// The members table.
 pub const MEMBERS: &str = "problem_candidate_members";
+
+/// The `tickets` columns [`detect`] reads (and `updated_at`, for the default as-of).
+pub const TICKET_COLUMNS: [&str; 14] = [
+    "ticket_id",
+    "source",
+    "kind",
+    "priority",
+    "service",
+    "opened_at",
+    "resolved_at",
+    "updated_at",
+    "title",
+    "description",
+    "config_item",
+    "category",
+    "location",
+    "problem_id",
+];
 
 const DAY: i64 = 86_400_000_000;
 
@@ -166,14 +184,17 @@ pub fn detect(
         .column("priority")
         .and_then(|c| c.cast(&DataType::Int32))
         .map_err(Error::polars("priority"))?;
-    let priority = priority.i32().map_err(Error::polars("priority"))?;
+    let priority = priority
+        .i32()
+        .map(single)
+        .map_err(Error::polars("priority"))?;
     let mut breached: HashSet<(String, String)> = HashSet::new();
     if let Some(s) = sla {
         let (sid, ssrc, sb) = (
             text_col(s, "ticket_id")?,
             text_col(s, "source")?,
             s.column("breached")
-                .and_then(|c| c.bool().cloned())
+                .and_then(|c| c.bool().map(single))
                 .map_err(Error::polars("breached"))?,
         );
         for i in 0..s.height() {

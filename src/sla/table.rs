@@ -13,55 +13,11 @@ use polars::prelude::*;
 use super::calendar::Calendar;
 use super::engine::{Interval, Outcome, Scratch, TicketView, evaluate_in};
 use super::policy::{Policies, Policy};
-use crate::dataset::columns::{micros, single, text};
+use crate::dataset::columns::{Key, Keys, micros, single, text};
 use crate::error::{Error, Result};
 
 /// Below this many tickets one thread is quicker than starting more.
 const PARALLEL_MIN: usize = 50_000;
-
-type Key<'a> = (Option<&'a str>, Option<&'a str>);
-
-/// The key columns of a table (single-chunked, see [`text`], so row access is O(1)).
-struct Keys {
-    source: StringChunked,
-    id: StringChunked,
-}
-
-impl Keys {
-    fn new(df: &DataFrame) -> Result<Keys> {
-        Ok(Keys {
-            source: text(df, "source")?,
-            id: text(df, "ticket_id")?,
-        })
-    }
-
-    fn get(&self, i: usize) -> Key<'_> {
-        (self.source.get(i), self.id.get(i))
-    }
-
-    fn len(&self) -> usize {
-        self.id.len()
-    }
-
-    /// Whether the rows are in key order (nulls first, as polars sorts them).
-    fn sorted(&self) -> bool {
-        (1..self.len()).all(|i| self.get(i - 1) <= self.get(i))
-    }
-
-    /// The first row whose key is not less than `key`.
-    fn lower_bound(&self, key: Key) -> usize {
-        let (mut lo, mut hi) = (0, self.len());
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if self.get(mid) < key {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        lo
-    }
-}
 
 /// `df` in key order, with its keys: sorted only when it is not already.
 fn in_key_order(df: &DataFrame, extra: &[&str]) -> Result<(DataFrame, Keys)> {
@@ -363,31 +319,13 @@ impl Part {
 
 /// Stack the workers' parts in ticket order.
 fn assemble(tickets: &DataFrame, policies: &Policies, parts: Vec<Part>) -> Result<DataFrame> {
+    let column = |name: &str, f: fn(&Policy) -> &str| {
+        Column::new(name.into(), policies.slas.iter().map(f).collect::<Vec<_>>())
+    };
     let per_policy = DataFrame::new_infer_height(vec![
-        Column::new(
-            "sla_name".into(),
-            policies
-                .slas
-                .iter()
-                .map(|p| p.config.name.as_str())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "metric".into(),
-            policies
-                .slas
-                .iter()
-                .map(|p| p.config.metric.as_str())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "calendar".into(),
-            policies
-                .slas
-                .iter()
-                .map(|p| p.config.calendar.as_str())
-                .collect::<Vec<_>>(),
-        ),
+        column("sla_name", |p| p.config.name.as_str()),
+        column("metric", |p| p.config.metric.as_str()),
+        column("calendar", |p| p.config.calendar.as_str()),
     ])
     .map_err(Error::polars("sla policies"))?;
     let mut parts = parts.into_iter();

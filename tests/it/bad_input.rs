@@ -287,30 +287,12 @@ fn dst_gap_and_fold_are_rejects_in_new_york() {
 #[test]
 fn dst_policies_in_a_mapping_accept_gap_and_fold() {
     let p = Project::new();
-    let mapping = p.write(
-        "m.toml",
-        r#"source = "glpi"
-timezone = "America/New_York"
-timestamp-formats = ["%Y-%m-%d %H:%M:%S"]
-dst-ambiguous = "earliest"
-dst-nonexistent = "shift-forward"
-kind = "incident"
-[columns]
-ticket_id = "id"
-opened_at = "date"
-"#,
-    );
-    let f = p.write(
-        "a.csv",
+    let (code, v, _) = ingest_with_dst_rules(
+        &p,
+        "earliest",
+        "shift-forward",
         "id,date\n1,2024-03-10 02:30:00\n2,2024-11-03 01:30:00\n",
     );
-    let (code, v, _) = p.ingest(&[
-        "--source",
-        "generic",
-        "--mapping",
-        mapping.to_str().unwrap(),
-        f.to_str().unwrap(),
-    ]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(file0(&v)["loaded"], 2);
     let t = p.table("tickets");

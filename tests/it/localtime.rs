@@ -138,30 +138,12 @@ fn shifting_gaps_forward_still_rejects_folds() {
     // dst-nonexistent = shift-forward moves times in a gap; it says nothing about folds, so
     // with dst-ambiguous = reject a time in the fold is a reject, not shifted an hour.
     let p = crate::support::Project::new();
-    let mapping = p.write(
-        "m.toml",
-        r#"source = "glpi"
-timezone = "America/New_York"
-timestamp-formats = ["%Y-%m-%d %H:%M:%S"]
-dst-ambiguous = "reject"
-dst-nonexistent = "shift-forward"
-kind = "incident"
-[columns]
-ticket_id = "id"
-opened_at = "date"
-"#,
-    );
-    let f = p.write(
-        "a.csv",
+    let (code, v, _) = crate::support::ingest_with_dst_rules(
+        &p,
+        "reject",
+        "shift-forward",
         "id,date\n1,2024-03-10 02:30:00\n2,2024-11-03 01:30:00\n3,2024-11-03 03:30:00\n",
     );
-    let (code, v, _) = p.ingest(&[
-        "--source",
-        "generic",
-        "--mapping",
-        mapping.to_str().unwrap(),
-        f.to_str().unwrap(),
-    ]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(crate::support::file0(&v)["loaded"], 2, "{v}");
     let r = p.rejects();

@@ -13,7 +13,7 @@ use crate::support::*;
 const H: i64 = 3_600;
 
 /// Policies from a config snippet (calendars and SLAs).
-fn policies(toml: &str) -> Policies {
+pub fn policies(toml: &str) -> Policies {
     let p = Project::new();
     let cfg = p.write("ticketlake.toml", toml);
     ticketlake::config::resolve(Some(&cfg), None)

@@ -137,11 +137,19 @@ fn frames(n: usize) -> (DataFrame, DataFrame) {
 }
 
 fn policies() -> Policies {
-    let p = Project::new();
-    let cfg = p.write("ticketlake.toml", CONFIG);
-    ticketlake::config::resolve(Some(&cfg), None)
+    crate::sla::policies(CONFIG)
+}
+
+/// A timestamp or integer column as microseconds.
+fn micros(df: &DataFrame, c: &str) -> Vec<Option<i64>> {
+    df.column(c)
         .unwrap()
-        .policies
+        .cast(&DataType::Int64)
+        .unwrap()
+        .i64()
+        .unwrap()
+        .into_iter()
+        .collect()
 }
 
 /// Every row of a computed table as comparable text.
@@ -164,16 +172,6 @@ fn reference(
     as_of: i64,
 ) -> Vec<String> {
     let s = |c: &str| strings(tickets, c);
-    let us = |df: &DataFrame, c: &str| -> Vec<Option<i64>> {
-        df.column(c)
-            .unwrap()
-            .cast(&DataType::Int64)
-            .unwrap()
-            .i64()
-            .unwrap()
-            .into_iter()
-            .collect()
-    };
     let (ids, srcs, kinds, stats) = (s("ticket_id"), s("source"), s("kind"), s("status"));
     let prio: Vec<Option<i32>> = tickets
         .column("priority")
@@ -183,16 +181,16 @@ fn reference(
         .into_iter()
         .collect();
     let (op, fr, rs) = (
-        us(tickets, "opened_at"),
-        us(tickets, "first_response_at"),
-        us(tickets, "resolved_at"),
+        micros(tickets, "opened_at"),
+        micros(tickets, "first_response_at"),
+        micros(tickets, "resolved_at"),
     );
     let (iid, isrc, ist) = (
         strings(intervals, "ticket_id"),
         strings(intervals, "source"),
         strings(intervals, "status"),
     );
-    let (ifr, ito) = (us(intervals, "from_ts"), us(intervals, "to_ts"));
+    let (ifr, ito) = (micros(intervals, "from_ts"), micros(intervals, "to_ts"));
     let ider: Vec<Option<bool>> = intervals
         .column("derived")
         .unwrap()
@@ -271,23 +269,13 @@ fn reference(
 /// The columns the reference can rebuild, in its format.
 fn comparable(df: &DataFrame) -> Vec<String> {
     let s = |c: &str| strings(df, c);
-    let us = |c: &str| -> Vec<Option<i64>> {
-        df.column(c)
-            .unwrap()
-            .cast(&DataType::Int64)
-            .unwrap()
-            .i64()
-            .unwrap()
-            .into_iter()
-            .collect()
-    };
     let (id, src, name, state) = (s("ticket_id"), s("source"), s("sla_name"), s("state"));
     let (start, stop, bus, paused, at) = (
-        us("start_at"),
-        us("stop_at"),
-        us("business_elapsed_s"),
-        us("paused_s"),
-        us("breach_at"),
+        micros(df, "start_at"),
+        micros(df, "stop_at"),
+        micros(df, "business_elapsed_s"),
+        micros(df, "paused_s"),
+        micros(df, "breach_at"),
     );
     let breached: Vec<Option<bool>> = df
         .column("breached")

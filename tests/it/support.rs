@@ -174,3 +174,36 @@ pub fn per_priority_slas() -> String {
     }
     cfg
 }
+
+/// Ingest `csv` (columns `id,date`, New York local times) with a generic mapping that sets
+/// the DST rules `dst-ambiguous = ambiguous` and `dst-nonexistent = nonexistent`.
+pub fn ingest_with_dst_rules(
+    p: &Project,
+    ambiguous: &str,
+    nonexistent: &str,
+    csv: &str,
+) -> (i32, Value, String) {
+    let mapping = p.write(
+        "m.toml",
+        format!(
+            r#"source = "glpi"
+timezone = "America/New_York"
+timestamp-formats = ["%Y-%m-%d %H:%M:%S"]
+dst-ambiguous = "{ambiguous}"
+dst-nonexistent = "{nonexistent}"
+kind = "incident"
+[columns]
+ticket_id = "id"
+opened_at = "date"
+"#
+        ),
+    );
+    let f = p.write("a.csv", csv);
+    p.ingest(&[
+        "--source",
+        "generic",
+        "--mapping",
+        mapping.to_str().unwrap(),
+        f.to_str().unwrap(),
+    ])
+}
