@@ -87,7 +87,7 @@ proptest! {
 /// Local instants where `tz` changes offset between 2010 and 2030 (found by hourly probing).
 fn transitions(tz: Tz) -> Vec<i64> {
     let off = |utc: i64| {
-        let t = tz.timestamp_micros(utc);
+        let t = tz.timestamp_micros(utc).single().unwrap();
         t.naive_local().and_utc().timestamp_micros() - utc
     };
     let mut out = Vec::new();
@@ -111,7 +111,9 @@ fn every_transition_of_a_zone_resolves_like_chrono_tz() {
         let tz: Tz = name.parse().unwrap();
         let layout = Zone::new(tz, LO, HI + HOUR);
         let ts = transitions(tz);
-        assert!(name == "UTC" || !ts.is_empty(), "{name} has transitions");
+        // Kathmandu has kept +05:45 since 1986 and UTC never changes; the others must have some.
+        let fixed = matches!(name, "UTC" | "Asia/Kathmandu");
+        assert!(fixed || !ts.is_empty(), "{name} has transitions");
         for t in ts {
             for step in -12..12 {
                 let local = t + step * HOUR / 4;

@@ -147,9 +147,8 @@ fn micros(df: &DataFrame, c: &str) -> Vec<Option<i64>> {
         .cast(&DataType::Int64)
         .unwrap()
         .i64()
+        .map(|ca| (0..ca.len()).map(|i| ca.get(i)).collect())
         .unwrap()
-        .into_iter()
-        .collect()
 }
 
 /// Every row of a computed table as comparable text.
@@ -177,9 +176,8 @@ fn reference(
         .column("priority")
         .unwrap()
         .i32()
-        .unwrap()
-        .into_iter()
-        .collect();
+        .map(|ca| (0..ca.len()).map(|i| ca.get(i)).collect())
+        .unwrap();
     let (op, fr, rs) = (
         micros(tickets, "opened_at"),
         micros(tickets, "first_response_at"),
@@ -195,9 +193,8 @@ fn reference(
         .column("derived")
         .unwrap()
         .bool()
-        .unwrap()
-        .into_iter()
-        .collect();
+        .map(|ca| (0..ca.len()).map(|i| ca.get(i)).collect())
+        .unwrap();
     let mut by: HashMap<(String, String), Vec<usize>> = HashMap::new();
     for j in 0..intervals.height() {
         by.entry((isrc[j].clone().unwrap(), iid[j].clone().unwrap()))
@@ -281,9 +278,8 @@ fn comparable(df: &DataFrame) -> Vec<String> {
         .column("breached")
         .unwrap()
         .bool()
-        .unwrap()
-        .into_iter()
-        .collect();
+        .map(|ca| (0..ca.len()).map(|i| ca.get(i)).collect())
+        .unwrap();
     (0..df.height())
         .map(|i| {
             format!(
