@@ -117,14 +117,11 @@ pub fn build(
     } else {
         // No rows, and the text columns detection expects but the build did not read.
         let mut cols: Vec<polars::prelude::Column> = tickets.head(Some(0)).columns().to_vec();
-        for name in [
-            "title",
-            "description",
-            "config_item",
-            "category",
-            "location",
-            "problem_id",
-        ] {
+        let missing = crate::problems::TICKET_COLUMNS
+            .iter()
+            .filter(|n| tickets.column(n).is_err())
+            .collect::<Vec<_>>();
+        for &name in missing {
             cols.push(polars::prelude::Column::new(
                 name.into(),
                 Vec::<Option<String>>::new(),
