@@ -118,10 +118,11 @@ impl Zone {
         if let Some(t) = pick(here, local_us) {
             return Resolved::Utc(t);
         }
-        if here == Local::Gap && rules.gap_shift_forward {
-            if let Some(t) = pick(self.lookup(local_us + HOUR), local_us + HOUR) {
-                return Resolved::Utc(t);
-            }
+        if here == Local::Gap
+            && rules.gap_shift_forward
+            && let Some(t) = pick(self.lookup(local_us + HOUR), local_us + HOUR)
+        {
+            return Resolved::Utc(t);
         }
         match here {
             Local::Gap => Resolved::Nonexistent,
