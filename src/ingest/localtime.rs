@@ -5,8 +5,12 @@
 //! span and each cell is resolved by indexing. Hours with a transition inside them, and spans
 //! too long to lay out, ask chrono-tz cell by cell: the result is the same either way.
 
-use chrono::{LocalResult, NaiveDateTime, TimeZone};
+use chrono::{LocalResult, NaiveDateTime, TimeZone as _};
 use chrono_tz::Tz;
+use polars::prelude::*;
+
+use crate::dataset::columns::micros;
+use crate::error::{Error, Result};
 
 const HOUR: i64 = 3_600_000_000;
 /// Longest span laid out (about 228 years of hours); beyond it every cell asks chrono-tz.
@@ -43,7 +47,7 @@ pub enum Resolved {
     Nonexistent,
 }
 
-fn micros(t: &NaiveDateTime) -> i64 {
+fn as_micros(t: &NaiveDateTime) -> i64 {
     t.and_utc().timestamp_micros()
 }
 
@@ -52,7 +56,7 @@ fn ask(tz: &Tz, local_us: i64) -> Local {
     let Some(ndt) = chrono::DateTime::from_timestamp_micros(local_us).map(|d| d.naive_utc()) else {
         return Local::Gap;
     };
-    let off = |dt: chrono::DateTime<Tz>| micros(&dt.naive_local()) - dt.timestamp_micros();
+    let off = |dt: chrono::DateTime<Tz>| as_micros(&dt.naive_local()) - dt.timestamp_micros();
     match tz.from_local_datetime(&ndt) {
         LocalResult::Single(dt) => Local::Single(off(dt)),
         LocalResult::Ambiguous(a, b) => Local::Ambiguous(off(a), off(b)),
@@ -129,4 +133,69 @@ impl Zone {
             _ => Resolved::Ambiguous,
         }
     }
+}
+
+/// The UTC instant (`__u_{c}`) and DST error code (`__dst_{c}`, 0 when fine) of every parsed
+/// local timestamp column (`__n_{c}`) of the ingest's parsed frame, one thread per column;
+/// `codes` are the (ambiguous, nonexistent) error codes the caller's reject builder reads.
+pub fn localize(
+    parsed: &DataFrame,
+    cols: &[&str],
+    tz: Tz,
+    rules: Rules,
+    codes: (i32, i32),
+) -> Result<Vec<(Column, Column)>> {
+    let naive: Vec<Int64Chunked> = cols
+        .iter()
+        .map(|c| micros(parsed, &format!("__n_{c}")))
+        .collect::<Result<_>>()?;
+    let (lo, hi) = naive.iter().fold((i64::MAX, i64::MIN), |(lo, hi), ca| {
+        (
+            lo.min(ca.min().unwrap_or(lo)),
+            hi.max(ca.max().unwrap_or(hi)),
+        )
+    });
+    // One layout for every column; the shift forward of a gap may look one hour past `hi`.
+    let zone = Zone::new(tz, lo, hi.saturating_add(3_600_000_000));
+    let utc = DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
+    std::thread::scope(|s| {
+        let handles: Vec<_> = cols
+            .iter()
+            .zip(&naive)
+            .map(|(c, ca)| {
+                let zone = &zone;
+                s.spawn(move || {
+                    let mut found: Vec<i32> = Vec::with_capacity(ca.len());
+                    let instants: Int64Chunked = ca
+                        .iter()
+                        .map(|v| {
+                            let r = v.map(|v| zone.resolve(v, rules));
+                            found.push(match r {
+                                Some(Resolved::Ambiguous) => codes.0,
+                                Some(Resolved::Nonexistent) => codes.1,
+                                _ => 0,
+                            });
+                            match r {
+                                Some(Resolved::Utc(t)) => Some(t),
+                                _ => None,
+                            }
+                        })
+                        .collect();
+                    (c, instants, found)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                let (c, instants, found) = h.join().expect("a timestamp worker panicked");
+                let u = instants
+                    .with_name(format!("__u_{c}").into())
+                    .into_column()
+                    .cast(&utc)
+                    .map_err(Error::polars("UTC timestamps"))?;
+                Ok((u, Column::new(format!("__dst_{c}").into(), found)))
+            })
+            .collect()
+    })
 }

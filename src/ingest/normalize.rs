@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use super::localtime::{self, Resolved, Zone};
+use super::localtime;
 use super::mapping::{
     self, Ambiguous, COUNTER_COLUMNS, Mapping, NonExistent as DstGap, TIMESTAMP_COLUMNS,
 };
@@ -366,7 +366,9 @@ pub fn normalize(
         .copied()
         .filter(|c| has(c))
         .collect();
-    for (utc, code) in localize(&parsed, &ts_cols, zone, rules)? {
+    for (utc, code) in
+        localtime::localize(&parsed, &ts_cols, zone, rules, (E_AMBIGUOUS, E_NONEXISTENT))?
+    {
         parsed
             .with_column(utc)
             .and_then(|d| d.with_column(code))
@@ -430,69 +432,6 @@ pub fn normalize(
         extra_columns,
         warnings,
         flagged,
-    })
-}
-
-/// The UTC instant (`__u_{c}`) and DST error code (`__dst_{c}`, 0 when fine) of every parsed
-/// local timestamp column (`__n_{c}`), one thread per column.
-fn localize(
-    parsed: &DataFrame,
-    cols: &[&str],
-    tz: chrono_tz::Tz,
-    rules: localtime::Rules,
-) -> Result<Vec<(Column, Column)>> {
-    let naive: Vec<Int64Chunked> = cols
-        .iter()
-        .map(|c| crate::dataset::columns::micros(parsed, &format!("__n_{c}")))
-        .collect::<Result<_>>()?;
-    let (lo, hi) = naive.iter().fold((i64::MAX, i64::MIN), |(lo, hi), ca| {
-        (
-            lo.min(ca.min().unwrap_or(lo)),
-            hi.max(ca.max().unwrap_or(hi)),
-        )
-    });
-    // One layout for every column; the shift forward of a gap may look one hour past `hi`.
-    let zone = Zone::new(tz, lo, hi.saturating_add(3_600_000_000));
-    let utc = DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
-    std::thread::scope(|s| {
-        let handles: Vec<_> = cols
-            .iter()
-            .zip(&naive)
-            .map(|(c, ca)| {
-                let zone = &zone;
-                s.spawn(move || {
-                    let mut codes: Vec<i32> = Vec::with_capacity(ca.len());
-                    let instants: Int64Chunked = ca
-                        .iter()
-                        .map(|v| {
-                            let r = v.map(|v| zone.resolve(v, rules));
-                            codes.push(match r {
-                                Some(Resolved::Ambiguous) => E_AMBIGUOUS,
-                                Some(Resolved::Nonexistent) => E_NONEXISTENT,
-                                _ => 0,
-                            });
-                            match r {
-                                Some(Resolved::Utc(t)) => Some(t),
-                                _ => None,
-                            }
-                        })
-                        .collect();
-                    (c, instants, codes)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                let (c, instants, codes) = h.join().expect("a timestamp worker panicked");
-                let u = instants
-                    .with_name(format!("__u_{c}").into())
-                    .into_column()
-                    .cast(&utc)
-                    .map_err(Error::polars("UTC timestamps"))?;
-                Ok((u, Column::new(format!("__dst_{c}").into(), codes)))
-            })
-            .collect()
     })
 }
 
