@@ -92,23 +92,53 @@ pub fn write_table(
     let path = root.join(&rel);
     let dir = root.join(table);
     std::fs::create_dir_all(&dir).map_err(Error::io("creating", &dir))?;
-    let mut file = File::create(&path).map_err(Error::io("creating", &path))?;
-    ParquetWriter::new(&mut file)
-        .with_compression(ParquetCompression::Zstd(None))
-        .with_row_group_size(Some(256 * 1024))
-        .finish(df)
-        .map_err(Error::polars(format!("writing {}", path.display())))?;
-    file.flush()
-        .and_then(|_| file.sync_all())
-        .map_err(Error::io("syncing", &path))?;
-    let bytes = std::fs::metadata(&path)
-        .map_err(Error::io("stat", &path))?
-        .len();
+    let bytes = write_parquet(&path, df, Layout::Table)?;
     Ok(DataFile {
         path: rel,
         rows: df.height() as u64,
         bytes,
     })
+}
+
+/// How a Parquet file is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// A dataset file: zstd, row groups of 256 Ki rows, statistics, synced.
+    Table,
+    /// A temporary file read back once by this process: uncompressed, no statistics, small
+    /// row groups (so a row range reads little), not synced.
+    Scratch,
+}
+
+/// Write `df` to `path`; returns the file's size.
+pub fn write_parquet(path: &Path, df: &mut DataFrame, layout: Layout) -> Result<u64> {
+    let mut file = File::create(path).map_err(Error::io("creating", path))?;
+    let w = ParquetWriter::new(&mut file);
+    let w = match layout {
+        Layout::Table => w
+            .with_compression(ParquetCompression::Zstd(None))
+            .with_row_group_size(Some(256 * 1024)),
+        Layout::Scratch => w
+            .with_compression(ParquetCompression::Uncompressed)
+            .with_statistics(StatisticsOptions {
+                min_value: false,
+                max_value: false,
+                distinct_count: false,
+                null_count: false,
+                binary_statistics_truncate_length: None,
+            })
+            .with_row_group_size(Some(64 * 1024)),
+    };
+    w.finish(df)
+        .map_err(Error::polars(format!("writing {}", path.display())))?;
+    if layout == Layout::Table {
+        file.flush()
+            .and_then(|_| file.sync_all())
+            .map_err(Error::io("syncing", path))?;
+    }
+    Ok(std::fs::metadata(path)
+        .map_err(Error::io("stat", path))?
+        .len())
 }
 
 /// Publish a manifest: temp file, sync, rename, sync the directory.

@@ -2,11 +2,13 @@
 //! turn malformed rows into silent NULLs; here every record keeps its physical line, and rows
 //! that cannot be split into the header's fields become rejects with the reason.
 
-use std::path::Path;
+use std::fs::File;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::mapping::Encoding;
-use super::raw::{RawTable, RawText, Reject, TextColumn, is_null_spelling, truncate_raw};
+use super::raw::{RawTable, RawText, Reject, is_null_spelling, truncate_raw};
 use crate::error::{Error, Result};
 
 /// How to read one CSV file.
@@ -25,15 +27,15 @@ pub struct CsvOptions {
 /// Decode the file's bytes to text per the declared encoding. UTF-8 input keeps invalid
 /// sequences visible (they are rejected per row later), a BOM is dropped.
 fn decode(mut bytes: Vec<u8>, encoding: Encoding) -> (String, bool) {
+    if encoding == Encoding::Utf8 && bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
     match encoding {
         Encoding::Windows1252 => {
             let (text, _, _) = encoding_rs::WINDOWS_1252.decode(&bytes);
             (text.into_owned(), false)
         }
         Encoding::Utf8 => {
-            if bytes.starts_with(b"\xEF\xBB\xBF") {
-                bytes.drain(..3);
-            }
             // Valid UTF-8 (the common case) is taken over without a copy.
             match String::from_utf8(bytes) {
                 Ok(s) => (s, false),
@@ -48,14 +50,47 @@ fn decode(mut bytes: Vec<u8>, encoding: Encoding) -> (String, bool) {
 /// Read a CSV export into a [`RawTable`].
 pub fn read_csv(path: &Path, bytes: Vec<u8>, opts: &CsvOptions) -> Result<RawTable> {
     let (text, had_invalid_utf8) = decode(bytes, opts.encoding);
-    if text.trim().is_empty() {
+    let mut at = Cursor::default();
+    let (table, _) = parse(
+        path,
+        Arc::new(text),
+        None,
+        &mut at,
+        true,
+        had_invalid_utf8,
+        opts,
+    )?;
+    Ok(table)
+}
+
+/// Where a piece of text starts in its file: the newlines and records before it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Cursor {
+    newlines: u64,
+    records: u64,
+}
+
+/// Split `text` into records. `headers` is `None` for the piece that starts the file (its
+/// first record is the header row). When `last` is false the text ends somewhere inside the
+/// file: its final record may be cut off, so it is left out and the byte offset where it
+/// starts is returned, for the next piece to begin there. `at` is advanced past the records
+/// that were kept.
+fn parse(
+    path: &Path,
+    text: Arc<String>,
+    headers: Option<&[String]>,
+    at: &mut Cursor,
+    last: bool,
+    had_invalid_utf8: bool,
+    opts: &CsvOptions,
+) -> Result<(RawTable, usize)> {
+    if headers.is_none() && text.trim().is_empty() {
         return Err(Error::Input {
             path: path.into(),
             line: None,
             message: "the file is empty: there is no header row. Re-export it, or leave it out of the ingest".into(),
         });
     }
-    let text = Arc::new(text);
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -63,37 +98,37 @@ pub fn read_csv(path: &Path, bytes: Vec<u8>, opts: &CsvOptions) -> Result<RawTab
         .from_reader(text.as_bytes());
 
     let mut rec = csv::ByteRecord::new();
-    let header_ok = rdr.read_byte_record(&mut rec).map_err(|e| Error::Input {
-        path: path.into(),
-        line: Some(1),
-        message: format!("cannot read the header row: {e}"),
-    })?;
-    if !header_ok {
-        return Err(Error::Input {
-            path: path.into(),
-            line: Some(1),
-            message: "no header row".into(),
-        });
-    }
-    let headers: Vec<String> = rec
-        .iter()
-        .map(|f| String::from_utf8_lossy(f).trim().to_string())
-        .collect();
-    let width = headers.len();
-    let mut table = RawTable {
-        headers,
-        columns: vec![TextColumn::default(); width],
-        lines: Vec::new(),
-        records: Vec::new(),
-        raw: RawText::Records(Vec::new()),
-        rejects: Vec::new(),
-        records_read: 0,
+    let headers: Vec<String> = match headers {
+        Some(h) => h.to_vec(),
+        None => {
+            let header_ok = rdr.read_byte_record(&mut rec).map_err(|e| Error::Input {
+                path: path.into(),
+                line: Some(1),
+                message: format!("cannot read the header row: {e}"),
+            })?;
+            if !header_ok {
+                return Err(Error::Input {
+                    path: path.into(),
+                    line: Some(1),
+                    message: "no header row".into(),
+                });
+            }
+            if !last && rdr.position().byte() as usize == text.len() {
+                // The header row may run past the end of this piece: read a larger one.
+                return Ok((RawTable::empty(Vec::new()), 0));
+            }
+            rec.iter()
+                .map(|f| String::from_utf8_lossy(f).trim().to_string())
+                .collect()
+        }
     };
+    let mut table = RawTable::empty(headers);
     let mut spans = Vec::new();
-    let mut record_no = 0u64;
+    let mut record_no = at.records;
     // Physical lines are counted here from byte offsets: the csv crate leaves the `\n` of a
     // CRLF terminator to the next read, so its own line numbers lag by one on CRLF files.
-    let (mut counted_to, mut newlines) = (0usize, 0u64);
+    let (mut counted_to, mut newlines) = (0usize, at.newlines);
+    let mut cut = text.len();
     loop {
         let start = rdr.position().clone();
         match rdr.read_byte_record(&mut rec) {
@@ -109,6 +144,15 @@ pub fn read_csv(path: &Path, bytes: Vec<u8>, opts: &CsvOptions) -> Result<RawTab
             }
         }
         let end = rdr.position().byte() as usize;
+        if !last && end == text.len() {
+            // Possibly cut off by the end of the piece: the next piece reads it whole.
+            cut = start.byte() as usize;
+            newlines += text.as_bytes()[counted_to.min(cut)..cut]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64;
+            break;
+        }
         let mut begin = start.byte() as usize;
         while begin < end && matches!(text.as_bytes()[begin], b'\r' | b'\n') {
             begin += 1;
@@ -151,9 +195,157 @@ pub fn read_csv(path: &Path, bytes: Vec<u8>, opts: &CsvOptions) -> Result<RawTab
         table.records.push(record_no);
         spans.push(span);
     }
-    table.records_read = record_no;
+    if last || cut == text.len() {
+        newlines += text.as_bytes()[counted_to.min(text.len())..]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+    }
+    table.records_read = record_no - at.records;
+    *at = Cursor {
+        newlines,
+        records: record_no,
+    };
     table.raw = RawText::Spans(text, spans);
-    Ok(table)
+    Ok((table, cut))
+}
+
+/// Reads a CSV export piece by piece, so that an export of any size is held in memory one
+/// piece at a time (about `block` bytes of text, more only when one record is longer). Each
+/// piece is a [`RawTable`] whose lines and record numbers count from the start of the file,
+/// so rejects point into the file exactly as a whole-file read would.
+pub struct CsvChunks {
+    path: PathBuf,
+    file: File,
+    opts: CsvOptions,
+    /// Bytes read from the file and not yet parsed.
+    carry: Vec<u8>,
+    eof: bool,
+    block: usize,
+    headers: Option<Vec<String>>,
+    at: Cursor,
+    done: bool,
+}
+
+impl CsvChunks {
+    /// Open `path` to be read in pieces of about `block` bytes.
+    pub fn open(path: &Path, opts: CsvOptions, block: usize) -> Result<CsvChunks> {
+        Ok(CsvChunks {
+            path: path.into(),
+            file: File::open(path).map_err(Error::io("reading export", path))?,
+            opts,
+            carry: Vec::new(),
+            eof: false,
+            block: block.max(1),
+            headers: None,
+            at: Cursor::default(),
+            done: false,
+        })
+    }
+
+    /// The header row, once the first piece has been read.
+    pub fn headers(&self) -> Option<&[String]> {
+        self.headers.as_deref()
+    }
+
+    /// The next piece, or `None` after the last one.
+    pub fn next_table(&mut self) -> Result<Option<RawTable>> {
+        if self.done {
+            return Ok(None);
+        }
+        loop {
+            while self.carry.len() < self.block && !self.eof {
+                let old = self.carry.len();
+                let want = (self.block - old) as u64;
+                let n = (&mut self.file)
+                    .take(want)
+                    .read_to_end(&mut self.carry)
+                    .map_err(Error::io("reading export", &self.path))?;
+                self.eof = n == 0;
+            }
+            let last = self.eof;
+            // A piece ends after a newline, so it never splits a UTF-8 character.
+            let take = if last {
+                self.carry.len()
+            } else if let Some(i) = self.carry.iter().rposition(|&b| b == b'\n') {
+                i + 1
+            } else {
+                self.block = self.block.saturating_mul(2);
+                continue;
+            };
+            let rest = self.carry.split_off(take);
+            let mut bytes = std::mem::replace(&mut self.carry, rest);
+            let first = self.headers.is_none();
+            if first && self.opts.encoding == Encoding::Utf8 && bytes.starts_with(b"\xEF\xBB\xBF") {
+                bytes.drain(..3);
+            }
+            let (text, invalid, original) = match self.opts.encoding {
+                Encoding::Utf8 => match String::from_utf8(bytes) {
+                    Ok(s) => (s, false, None),
+                    Err(e) if !last => {
+                        // Offsets in lossily decoded text do not map back to the file's
+                        // bytes; read the rest of the file as one piece instead.
+                        self.unread(e.into_bytes());
+                        self.block = usize::MAX / 2;
+                        continue;
+                    }
+                    Err(e) => (
+                        String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                        true,
+                        None,
+                    ),
+                },
+                Encoding::Windows1252 => {
+                    let (t, _, _) = encoding_rs::WINDOWS_1252.decode(&bytes);
+                    (t.into_owned(), false, Some(bytes))
+                }
+            };
+            let before = self.at;
+            let text = Arc::new(text);
+            let (table, cut) = parse(
+                &self.path,
+                Arc::clone(&text),
+                self.headers.as_deref(),
+                &mut self.at,
+                last,
+                invalid,
+                &self.opts,
+            )?;
+            // Bytes of the file from the cut on: the same offset in UTF-8, one byte per
+            // character in Windows-1252.
+            let unparsed = match &original {
+                None => text.as_bytes()[cut..].to_vec(),
+                Some(raw) => raw[text[..cut].chars().count()..].to_vec(),
+            };
+            if !last && table.records_read == 0 {
+                // Not one whole record in the piece: read a larger one.
+                self.at = before;
+                let whole = match original {
+                    Some(raw) => raw,
+                    None => {
+                        drop(table);
+                        Arc::try_unwrap(text)
+                            .map_or_else(|t| t.as_bytes().to_vec(), String::into_bytes)
+                    }
+                };
+                self.unread(whole);
+                self.block = self.block.saturating_mul(2);
+                continue;
+            }
+            self.unread(unparsed);
+            if first {
+                self.headers = Some(table.headers.clone());
+            }
+            self.done = last;
+            return Ok(Some(table));
+        }
+    }
+
+    /// Put bytes back in front of the unread ones.
+    fn unread(&mut self, mut bytes: Vec<u8>) {
+        bytes.append(&mut self.carry);
+        self.carry = bytes;
+    }
 }
 
 /// The first structural reason a record cannot be used, if any: (error type, column, message).

@@ -18,6 +18,7 @@ pub mod raw;
 mod read;
 pub mod rejects;
 pub mod servicenow;
+pub mod spill;
 pub mod writer;
 pub mod zendesk;
 
@@ -114,10 +115,111 @@ pub struct FileReject {
 
 /// Hex SHA-256 of bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(bytes))
+}
+
+/// Lower-case hex of a digest.
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Hex SHA-256 and size of a file, read in blocks (an export of any size).
+fn sha256_file(path: &Path) -> Result<(String, u64)> {
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path).map_err(Error::io("reading export", path))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        let n = file
+            .read(&mut buf)
+            .map_err(Error::io("reading export", path))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        total += n as u64;
+    }
+    Ok((hex(&hasher.finalize()), total))
+}
+
+/// A file's normalisation, summed over the pieces it was read in.
+#[derive(Default)]
+struct Loaded {
+    read: u64,
+    loaded: u64,
+    rejected: u64,
+    flagged: u64,
+    missing_columns: Vec<String>,
+    extra_columns: Vec<String>,
+    warnings: Vec<String>,
+}
+
+impl Loaded {
+    /// Count one normalised piece of `read` records (the first piece's columns and
+    /// warnings stand for the file: every piece has the same header).
+    fn add(&mut self, n: &normalize::Normalized, read: u64, first: bool) {
+        self.read += read;
+        self.loaded += n.tickets.height() as u64;
+        self.rejected += n.rejects.len() as u64;
+        self.flagged += n.flagged;
+        if first {
+            self.missing_columns = n.missing_columns.clone();
+            self.extra_columns = n.extra_columns.clone();
+            self.warnings = n.warnings.clone();
+        }
+    }
+
+    /// Fill in the file's record, checking read = loaded + rejected (promise 1).
+    fn record(self, rec: &mut FileRecord, shape: String, path: &Path) -> Result<()> {
+        if self.loaded + self.rejected != self.read {
+            return Err(Error::Input {
+                path: path.into(),
+                line: None,
+                message: format!(
+                    "internal accounting error: read {}, loaded {}, rejected {}; please report this",
+                    self.read, self.loaded, self.rejected
+                ),
+            });
+        }
+        rec.shape = shape;
+        rec.outcome = "loaded".into();
+        rec.records_read = self.read;
+        rec.loaded = self.loaded;
+        rec.rejected = self.rejected;
+        rec.flagged = self.flagged;
+        rec.missing_columns = self.missing_columns;
+        rec.extra_columns = self.extra_columns;
+        rec.warnings = self.warnings;
+        Ok(())
+    }
+}
+
+/// The mapping a file is normalised with: the adapter's (or `--mapping`), with the config's
+/// value-map entries over it.
+fn with_overrides(mut m: Mapping, opts: &IngestOptions) -> Mapping {
+    overlay(&mut m.values.status, &opts.overrides.status);
+    overlay(&mut m.values.kind, &opts.overrides.kind);
+    overlay(&mut m.values.priority, &opts.overrides.priority);
+    m
+}
+
+/// The zone naive timestamps are read in: a zone the format fixes, `--tz`, the mapping's,
+/// then the config's default.
+fn zone_of<'a>(fixed: Option<&'a str>, m: &'a Mapping, opts: &'a IngestOptions) -> Option<&'a str> {
+    fixed
+        .or(opts.tz.as_deref())
+        .or(m.timezone.as_deref())
+        .or(opts.default_tz.as_deref())
+}
+
+/// Bytes of CSV text read and normalised at a time: `TICKETLAKE_CHUNK_BYTES` (a tuning and
+/// test knob), else 32 MiB, which keeps an ingest's memory bounded whatever the export's size.
+pub fn chunk_bytes() -> usize {
+    std::env::var("TICKETLAKE_CHUNK_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(32 << 20)
 }
 
 /// The rejects of one ingest as a frame in the `rejects` schema.
@@ -223,7 +325,7 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
     let pb = progress_bar(opts, files.len());
 
     let mut records = Vec::new();
-    let mut tickets = Vec::new();
+    let mut spill = spill::Spill::new(root, &ingest_id)?;
     let mut history = Vec::new();
     let mut all_rejects: Vec<FileReject> = Vec::new();
     let mut audit_records: Vec<(PathBuf, FileRecord)> = Vec::new();
@@ -250,12 +352,11 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
             pb.set_message(label.clone());
         }
         store::phase("start");
-        let bytes = std::fs::read(path).map_err(Error::io("reading export", path))?;
-        let sha = sha256_hex(&bytes);
+        let (sha, size) = sha256_file(path)?;
         let mut rec = FileRecord {
             path: label.clone(),
             sha256: sha.clone(),
-            bytes: bytes.len() as u64,
+            bytes: size,
             ..Default::default()
         };
         let earlier = current
@@ -291,6 +392,36 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
             audit_records.push((path.clone(), rec));
             continue;
         }
+        let lineage = normalize::Lineage {
+            ingest_id: ingest_id.clone(),
+            source_file: label.clone(),
+        };
+        if let Some(mut stream) = read::open_stream(path, opts, custom.as_ref(), &trail)? {
+            // A plain CSV export: read, normalised and spilled one piece at a time.
+            let m = with_overrides(stream.mapping.clone(), opts);
+            source_name = m.source.clone();
+            let mut sum = Loaded::default();
+            let mut first = true;
+            while let Some(table) = stream.next()? {
+                let read = table.records_read;
+                let n = normalize::normalize(table, &m, zone_of(None, &m, opts), &lineage, path)?;
+                sum.add(&n, read, first);
+                first = false;
+                all_rejects.extend(n.rejects.into_iter().map(|reject| FileReject {
+                    source_file: label.clone(),
+                    reject,
+                }));
+                spill.push(n.tickets)?;
+            }
+            sum.record(&mut rec, stream.shape, path)?;
+            records.push(rec);
+            if let Some(pb) = &pb {
+                pb.inc(1);
+            }
+            store::phase("read and normalise (streamed)");
+            continue;
+        }
+        let bytes = std::fs::read(path).map_err(Error::io("reading export", path))?;
         let Read {
             table,
             mapping: m,
@@ -306,47 +437,14 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
             &audits.changes,
             &mut trail,
         )?;
-        let mut m = m;
-        overlay(&mut m.values.status, &opts.overrides.status);
-        overlay(&mut m.values.kind, &opts.overrides.kind);
-        overlay(&mut m.values.priority, &opts.overrides.priority);
+        let m = with_overrides(m, opts);
         source_name = m.source.clone();
         let read = table.records_read;
-        let lineage = normalize::Lineage {
-            ingest_id: ingest_id.clone(),
-            source_file: label.clone(),
-        };
         store::phase("read (structural)");
-        let n = normalize::normalize(
-            table,
-            &m,
-            fixed_tz
-                .or(opts.tz.as_deref())
-                .or(m.timezone.as_deref())
-                .or(opts.default_tz.as_deref()),
-            &lineage,
-            path,
-        )?;
-        let loaded = n.tickets.height() as u64;
-        let rejected = n.rejects.len() as u64;
-        if loaded + rejected != read {
-            return Err(Error::Input {
-                path: path.clone(),
-                line: None,
-                message: format!(
-                    "internal accounting error: read {read}, loaded {loaded}, rejected {rejected}; please report this"
-                ),
-            });
-        }
-        rec.shape = shape;
-        rec.outcome = "loaded".into();
-        rec.records_read = read;
-        rec.loaded = loaded;
-        rec.rejected = rejected;
-        rec.flagged = n.flagged;
-        rec.missing_columns = n.missing_columns;
-        rec.extra_columns = n.extra_columns;
-        rec.warnings = n.warnings;
+        let n = normalize::normalize(table, &m, zone_of(fixed_tz, &m, opts), &lineage, path)?;
+        let mut sum = Loaded::default();
+        sum.add(&n, read, true);
+        sum.record(&mut rec, shape, path)?;
         if is_history {
             let updates = match &with_history {
                 Some(ids) => {
@@ -365,7 +463,7 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
             };
             history.push(intervals::from_history(&updates)?);
         }
-        tickets.push(n.tickets);
+        spill.push(n.tickets)?;
         all_rejects.extend(n.rejects.into_iter().map(|reject| FileReject {
             source_file: label.clone(),
             reject,
@@ -417,7 +515,7 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
         version,
         ingest_id: ingest_id.clone(),
         source: source_name,
-        tickets,
+        spill,
         history,
         rejects: rejects_frame(&ingest_id, &all_rejects)?,
         files: records,

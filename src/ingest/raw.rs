@@ -145,6 +145,19 @@ pub struct RawTable {
 }
 
 impl RawTable {
+    /// A table with these headers and no rows.
+    pub fn empty(headers: Vec<String>) -> RawTable {
+        RawTable {
+            columns: vec![TextColumn::default(); headers.len()],
+            headers,
+            lines: Vec::new(),
+            records: Vec::new(),
+            raw: RawText::Records(Vec::new()),
+            rejects: Vec::new(),
+            records_read: 0,
+        }
+    }
+
     /// Number of rows that passed the structural stage.
     pub fn len(&self) -> usize {
         self.records.len()

@@ -158,14 +158,10 @@ pub(super) fn read_file(
                     with_history: Some(ids),
                 });
             }
-            let label = serde_json::to_value(shape)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default();
             Ok(Read {
                 table: t,
                 mapping: m,
-                shape: format!("servicenow/{label}"),
+                shape: format!("servicenow/{}", shape_label(shape)),
                 history: shape == servicenow::Shape::EventLog,
                 fixed_tz: None,
                 with_history: None,
@@ -189,10 +185,7 @@ pub(super) fn sys_audits(files: &[PathBuf], opts: &IngestOptions) -> Result<audi
     let mut trail = audit::Trail::default();
     for path in files {
         // Only the header line decides; a large ticket export is not read twice.
-        let mut head = Vec::new();
-        let file = std::fs::File::open(path).map_err(Error::io("reading export", path))?;
-        std::io::BufRead::read_until(&mut std::io::BufReader::new(file), b'\n', &mut head)
-            .map_err(Error::io("reading export", path))?;
+        let head = first_line(path)?;
         if is_json(path, &head) || !audit::looks_like(&head) {
             continue;
         }
@@ -203,6 +196,88 @@ pub(super) fn sys_audits(files: &[PathBuf], opts: &IngestOptions) -> Result<audi
         trail.files.insert(path.clone(), f);
     }
     Ok(trail)
+}
+
+/// The first line of a file (all of it when it has no newline).
+fn first_line(path: &Path) -> Result<Vec<u8>> {
+    let mut head = Vec::new();
+    let file = std::fs::File::open(path).map_err(Error::io("reading export", path))?;
+    std::io::BufRead::read_until(&mut std::io::BufReader::new(file), b'\n', &mut head)
+        .map_err(Error::io("reading export", path))?;
+    Ok(head)
+}
+
+/// A CSV export read piece by piece (see [`csv_reader::CsvChunks`]).
+pub(super) struct Stream {
+    chunks: csv_reader::CsvChunks,
+    first: Option<RawTable>,
+    /// The mapping that normalises every piece.
+    pub(super) mapping: Mapping,
+    /// The shape label, as a whole-file read would give it.
+    pub(super) shape: String,
+}
+
+impl Stream {
+    /// The next piece of the file.
+    pub(super) fn next(&mut self) -> Result<Option<RawTable>> {
+        match self.first.take() {
+            Some(t) => Ok(Some(t)),
+            None => self.chunks.next_table(),
+        }
+    }
+}
+
+/// Open `path` to be read piece by piece, when its rows are independent of each other: a
+/// ServiceNow list CSV (without `sys_audit` files to expand it) or a generic CSV. Event logs
+/// (whose rows are one ticket's history), JSON, and Jira CSV (whose date format is decided
+/// from every date cell) are read whole; `None` says so.
+pub(super) fn open_stream(
+    path: &Path,
+    opts: &IngestOptions,
+    custom: Option<&Mapping>,
+    trail: &audit::Trail,
+) -> Result<Option<Stream>> {
+    if is_json(path, &first_line(path)?) {
+        return Ok(None);
+    }
+    let m = match opts.source {
+        SourceKind::Generic => match custom {
+            Some(m) if m.format != Format::Ndjson => m.clone(),
+            _ => return Ok(None),
+        },
+        SourceKind::Servicenow if trail.changes.is_empty() => custom
+            .cloned()
+            .unwrap_or_else(|| servicenow::mapping(servicenow::Shape::ListCsv)),
+        _ => return Ok(None),
+    };
+    let mut chunks =
+        csv_reader::CsvChunks::open(path, csv_options(&m, opts), super::chunk_bytes())?;
+    let first = chunks.next_table()?;
+    let shape = match opts.source {
+        SourceKind::Servicenow => {
+            let shape = first
+                .as_ref()
+                .map_or(servicenow::Shape::ListCsv, |t| servicenow::detect(t, false));
+            if shape != servicenow::Shape::ListCsv {
+                return Ok(None);
+            }
+            format!("servicenow/{}", shape_label(shape))
+        }
+        _ => "generic/csv".to_string(),
+    };
+    Ok(Some(Stream {
+        chunks,
+        first,
+        mapping: m,
+        shape,
+    }))
+}
+
+fn shape_label(shape: servicenow::Shape) -> String {
+    serde_json::to_value(shape)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
 }
 
 /// The CSV reader's options for a mapping, with the `--encoding` override.

@@ -8,7 +8,8 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::intervals;
-use crate::dataset::columns::{Keys, micros};
+use super::spill::{self, Range, Run, Spill, select};
+use crate::dataset::columns::{Keys, micros, text_chunks};
 use crate::dataset::manifest::{FileRecord, IngestRecord, Manifest, TableFiles};
 use crate::dataset::{REJECTS, STATUS_INTERVALS, TICKETS, store};
 use crate::error::{Error, Result};
@@ -21,8 +22,8 @@ pub struct Batch {
     pub ingest_id: String,
     /// Source adapter name.
     pub source: String,
-    /// Normalised rows of every loaded file, canonical schema.
-    pub tickets: Vec<DataFrame>,
+    /// Normalised rows of every loaded file, canonical schema, spilled as sorted runs.
+    pub spill: Spill,
     /// Status intervals from update history (event logs), if any.
     pub history: Vec<DataFrame>,
     /// The `rejects` rows of this ingest.
@@ -57,40 +58,64 @@ fn latest_wins(frames: Vec<LazyFrame>) -> Result<DataFrame> {
         .map_err(Error::polars("merging tickets (latest updated_at wins)"))
 }
 
-/// Merge the batch into the current version and publish the next one.
-pub fn commit(root: &Path, current: &Manifest, mut batch: Batch) -> Result<Manifest> {
-    let existing = store::read_table(root, current, TICKETS)?;
-    let existing_rows = existing.as_ref().map(|d| d.height() as u64).unwrap_or(0);
-    let mut frames: Vec<LazyFrame> = existing.into_iter().map(|d| d.lazy()).collect();
-    frames.extend(batch.tickets.drain(..).map(|d| d.lazy()));
-    store::phase("read existing");
-    let mut tickets = latest_wins(frames)?;
-    store::phase("merge (latest wins)");
+/// The dataset's files of `table` as runs for the merge.
+fn existing_runs(root: &Path, current: &Manifest, table: &str) -> Result<Vec<Run>> {
+    current
+        .tables
+        .get(table)
+        .into_iter()
+        .flat_map(|t| &t.files)
+        .map(|f| Run::existing(root.join(&f.path)))
+        .collect()
+}
+
+/// Read `range` from every run.
+fn read_range<'a>(runs: impl Iterator<Item = &'a Run>, range: &Range) -> Result<Vec<LazyFrame>> {
+    runs.map(|r| r.read(range).map(|d| d.lazy())).collect()
+}
+
+/// One key range merged: the tickets and status intervals of its file.
+struct Merged {
+    tickets: DataFrame,
+    status_intervals: DataFrame,
+}
+
+/// What the merge of every range has counted, for the ingest's accounting.
+#[derive(Default)]
+struct Tally {
+    /// Rows of this ingest that won, per source file.
+    survivors: HashMap<String, u64>,
+    /// Rows of earlier ingests that are still current.
+    from_before: u64,
+}
+
+/// Merge one key range of the existing tables and the batch.
+fn merge_range(
+    range: &Range,
+    old: (&[Run], &[Run]),
+    batch: &Batch,
+    history: Option<&DataFrame>,
+    tally: &mut Tally,
+) -> Result<Merged> {
+    let mut frames = read_range(old.0.iter().chain(batch.spill.runs()), range)?;
+    if let Some(empty) = batch.spill.schema().filter(|_| frames.is_empty()) {
+        frames.push(empty.clone().lazy());
+    }
+    let tickets = latest_wins(frames)?;
 
     // Accounting: how many of each file's loaded rows survived.
-    let ingest_col = tickets
-        .column("ingest_id")
-        .and_then(|c| c.str().cloned())
-        .map_err(Error::polars("ingest_id"))?;
-    let file_col = tickets
-        .column("source_file")
-        .and_then(|c| c.str().cloned())
-        .map_err(Error::polars("source_file"))?;
-    let mut survivors: HashMap<&str, u64> = HashMap::new();
-    let mut from_before = 0u64;
+    let ingest_col = text_chunks(&tickets, "ingest_id")?;
+    let file_col = text_chunks(&tickets, "source_file")?;
     for (i, f) in ingest_col.iter().zip(file_col.iter()) {
         if i == Some(batch.ingest_id.as_str()) {
-            *survivors.entry(f.unwrap_or("")).or_default() += 1;
+            *tally
+                .survivors
+                .entry(f.unwrap_or("").to_string())
+                .or_default() += 1;
         } else {
-            from_before += 1;
+            tally.from_before += 1;
         }
     }
-    for f in &mut batch.files {
-        if f.outcome == "loaded" {
-            f.superseded = f.loaded - survivors.get(f.path.as_str()).copied().unwrap_or(0);
-        }
-    }
-    let displaced = existing_rows - from_before;
 
     // Status intervals: the tickets this ingest won get new intervals (history where the
     // export had it, derived otherwise); everyone else keeps theirs.
@@ -101,25 +126,17 @@ pub fn commit(root: &Path, current: &Manifest, mut batch: Batch) -> Result<Manif
         .collect()
         .map_err(Error::polars("selecting won tickets"))?;
     let won_keys = won.clone().lazy().select(keys());
-    let history = if batch.history.is_empty() {
-        None
-    } else {
-        let h = concat(
-            batch
-                .history
-                .iter()
-                .map(|d| d.clone().lazy())
-                .collect::<Vec<_>>(),
-            UnionArgs::default(),
-        )
-        .map_err(Error::polars("history"))?;
-        Some(h.join(
-            won_keys.clone(),
-            keys(),
-            keys(),
-            JoinArgs::new(JoinType::Semi),
-        ))
-    };
+    let history = history
+        .map(|h| select(h, range, false))
+        .transpose()?
+        .map(|h| {
+            h.lazy().join(
+                won_keys.clone(),
+                keys(),
+                keys(),
+                JoinArgs::new(JoinType::Semi),
+            )
+        });
     let derived_for = match &history {
         Some(h) => won.clone().lazy().join(
             h.clone()
@@ -133,13 +150,17 @@ pub fn commit(root: &Path, current: &Manifest, mut batch: Batch) -> Result<Manif
     }
     .collect()
     .map_err(Error::polars("selecting tickets without history"))?;
-    let mut parts: Vec<LazyFrame> = Vec::new();
-    if let Some(old) = store::read_table(root, current, STATUS_INTERVALS)? {
-        parts.push(
-            old.lazy()
-                .join(won_keys, keys(), keys(), JoinArgs::new(JoinType::Anti)),
-        );
-    }
+    let mut parts: Vec<LazyFrame> = read_range(old.1.iter(), range)?
+        .into_iter()
+        .map(|old| {
+            old.join(
+                won_keys.clone(),
+                keys(),
+                keys(),
+                JoinArgs::new(JoinType::Anti),
+            )
+        })
+        .collect();
     parts.push(intervals::derive(&derived_for)?.lazy());
     if let Some(h) = history {
         parts.push(h);
@@ -161,27 +182,84 @@ pub fn commit(root: &Path, current: &Manifest, mut batch: Batch) -> Result<Manif
             )
             .map_err(Error::polars("sorting status intervals"))?;
     }
+    Ok(Merged {
+        tickets,
+        status_intervals,
+    })
+}
 
-    store::phase("status intervals");
+/// Merge the batch into the current version and publish the next one. The merge runs one
+/// key range at a time (see [`spill`](super::spill)), so its memory is bounded by the range,
+/// not by the dataset; each range is one file of `tickets` and of `status_intervals`.
+pub fn commit(root: &Path, current: &Manifest, mut batch: Batch) -> Result<Manifest> {
+    let old_tickets = existing_runs(root, current, TICKETS)?;
+    let old_intervals = existing_runs(root, current, STATUS_INTERVALS)?;
+    let existing_rows: u64 = old_tickets.iter().map(|r| r.rows() as u64).sum();
+    let history = if batch.history.is_empty() {
+        None
+    } else {
+        Some(
+            concat(
+                batch
+                    .history
+                    .drain(..)
+                    .map(|d| d.lazy())
+                    .collect::<Vec<_>>(),
+                UnionArgs::default(),
+            )
+            .and_then(|lf| lf.collect())
+            .map_err(Error::polars("history"))?,
+        )
+    };
+    let ranges = spill::plan(old_tickets.iter().chain(batch.spill.runs()));
+    store::phase("read existing");
     store::fault_point("before-data-files");
     let v = batch.version;
+    let mut tally = Tally::default();
+    let (mut ticket_files, mut interval_files) = (Vec::new(), Vec::new());
+    for (i, range) in ranges.iter().enumerate() {
+        let mut m = merge_range(
+            range,
+            (&old_tickets, &old_intervals),
+            &batch,
+            history.as_ref(),
+            &mut tally,
+        )?;
+        // Empty ranges (possible at the edges) get no file, but the tables always have one.
+        let last = i + 1 == ranges.len();
+        if m.tickets.height() > 0 || (last && ticket_files.is_empty()) {
+            let part = ticket_files.len();
+            ticket_files.push(store::write_table(root, TICKETS, v, part, &mut m.tickets)?);
+        }
+        if m.status_intervals.height() > 0 || (last && interval_files.is_empty()) {
+            let part = interval_files.len();
+            interval_files.push(store::write_table(
+                root,
+                STATUS_INTERVALS,
+                v,
+                part,
+                &mut m.status_intervals,
+            )?);
+        }
+    }
+    store::phase("merge and write (by key range)");
+    for f in &mut batch.files {
+        if f.outcome == "loaded" {
+            f.superseded = f.loaded - tally.survivors.get(f.path.as_str()).copied().unwrap_or(0);
+        }
+    }
+    let displaced = existing_rows - tally.from_before;
     let mut tables = current.tables.clone();
     tables.insert(
         TICKETS.into(),
         TableFiles {
-            files: vec![store::write_table(root, TICKETS, v, 0, &mut tickets)?],
+            files: ticket_files,
         },
     );
     tables.insert(
         STATUS_INTERVALS.into(),
         TableFiles {
-            files: vec![store::write_table(
-                root,
-                STATUS_INTERVALS,
-                v,
-                0,
-                &mut status_intervals,
-            )?],
+            files: interval_files,
         },
     );
     if batch.rejects.height() > 0 {

@@ -14,5 +14,6 @@ mod shapes;
 mod sla;
 mod sla_table;
 mod sql;
+mod streaming;
 mod support;
 mod vendors;

@@ -128,3 +128,82 @@ proptest! {
         }
     }
 }
+
+/// Pieces of CSV text for [`csv_chunks_read_like_the_whole_file`]: well-formed and malformed
+/// records, quoted line breaks, blank lines, both terminators, non-ASCII text.
+fn piece_strategy() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("1,a,b\n".to_string()),
+        Just("2,é,\"x,\ny\"\r\n".to_string()),
+        Just("3,\"q\"\"q\",z\n".to_string()),
+        Just("4,only-two\n".to_string()),
+        Just("5,a,b,c,d\n".to_string()),
+        Just("\n".to_string()),
+        Just("\r\n".to_string()),
+        Just("6,\"multi\r\nline\nfield\",ü\n".to_string()),
+        "[a-z]{0,40}".prop_map(|s| format!("7,{s},{s}\n")),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// Read in pieces of any size, a CSV export gives exactly the rows, lines, record
+    /// numbers, raw text and rejects of reading it whole (row conservation across pieces),
+    /// in UTF-8 with a BOM and in Windows-1252.
+    #[test]
+    fn csv_chunks_read_like_the_whole_file(
+        pieces in prop::collection::vec(piece_strategy(), 0..30),
+        tail in prop_oneof![Just(""), Just("8,\"never closed\n9,a,b\n"), Just("10,a,b")],
+        block in 1usize..200,
+        bom in any::<bool>(),
+        cp1252 in any::<bool>(),
+    ) {
+        use ticketlake::ingest::csv_reader::{CsvChunks, CsvOptions, read_csv};
+        use ticketlake::ingest::mapping::Encoding;
+        let text = format!("id,x,y\n{}{tail}", pieces.concat());
+        let bytes: Vec<u8> = if cp1252 {
+            encoding_rs::WINDOWS_1252.encode(&text).0.into_owned()
+        } else if bom {
+            [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat()
+        } else {
+            text.into_bytes()
+        };
+        let opts = CsvOptions {
+            delimiter: b',',
+            encoding: if cp1252 { Encoding::Windows1252 } else { Encoding::Utf8 },
+            null_values: vec![],
+            max_field_bytes: 1 << 20,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e.csv");
+        std::fs::write(&path, &bytes).unwrap();
+        let whole = read_csv(&path, bytes, &opts).unwrap();
+        let mut chunks = CsvChunks::open(&path, opts, block).unwrap();
+        let (mut cells, mut lines, mut records, mut raws, mut rejects, mut read) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), 0);
+        let mut n = 0;
+        while let Some(t) = chunks.next_table().unwrap() {
+            n += 1;
+            prop_assert_eq!(&t.headers, &whole.headers);
+            for i in 0..t.len() {
+                cells.push((0..3).map(|c| t.columns[c].get(i).map(String::from)).collect::<Vec<_>>());
+                raws.push(t.raw.get(i));
+            }
+            lines.extend(t.lines.iter().copied());
+            records.extend(t.records.iter().copied());
+            rejects.extend(t.rejects.iter().cloned());
+            read += t.records_read;
+        }
+        prop_assert!(n >= 1);
+        let want: Vec<Vec<Option<String>>> = (0..whole.len())
+            .map(|i| (0..3).map(|c| whole.columns[c].get(i).map(String::from)).collect())
+            .collect();
+        prop_assert_eq!(cells, want);
+        prop_assert_eq!(lines, whole.lines.clone());
+        prop_assert_eq!(records, whole.records.clone());
+        prop_assert_eq!(raws, (0..whole.len()).map(|i| whole.raw.get(i)).collect::<Vec<_>>());
+        prop_assert_eq!(rejects, whole.rejects.clone());
+        prop_assert_eq!(read, whole.records_read);
+    }
+}

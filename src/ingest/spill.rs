@@ -1,0 +1,273 @@
+//! Sorted runs and key ranges: how an ingest of any size merges in bounded memory. Each piece
+//! of normalised tickets is sorted by `(source, ticket_id)` and spilled to a scratch Parquet
+//! file with a sample of its keys; the dataset's own files are runs too (they are stored in
+//! key order). The merge then cuts the key space into ranges of about [`range_rows`] rows
+//! from the samples and merges one range at a time, reading from each run only the row
+//! groups that can hold the range's keys. The ranges become the table's files, in key order.
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::dataset::columns::{Key, Keys};
+use crate::dataset::store::{self, Layout};
+use crate::error::{Error, Result};
+
+/// Rows per key range merged at once (and so per dataset file): bounds the merge's memory.
+/// `TICKETLAKE_RANGE_ROWS` overrides it (a tuning and test knob).
+pub fn range_rows() -> usize {
+    std::env::var("TICKETLAKE_RANGE_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(512 * 1024)
+}
+
+/// One sampled key per this many rows of a run.
+const SAMPLE_EVERY: usize = 4096;
+
+/// A `(source, ticket_id)` key, owned.
+pub type OwnedKey = (Option<String>, Option<String>);
+
+fn borrow(k: &OwnedKey) -> Key<'_> {
+    (k.0.as_deref(), k.1.as_deref())
+}
+
+/// A half-open range of keys, `lo <= key < hi`; `None` is unbounded.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Range {
+    /// Inclusive lower bound.
+    pub lo: Option<OwnedKey>,
+    /// Exclusive upper bound.
+    pub hi: Option<OwnedKey>,
+}
+
+impl Range {
+    fn contains(&self, k: Key) -> bool {
+        self.lo.as_ref().is_none_or(|lo| borrow(lo) <= k)
+            && self.hi.as_ref().is_none_or(|hi| k < borrow(hi))
+    }
+
+    fn is_all(&self) -> bool {
+        self.lo.is_none() && self.hi.is_none()
+    }
+}
+
+/// The rows of `df` whose key is in `range`, keeping their order. `sorted` says `df` is in
+/// key order, so the rows are one slice found by binary search.
+pub fn select(df: &DataFrame, range: &Range, sorted: bool) -> Result<DataFrame> {
+    if range.is_all() || df.height() == 0 {
+        return Ok(df.clone());
+    }
+    let keys = Keys::new(df)?;
+    if sorted {
+        let a = range
+            .lo
+            .as_ref()
+            .map_or(0, |lo| keys.lower_bound(borrow(lo)));
+        let b = range
+            .hi
+            .as_ref()
+            .map_or(keys.len(), |hi| keys.lower_bound(borrow(hi)));
+        return Ok(df.slice(a as i64, b.saturating_sub(a)));
+    }
+    let mask: BooleanChunked = (0..keys.len())
+        .map(|i| range.contains(keys.get(i)))
+        .collect();
+    df.filter(&mask)
+        .map_err(Error::polars("selecting a key range"))
+}
+
+/// A Parquet file of ticket-keyed rows, with what is known of its order.
+#[derive(Debug)]
+pub struct Run {
+    path: PathBuf,
+    rows: usize,
+    /// `(key, row)` of every [`SAMPLE_EVERY`]th row and the last, when the file is in key
+    /// order; `None` when it is not (it is then read whole for every range).
+    samples: Option<Vec<(OwnedKey, usize)>>,
+}
+
+fn sample(keys: &Keys) -> Option<Vec<(OwnedKey, usize)>> {
+    if !keys.sorted() {
+        return None;
+    }
+    let n = keys.len();
+    let own = |i: usize| {
+        let (s, t) = keys.get(i);
+        ((s.map(String::from), t.map(String::from)), i)
+    };
+    let mut out: Vec<_> = (0..n).step_by(SAMPLE_EVERY).map(own).collect();
+    if n > 0 && (n - 1) % SAMPLE_EVERY != 0 {
+        out.push(own(n - 1));
+    }
+    Some(out)
+}
+
+impl Run {
+    /// A file of the dataset, sampled from its key columns.
+    pub fn existing(path: PathBuf) -> Result<Run> {
+        let file = std::fs::File::open(&path).map_err(Error::io("opening", &path))?;
+        let keys = ParquetReader::new(file)
+            .with_columns(Some(vec!["source".into(), "ticket_id".into()]))
+            .finish()
+            .map_err(Error::polars(format!("reading {}", path.display())))?;
+        let keys = Keys::new(&keys)?;
+        Ok(Run {
+            rows: keys.len(),
+            samples: sample(&keys),
+            path,
+        })
+    }
+
+    /// Rows in the file.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// The file's rows whose key is in `range`, in file order.
+    pub fn read(&self, range: &Range) -> Result<DataFrame> {
+        let (start, end) = match &self.samples {
+            Some(s) => {
+                // Rows before the last sample below `lo` are below it too; rows from the
+                // first sample at or above `hi` on are at or above it.
+                let start = range.lo.as_ref().map_or(0, |lo| {
+                    match s.partition_point(|(k, _)| borrow(k) < borrow(lo)) {
+                        0 => 0,
+                        i => s[i - 1].1,
+                    }
+                });
+                let end = range.hi.as_ref().map_or(self.rows, |hi| {
+                    let i = s.partition_point(|(k, _)| borrow(k) < borrow(hi));
+                    s.get(i).map_or(self.rows, |(_, row)| *row)
+                });
+                (start, end.max(start))
+            }
+            None => (0, self.rows),
+        };
+        let file = std::fs::File::open(&self.path).map_err(Error::io("opening", &self.path))?;
+        let df = ParquetReader::new(file)
+            .with_slice(Some((start, end - start)))
+            .finish()
+            .map_err(Error::polars(format!("reading {}", self.path.display())))?;
+        select(&df, range, self.samples.is_some())
+    }
+}
+
+/// The key ranges that split `runs` into pieces of about [`range_rows`] rows.
+pub fn plan<'a>(runs: impl IntoIterator<Item = &'a Run>) -> Vec<Range> {
+    let mut total = 0;
+    let mut keys: Vec<&OwnedKey> = Vec::new();
+    for r in runs {
+        total += r.rows;
+        keys.extend(r.samples.iter().flatten().map(|(k, _)| k));
+    }
+    let parts = total.div_ceil(range_rows());
+    if parts <= 1 || keys.is_empty() {
+        return vec![Range::default()];
+    }
+    keys.sort_unstable_by(|a, b| borrow(a).cmp(&borrow(b)));
+    let mut bounds: Vec<&OwnedKey> = (1..parts).map(|i| keys[i * keys.len() / parts]).collect();
+    bounds.dedup();
+    let mut out = Vec::with_capacity(bounds.len() + 1);
+    let mut lo = None;
+    for b in bounds {
+        out.push(Range {
+            lo: lo.take(),
+            hi: Some(b.clone()),
+        });
+        lo = Some(b.clone());
+    }
+    out.push(Range { lo, hi: None });
+    out
+}
+
+/// The scratch runs of one ingest, removed when dropped (a killed process leaves them to
+/// [`store::recover`], which removes every Parquet file no manifest names).
+#[derive(Debug)]
+pub struct Spill {
+    dir: PathBuf,
+    prefix: String,
+    runs: Vec<Run>,
+    /// An empty frame with the schema of the spilled rows (the first one pushed).
+    schema: Option<DataFrame>,
+}
+
+/// Where scratch runs live inside the dataset.
+pub const SPILL_DIR: &str = "_spill";
+
+impl Spill {
+    /// An empty spill for the ingest `ingest_id` of the dataset at `root`.
+    pub fn new(root: &Path, ingest_id: &str) -> Result<Spill> {
+        let dir = root.join(SPILL_DIR);
+        std::fs::create_dir_all(&dir).map_err(Error::io("creating", &dir))?;
+        Ok(Spill {
+            dir,
+            prefix: ingest_id.to_string(),
+            runs: Vec::new(),
+            schema: None,
+        })
+    }
+
+    /// Sort `df` by key and write it as a run.
+    pub fn push(&mut self, df: DataFrame) -> Result<()> {
+        if self.schema.is_none() {
+            self.schema = Some(df.clear());
+        }
+        if df.height() == 0 {
+            return Ok(());
+        }
+        let mut df = df
+            .sort(
+                ["source", "ticket_id"],
+                SortMultipleOptions::default().with_maintain_order(true),
+            )
+            .map_err(Error::polars("sorting tickets by key"))?;
+        let samples = sample(&Keys::new(&df)?);
+        let path = self
+            .dir
+            .join(format!("{}-{:05}.parquet", self.prefix, self.runs.len()));
+        store::write_parquet(&path, &mut df, Layout::Scratch)?;
+        self.runs.push(Run {
+            path,
+            rows: df.height(),
+            samples,
+        });
+        Ok(())
+    }
+
+    /// How many runs there are (to undo later pushes with [`Spill::truncate`]).
+    pub fn mark(&self) -> usize {
+        self.runs.len()
+    }
+
+    /// Drop the runs pushed after `mark`.
+    pub fn truncate(&mut self, mark: usize) {
+        for r in self.runs.drain(mark..) {
+            let _ = std::fs::remove_file(&r.path);
+        }
+    }
+
+    /// The runs.
+    pub fn runs(&self) -> &[Run] {
+        &self.runs
+    }
+
+    /// Rows in all runs.
+    pub fn rows(&self) -> usize {
+        self.runs.iter().map(|r| r.rows).sum()
+    }
+
+    /// An empty frame in the spilled rows' schema, if anything was pushed.
+    pub fn schema(&self) -> Option<&DataFrame> {
+        self.schema.as_ref()
+    }
+}
+
+impl Drop for Spill {
+    fn drop(&mut self) {
+        self.truncate(0);
+        // Only succeeds when no other file is left in it.
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}
