@@ -401,19 +401,36 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
             let m = with_overrides(stream.mapping.clone(), opts);
             source_name = m.source.clone();
             let mut sum = Loaded::default();
-            let mut first = true;
-            while let Some(table) = stream.next()? {
-                let read = table.records_read;
-                let n = normalize::normalize(table, &m, zone_of(None, &m, opts), &lineage, path)?;
-                sum.add(&n, read, first);
-                first = false;
-                all_rejects.extend(n.rejects.into_iter().map(|reject| FileReject {
-                    source_file: label.clone(),
-                    reject,
-                }));
-                spill.push(n.tickets)?;
-            }
-            sum.record(&mut rec, stream.shape, path)?;
+            let shape = std::mem::take(&mut stream.shape);
+            // The structural read of the next piece runs on its own thread while this one
+            // is normalised and spilled (one piece in flight, so memory stays bounded).
+            std::thread::scope(|s| -> Result<()> {
+                let (tx, rx) = std::sync::mpsc::sync_channel(1);
+                s.spawn(move || {
+                    loop {
+                        let piece = stream.next().transpose();
+                        let stop = !matches!(piece, Some(Ok(_)));
+                        // A closed channel means the consumer failed and stopped.
+                        if piece.is_none_or(|p| tx.send(p).is_err()) || stop {
+                            return;
+                        }
+                    }
+                });
+                for (i, table) in rx.into_iter().enumerate() {
+                    let table = table?;
+                    let read = table.records_read;
+                    let n =
+                        normalize::normalize(table, &m, zone_of(None, &m, opts), &lineage, path)?;
+                    sum.add(&n, read, i == 0);
+                    all_rejects.extend(n.rejects.into_iter().map(|reject| FileReject {
+                        source_file: label.clone(),
+                        reject,
+                    }));
+                    spill.push(n.tickets)?;
+                }
+                Ok(())
+            })?;
+            sum.record(&mut rec, shape, path)?;
             records.push(rec);
             if let Some(pb) = &pb {
                 pb.inc(1);

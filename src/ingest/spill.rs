@@ -154,15 +154,15 @@ impl Run {
     }
 }
 
-/// The key ranges that split `runs` into pieces of about [`range_rows`] rows.
-pub fn plan<'a>(runs: impl IntoIterator<Item = &'a Run>) -> Vec<Range> {
+/// The key ranges that split `runs` into pieces of about `rows` rows.
+pub fn plan<'a>(runs: impl IntoIterator<Item = &'a Run>, rows: usize) -> Vec<Range> {
     let mut total = 0;
     let mut keys: Vec<&OwnedKey> = Vec::new();
     for r in runs {
         total += r.rows;
         keys.extend(r.samples.iter().flatten().map(|(k, _)| k));
     }
-    let parts = total.div_ceil(range_rows());
+    let parts = total.div_ceil(rows.max(1));
     if parts <= 1 || keys.is_empty() {
         return vec![Range::default()];
     }

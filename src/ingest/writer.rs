@@ -10,7 +10,7 @@ use polars::prelude::*;
 use super::intervals;
 use super::spill::{self, Range, Run, Spill, select};
 use crate::dataset::columns::{Keys, micros, text_chunks};
-use crate::dataset::manifest::{FileRecord, IngestRecord, Manifest, TableFiles};
+use crate::dataset::manifest::{DataFile, FileRecord, IngestRecord, Manifest, TableFiles};
 use crate::dataset::{REJECTS, STATUS_INTERVALS, TICKETS, store};
 use crate::error::{Error, Result};
 
@@ -188,6 +188,42 @@ fn merge_range(
     })
 }
 
+/// The files of one merged range.
+struct Written {
+    range: usize,
+    tickets: Option<DataFile>,
+    status_intervals: Option<DataFile>,
+    tally: Tally,
+}
+
+/// Merge range `i` and write its files, named by the range so that the files of the
+/// tables are in key order. Empty ranges (possible at the edges) get no file, except the
+/// last: a table always has one.
+fn write_range(
+    root: &Path,
+    version: u64,
+    i: usize,
+    ranges: &[Range],
+    old: (&[Run], &[Run]),
+    batch: &Batch,
+    history: Option<&DataFrame>,
+) -> Result<Written> {
+    let mut tally = Tally::default();
+    let mut m = merge_range(&ranges[i], old, batch, history, &mut tally)?;
+    let keep = |df: &DataFrame| df.height() > 0 || i + 1 == ranges.len();
+    let write = |table: &str, df: &mut DataFrame| -> Result<Option<DataFile>> {
+        keep(df)
+            .then(|| store::write_table(root, table, version, i, df))
+            .transpose()
+    };
+    Ok(Written {
+        range: i,
+        tickets: write(TICKETS, &mut m.tickets)?,
+        status_intervals: write(STATUS_INTERVALS, &mut m.status_intervals)?,
+        tally,
+    })
+}
+
 /// Merge the batch into the current version and publish the next one. The merge runs one
 /// key range at a time (see [`spill`](super::spill)), so its memory is bounded by the range,
 /// not by the dataset; each range is one file of `tickets` and of `status_intervals`.
@@ -211,35 +247,55 @@ pub fn commit(root: &Path, current: &Manifest, mut batch: Batch) -> Result<Manif
             .map_err(Error::polars("history"))?,
         )
     };
-    let ranges = spill::plan(old_tickets.iter().chain(batch.spill.runs()));
+    // Ranges are merged by one worker per core, each holding one range: the range size is
+    // split between them so memory stays the same on any machine.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let ranges = spill::plan(
+        old_tickets.iter().chain(batch.spill.runs()),
+        spill::range_rows() / cores,
+    );
     store::phase("read existing");
     store::fault_point("before-data-files");
     let v = batch.version;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let work = || -> Result<Vec<Written>> {
+        let mut done = Vec::new();
+        loop {
+            use std::sync::atomic::Ordering::Relaxed;
+            let i = next.fetch_add(1, Relaxed);
+            if i >= ranges.len() || failed.load(Relaxed) {
+                return Ok(done);
+            }
+            let r = write_range(root, v, i, &ranges, (&old_tickets, &old_intervals), &batch, history.as_ref());
+            match r {
+                Ok(w) => done.push(w),
+                Err(e) => {
+                    failed.store(true, Relaxed);
+                    return Err(e);
+                }
+            }
+        }
+    };
+    let mut written: Vec<Written> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..cores.min(ranges.len()))
+            .map(|_| s.spawn(work))
+            .collect();
+        let mut all = Vec::new();
+        for h in handles {
+            all.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?);
+        }
+        Ok::<_, Error>(all)
+    })?;
+    written.sort_by_key(|w| w.range);
     let mut tally = Tally::default();
     let (mut ticket_files, mut interval_files) = (Vec::new(), Vec::new());
-    for (i, range) in ranges.iter().enumerate() {
-        let mut m = merge_range(
-            range,
-            (&old_tickets, &old_intervals),
-            &batch,
-            history.as_ref(),
-            &mut tally,
-        )?;
-        // Empty ranges (possible at the edges) get no file, but the tables always have one.
-        let last = i + 1 == ranges.len();
-        if m.tickets.height() > 0 || (last && ticket_files.is_empty()) {
-            let part = ticket_files.len();
-            ticket_files.push(store::write_table(root, TICKETS, v, part, &mut m.tickets)?);
-        }
-        if m.status_intervals.height() > 0 || (last && interval_files.is_empty()) {
-            let part = interval_files.len();
-            interval_files.push(store::write_table(
-                root,
-                STATUS_INTERVALS,
-                v,
-                part,
-                &mut m.status_intervals,
-            )?);
+    for w in written {
+        ticket_files.extend(w.tickets);
+        interval_files.extend(w.status_intervals);
+        tally.from_before += w.tally.from_before;
+        for (f, n) in w.tally.survivors {
+            *tally.survivors.entry(f).or_default() += n;
         }
     }
     store::phase("merge and write (by key range)");
