@@ -98,7 +98,7 @@ fn sample(keys: &Keys) -> Option<Vec<(OwnedKey, usize)>> {
         ((s.map(String::from), t.map(String::from)), i)
     };
     let mut out: Vec<_> = (0..n).step_by(SAMPLE_EVERY).map(own).collect();
-    if n > 0 && (n - 1) % SAMPLE_EVERY != 0 {
+    if n > 0 && !(n - 1).is_multiple_of(SAMPLE_EVERY) {
         out.push(own(n - 1));
     }
     Some(out)

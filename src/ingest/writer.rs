@@ -267,7 +267,15 @@ pub fn commit(root: &Path, current: &Manifest, mut batch: Batch) -> Result<Manif
             if i >= ranges.len() || failed.load(Relaxed) {
                 return Ok(done);
             }
-            let r = write_range(root, v, i, &ranges, (&old_tickets, &old_intervals), &batch, history.as_ref());
+            let r = write_range(
+                root,
+                v,
+                i,
+                &ranges,
+                (&old_tickets, &old_intervals),
+                &batch,
+                history.as_ref(),
+            );
             match r {
                 Ok(w) => done.push(w),
                 Err(e) => {
