@@ -14,6 +14,7 @@ pub mod json_reader;
 pub mod localtime;
 pub mod mapping;
 pub mod normalize;
+mod pieces;
 pub mod raw;
 mod read;
 pub mod rejects;
@@ -32,6 +33,7 @@ use crate::dataset::manifest::{self, FileRecord};
 use crate::dataset::{lock, store};
 use crate::error::{Error, Result};
 use mapping::{Encoding, Mapping};
+use pieces::Loaded;
 use raw::Reject;
 use read::{AuditFiles, Read, read_file, sys_audits, zendesk_audits};
 
@@ -141,58 +143,6 @@ fn sha256_file(path: &Path) -> Result<(String, u64)> {
         total += n as u64;
     }
     Ok((hex(&hasher.finalize()), total))
-}
-
-/// A file's normalisation, summed over the pieces it was read in.
-#[derive(Default)]
-struct Loaded {
-    read: u64,
-    loaded: u64,
-    rejected: u64,
-    flagged: u64,
-    missing_columns: Vec<String>,
-    extra_columns: Vec<String>,
-    warnings: Vec<String>,
-}
-
-impl Loaded {
-    /// Count one normalised piece of `read` records (the first piece's columns and
-    /// warnings stand for the file: every piece has the same header).
-    fn add(&mut self, n: &normalize::Normalized, read: u64, first: bool) {
-        self.read += read;
-        self.loaded += n.tickets.height() as u64;
-        self.rejected += n.rejects.len() as u64;
-        self.flagged += n.flagged;
-        if first {
-            self.missing_columns = n.missing_columns.clone();
-            self.extra_columns = n.extra_columns.clone();
-            self.warnings = n.warnings.clone();
-        }
-    }
-
-    /// Fill in the file's record, checking read = loaded + rejected (promise 1).
-    fn record(self, rec: &mut FileRecord, shape: String, path: &Path) -> Result<()> {
-        if self.loaded + self.rejected != self.read {
-            return Err(Error::Input {
-                path: path.into(),
-                line: None,
-                message: format!(
-                    "internal accounting error: read {}, loaded {}, rejected {}; please report this",
-                    self.read, self.loaded, self.rejected
-                ),
-            });
-        }
-        rec.shape = shape;
-        rec.outcome = "loaded".into();
-        rec.records_read = self.read;
-        rec.loaded = self.loaded;
-        rec.rejected = self.rejected;
-        rec.flagged = self.flagged;
-        rec.missing_columns = self.missing_columns;
-        rec.extra_columns = self.extra_columns;
-        rec.warnings = self.warnings;
-        Ok(())
-    }
 }
 
 /// The mapping a file is normalised with: the adapter's (or `--mapping`), with the config's
@@ -400,36 +350,13 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
             // A plain CSV export: read, normalised and spilled one piece at a time.
             let m = with_overrides(stream.mapping.clone(), opts);
             source_name = m.source.clone();
-            let mut sum = Loaded::default();
             let shape = std::mem::take(&mut stream.shape);
-            // The structural read of the next piece runs on its own thread while this one
-            // is normalised and spilled (one piece in flight, so memory stays bounded).
-            std::thread::scope(|s| -> Result<()> {
-                let (tx, rx) = std::sync::mpsc::sync_channel(1);
-                s.spawn(move || {
-                    loop {
-                        let piece = stream.next().transpose();
-                        let stop = !matches!(piece, Some(Ok(_)));
-                        // A closed channel means the consumer failed and stopped.
-                        if piece.is_none_or(|p| tx.send(p).is_err()) || stop {
-                            return;
-                        }
-                    }
-                });
-                for (i, table) in rx.into_iter().enumerate() {
-                    let table = table?;
-                    let read = table.records_read;
-                    let n =
-                        normalize::normalize(table, &m, zone_of(None, &m, opts), &lineage, path)?;
-                    sum.add(&n, read, i == 0);
-                    all_rejects.extend(n.rejects.into_iter().map(|reject| FileReject {
-                        source_file: label.clone(),
-                        reject,
-                    }));
-                    spill.push(n.tickets)?;
-                }
-                Ok(())
-            })?;
+            let zone = zone_of(None, &m, opts);
+            let (sum, rejects) = pieces::load(stream, &m, zone, &lineage, path, &mut spill)?;
+            all_rejects.extend(rejects.into_iter().map(|reject| FileReject {
+                source_file: label.clone(),
+                reject,
+            }));
             sum.record(&mut rec, shape, path)?;
             records.push(rec);
             if let Some(pb) = &pb {
@@ -460,7 +387,7 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
         store::phase("read (structural)");
         let n = normalize::normalize(table, &m, zone_of(fixed_tz, &m, opts), &lineage, path)?;
         let mut sum = Loaded::default();
-        sum.add(&n, read, true);
+        sum.add(&n, read, n.tickets.height() as u64, true);
         sum.record(&mut rec, shape, path)?;
         if is_history {
             let updates = match &with_history {

@@ -188,9 +188,16 @@ pub fn plan<'a>(runs: impl IntoIterator<Item = &'a Run>, rows: usize) -> Vec<Ran
 pub struct Spill {
     dir: PathBuf,
     prefix: String,
+    next: std::sync::atomic::AtomicUsize,
     runs: Vec<Run>,
-    /// An empty frame with the schema of the spilled rows (the first one pushed).
+    /// An empty frame with the schema of the spilled rows (the first one added).
     schema: Option<DataFrame>,
+}
+
+/// A run written by [`Spill::write`], to be [`added`](Spill::add).
+pub struct Written {
+    schema: DataFrame,
+    run: Option<Run>,
 }
 
 /// Where scratch runs live inside the dataset.
@@ -203,19 +210,18 @@ impl Spill {
         std::fs::create_dir_all(&dir).map_err(Error::io("creating", &dir))?;
         Ok(Spill {
             dir,
-            prefix: ingest_id.to_string(),
+            prefix: format!("{ingest_id}-"),
+            next: Default::default(),
             runs: Vec::new(),
             schema: None,
         })
     }
 
-    /// Sort `df` by key and write it as a run.
-    pub fn push(&mut self, df: DataFrame) -> Result<()> {
-        if self.schema.is_none() {
-            self.schema = Some(df.clear());
-        }
+    /// Sort `df` by key and write it as a run file; several threads may write at once.
+    pub fn write(&self, df: DataFrame) -> Result<Written> {
+        let schema = df.clear();
         if df.height() == 0 {
-            return Ok(());
+            return Ok(Written { schema, run: None });
         }
         let mut df = df
             .sort(
@@ -224,28 +230,31 @@ impl Spill {
             )
             .map_err(Error::polars("sorting tickets by key"))?;
         let samples = sample(&Keys::new(&df)?);
-        let path = self
-            .dir
-            .join(format!("{}-{:05}.parquet", self.prefix, self.runs.len()));
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = self.dir.join(format!("{}{n:05}.parquet", self.prefix));
         store::write_parquet(&path, &mut df, Layout::Scratch)?;
-        self.runs.push(Run {
+        let run = Run {
             path,
             rows: df.height(),
             samples,
-        });
+        };
+        Ok(Written {
+            schema,
+            run: Some(run),
+        })
+    }
+
+    /// Add a written run.
+    pub fn add(&mut self, w: Written) {
+        self.schema.get_or_insert(w.schema);
+        self.runs.extend(w.run);
+    }
+
+    /// Sort `df` by key and add it as a run.
+    pub fn push(&mut self, df: DataFrame) -> Result<()> {
+        let w = self.write(df)?;
+        self.add(w);
         Ok(())
-    }
-
-    /// How many runs there are (to undo later pushes with [`Spill::truncate`]).
-    pub fn mark(&self) -> usize {
-        self.runs.len()
-    }
-
-    /// Drop the runs pushed after `mark`.
-    pub fn truncate(&mut self, mark: usize) {
-        for r in self.runs.drain(mark..) {
-            let _ = std::fs::remove_file(&r.path);
-        }
     }
 
     /// The runs.
@@ -253,12 +262,7 @@ impl Spill {
         &self.runs
     }
 
-    /// Rows in all runs.
-    pub fn rows(&self) -> usize {
-        self.runs.iter().map(|r| r.rows).sum()
-    }
-
-    /// An empty frame in the spilled rows' schema, if anything was pushed.
+    /// An empty frame in the spilled rows' schema, if anything was added.
     pub fn schema(&self) -> Option<&DataFrame> {
         self.schema.as_ref()
     }
@@ -266,7 +270,14 @@ impl Spill {
 
 impl Drop for Spill {
     fn drop(&mut self) {
-        self.truncate(0);
+        // Every file this ingest wrote, added or not (a failed ingest stops between the two).
+        if let Ok(entries) = std::fs::read_dir(&self.dir) {
+            for e in entries.filter_map(|e| e.ok()) {
+                if e.file_name().to_string_lossy().starts_with(&self.prefix) {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
         // Only succeeds when no other file is left in it.
         let _ = std::fs::remove_dir(&self.dir);
     }
