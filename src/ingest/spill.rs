@@ -20,7 +20,7 @@ pub fn range_rows() -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .filter(|&n| n > 0)
-        .unwrap_or(512 * 1024)
+        .unwrap_or(256 * 1024)
 }
 
 /// One sampled key per this many rows of a run.
