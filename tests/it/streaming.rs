@@ -118,3 +118,65 @@ fn pieces_and_key_ranges_give_the_same_dataset() {
         spill.display()
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, ..Default::default() })]
+
+    /// The key ranges of a merge partition every run exactly: each row is read in one range
+    /// only, whatever the ranges' size and whether a run is in key order (a dataset file
+    /// written by another tool need not be; it is then read whole and filtered).
+    #[test]
+    fn key_ranges_partition_every_run(
+        ids in proptest::collection::vec((0u8..3, 0u32..400), 1..3000),
+        rows in 1usize..900,
+    ) {
+        use ticketlake::ingest::spill::{plan, Run, Spill};
+        let dir = tempfile::tempdir().unwrap();
+        let frame = |ids: &[(u8, u32)]| {
+            df!(
+                "source" => ids.iter().map(|(s, _)| format!("src{s}")).collect::<Vec<_>>(),
+                "ticket_id" => ids.iter().map(|(_, t)| format!("T{t:05}")).collect::<Vec<_>>(),
+                "row" => (0..ids.len() as u32).collect::<Vec<_>>(),
+            )
+            .unwrap()
+        };
+        // A sorted run through the spill, and the same rows unsorted as a dataset file.
+        let mut spill = Spill::new(dir.path(), "ing-000001").unwrap();
+        spill.push(frame(&ids)).unwrap();
+        let raw = dir.path().join("raw.parquet");
+        ticketlake::dataset::store::write_parquet(
+            &raw,
+            &mut frame(&ids),
+            ticketlake::dataset::store::Layout::Table,
+        )
+        .unwrap();
+        let unsorted = Run::existing(raw).unwrap();
+        let runs = [&spill.runs()[0], &unsorted];
+        let ranges = plan(runs, rows);
+        for (n, run) in runs.into_iter().enumerate() {
+            let mut seen: Vec<u32> = Vec::new();
+            let mut last_key: Option<(String, String)> = None;
+            for r in &ranges {
+                let part = run.read(r).unwrap();
+                let keys = ticketlake::dataset::columns::Keys::new(&part).unwrap();
+                for i in 0..keys.len() {
+                    let (s, t) = keys.get(i);
+                    let k = (s.unwrap().to_string(), t.unwrap().to_string());
+                    // From the sorted run, ranges read in order give the keys in order.
+                    if let Some(prev) = last_key.as_ref().filter(|_| n == 0) {
+                        proptest::prop_assert!(prev <= &k, "{prev:?} before {k:?}");
+                    }
+                    last_key = Some(k);
+                }
+                seen.extend(part.column("row").unwrap().u32().unwrap().into_no_null_iter());
+            }
+            seen.sort_unstable();
+            proptest::prop_assert_eq!(seen, (0..ids.len() as u32).collect::<Vec<_>>());
+        }
+        // More rows than a range holds, and more than one key: the merge is split.
+        let distinct = ids.iter().any(|k| *k != ids[0]);
+        if distinct && 2 * ids.len() > rows {
+            proptest::prop_assert!(ranges.len() >= 2, "{} ranges", ranges.len());
+        }
+    }
+}
