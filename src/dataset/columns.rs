@@ -37,6 +37,21 @@ pub fn micros(df: &DataFrame, name: &str) -> Result<Int64Chunked> {
         .map_err(Error::polars(format!("column {name}")))
 }
 
+/// An integer column as `Int32` (priorities).
+pub fn int32(df: &DataFrame, name: &str) -> Result<Int32Chunked> {
+    df.column(name)
+        .and_then(|c| c.cast(&DataType::Int32))
+        .and_then(|c| c.i32().map(single))
+        .map_err(Error::polars(format!("column {name}")))
+}
+
+/// A boolean column.
+pub fn flags(df: &DataFrame, name: &str) -> Result<BooleanChunked> {
+    df.column(name)
+        .and_then(|c| c.bool().map(single))
+        .map_err(Error::polars(format!("column {name}")))
+}
+
 /// A column as owned optional strings, for output.
 pub fn text_vec(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
     Ok(text(df, name)?

@@ -147,7 +147,7 @@ fn parse(
         if !last && end == text.len() {
             // Possibly cut off by the end of the piece: the next piece reads it whole.
             cut = start.byte() as usize;
-            newlines += text.as_bytes()[counted_to.min(cut)..cut]
+            newlines += text.as_bytes()[counted_to..cut]
                 .iter()
                 .filter(|&&b| b == b'\n')
                 .count() as u64;
@@ -195,8 +195,9 @@ fn parse(
         table.records.push(record_no);
         spans.push(span);
     }
-    if last || cut == text.len() {
-        newlines += text.as_bytes()[counted_to.min(text.len())..]
+    if cut == text.len() {
+        // The next piece counts from the end of this one.
+        newlines += text.as_bytes()[counted_to..]
             .iter()
             .filter(|&&b| b == b'\n')
             .count() as u64;
@@ -241,11 +242,6 @@ impl CsvChunks {
             at: Cursor::default(),
             done: false,
         })
-    }
-
-    /// The header row, once the first piece has been read.
-    pub fn headers(&self) -> Option<&[String]> {
-        self.headers.as_deref()
     }
 
     /// The next piece, or `None` after the last one.

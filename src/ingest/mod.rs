@@ -18,6 +18,7 @@ mod pieces;
 pub mod raw;
 mod read;
 pub mod rejects;
+pub use rejects::FileReject;
 pub mod servicenow;
 pub mod spill;
 pub mod writer;
@@ -34,7 +35,6 @@ use crate::dataset::{lock, store};
 use crate::error::{Error, Result};
 use mapping::{Encoding, Mapping};
 use pieces::Loaded;
-use raw::Reject;
 use read::{AuditFiles, Read, read_file, sys_audits, zendesk_audits};
 
 /// Which adapter reads the files.
@@ -105,16 +105,6 @@ pub struct IngestReport {
     pub sample_rejects: Vec<FileReject>,
 }
 
-/// A reject with its file.
-#[derive(Debug, Clone, Serialize)]
-pub struct FileReject {
-    /// The export file.
-    pub source_file: String,
-    /// The reject.
-    #[serde(flatten)]
-    pub reject: Reject,
-}
-
 /// Hex SHA-256 of bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
@@ -145,89 +135,19 @@ fn sha256_file(path: &Path) -> Result<(String, u64)> {
     Ok((hex(&hasher.finalize()), total))
 }
 
-/// The mapping a file is normalised with: the adapter's (or `--mapping`), with the config's
-/// value-map entries over it.
-fn with_overrides(mut m: Mapping, opts: &IngestOptions) -> Mapping {
-    overlay(&mut m.values.status, &opts.overrides.status);
-    overlay(&mut m.values.kind, &opts.overrides.kind);
-    overlay(&mut m.values.priority, &opts.overrides.priority);
-    m
-}
-
-/// The zone naive timestamps are read in: a zone the format fixes, `--tz`, the mapping's,
-/// then the config's default.
-fn zone_of<'a>(fixed: Option<&'a str>, m: &'a Mapping, opts: &'a IngestOptions) -> Option<&'a str> {
-    fixed
-        .or(opts.tz.as_deref())
-        .or(m.timezone.as_deref())
-        .or(opts.default_tz.as_deref())
-}
-
-/// Bytes of CSV text read and normalised at a time: `TICKETLAKE_CHUNK_BYTES` (a tuning and
-/// test knob), else 32 MiB, which keeps an ingest's memory bounded whatever the export's size.
-pub fn chunk_bytes() -> usize {
-    std::env::var("TICKETLAKE_CHUNK_BYTES")
+/// A size the environment variable `var` may set (a tuning and test knob), else `default`.
+pub(crate) fn tuning(var: &str, default: usize) -> usize {
+    std::env::var(var)
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(32 << 20)
+        .filter(|&n| n > 0)
+        .unwrap_or(default)
 }
 
-/// The rejects of one ingest as a frame in the `rejects` schema.
-fn rejects_frame(ingest_id: &str, rejects: &[FileReject]) -> Result<DataFrame> {
-    let n = rejects.len();
-    let cols = vec![
-        Column::new("ingest_id".into(), vec![ingest_id.to_string(); n]),
-        Column::new(
-            "source_file".into(),
-            rejects
-                .iter()
-                .map(|r| r.source_file.clone())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "line".into(),
-            rejects
-                .iter()
-                .map(|r| r.reject.line.map(|l| l as i64))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "record".into(),
-            rejects
-                .iter()
-                .map(|r| r.reject.record as i64)
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "column".into(),
-            rejects
-                .iter()
-                .map(|r| r.reject.column.clone())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "error_type".into(),
-            rejects
-                .iter()
-                .map(|r| r.reject.error_type.to_string())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "message".into(),
-            rejects
-                .iter()
-                .map(|r| r.reject.message.clone())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "raw".into(),
-            rejects
-                .iter()
-                .map(|r| r.reject.raw.clone())
-                .collect::<Vec<_>>(),
-        ),
-    ];
-    DataFrame::new_infer_height(cols).map_err(Error::polars("building rejects"))
+/// Bytes of CSV text read and normalised at a time: `TICKETLAKE_CHUNK_BYTES`, else 32 MiB,
+/// which keeps an ingest's memory bounded whatever the export's size.
+pub fn chunk_bytes() -> usize {
+    tuning("TICKETLAKE_CHUNK_BYTES", 32 << 20)
 }
 
 fn progress_bar(opts: &IngestOptions, n: usize) -> Option<indicatif::ProgressBar> {
@@ -243,19 +163,6 @@ fn progress_bar(opts: &IngestOptions, n: usize) -> Option<indicatif::ProgressBar
         pb.enable_steady_tick(std::time::Duration::from_millis(200));
         pb
     })
-}
-
-/// Put `over`'s entries into a value map; keys match case- and space-insensitively, as the
-/// lookups do, so an override replaces the default spelling instead of duplicating it.
-fn overlay<T: Clone>(
-    base: &mut std::collections::BTreeMap<String, T>,
-    over: &std::collections::BTreeMap<String, T>,
-) {
-    for (k, v) in over {
-        let key = k.trim().to_lowercase();
-        base.retain(|b, _| b.trim().to_lowercase() != key);
-        base.insert(key, v.clone());
-    }
 }
 
 /// Ingest `files` into the dataset at `root`.
@@ -302,7 +209,19 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
             pb.set_message(label.clone());
         }
         store::phase("start");
-        let (sha, size) = sha256_file(path)?;
+        let streamed = read::stream_mapping(path, opts, custom.as_ref(), &trail)?;
+        // A file read whole is hashed from its bytes, a streamed one in a pass of its own
+        // (so that a duplicate is skipped before it is parsed).
+        let mut whole = None;
+        let (sha, size) = match streamed {
+            Some(_) => sha256_file(path)?,
+            None => {
+                let bytes = std::fs::read(path).map_err(Error::io("reading export", path))?;
+                let hashed = (sha256_hex(&bytes), bytes.len() as u64);
+                whole = Some(bytes);
+                hashed
+            }
+        };
         let mut rec = FileRecord {
             path: label.clone(),
             sha256: sha.clone(),
@@ -346,12 +265,14 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
             ingest_id: ingest_id.clone(),
             source_file: label.clone(),
         };
-        if let Some(mut stream) = read::open_stream(path, opts, custom.as_ref(), &trail)? {
+        if let Some(m) = streamed
+            && let Some(mut stream) = read::open_stream(path, m, opts)?
+        {
             // A plain CSV export: read, normalised and spilled one piece at a time.
-            let m = with_overrides(stream.mapping.clone(), opts);
+            let m = read::with_overrides(stream.mapping.clone(), opts);
             source_name = m.source.clone();
             let shape = std::mem::take(&mut stream.shape);
-            let zone = zone_of(None, &m, opts);
+            let zone = read::zone_of(None, &m, opts);
             let (sum, rejects) = pieces::load(stream, &m, zone, &lineage, path, &mut spill)?;
             all_rejects.extend(rejects.into_iter().map(|reject| FileReject {
                 source_file: label.clone(),
@@ -365,7 +286,10 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
             store::phase("read and normalise (streamed)");
             continue;
         }
-        let bytes = std::fs::read(path).map_err(Error::io("reading export", path))?;
+        let bytes = match whole {
+            Some(bytes) => bytes,
+            None => std::fs::read(path).map_err(Error::io("reading export", path))?,
+        };
         let Read {
             table,
             mapping: m,
@@ -381,11 +305,11 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
             &audits.changes,
             &mut trail,
         )?;
-        let m = with_overrides(m, opts);
+        let m = read::with_overrides(m, opts);
         source_name = m.source.clone();
         let read = table.records_read;
         store::phase("read (structural)");
-        let n = normalize::normalize(table, &m, zone_of(fixed_tz, &m, opts), &lineage, path)?;
+        let n = normalize::normalize(table, &m, read::zone_of(fixed_tz, &m, opts), &lineage, path)?;
         let mut sum = Loaded::default();
         sum.add(&n, read, n.tickets.height() as u64, true);
         sum.record(&mut rec, shape, path)?;
@@ -437,7 +361,7 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
     }
     let read: u64 = records.iter().map(|r| r.records_read).sum();
     let rejected: u64 = records.iter().map(|r| r.rejected).sum();
-    check_limits(read, rejected, opts, &all_rejects)?;
+    rejects::check_limits(read, rejected, opts, &all_rejects)?;
 
     let mut report = IngestReport {
         committed: false,
@@ -461,7 +385,7 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
         source: source_name,
         spill,
         history,
-        rejects: rejects_frame(&ingest_id, &all_rejects)?,
+        rejects: rejects::frame(&ingest_id, &all_rejects)?,
         files: records,
     };
     store::phase("normalise");
@@ -478,51 +402,4 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
     report.version = m.version;
     report.ingest_id = Some(ingest_id);
     Ok(report)
-}
-
-fn check_limits(
-    read: u64,
-    rejected: u64,
-    opts: &IngestOptions,
-    rejects: &[FileReject],
-) -> Result<()> {
-    let examples = || -> Vec<String> {
-        rejects
-            .iter()
-            .take(5)
-            .map(|r| {
-                let at = r
-                    .reject
-                    .line
-                    .map(|l| format!(":{l}"))
-                    .unwrap_or_else(|| format!(" record {}", r.reject.record));
-                format!(
-                    "  {}{at}: {}: {}",
-                    r.source_file, r.reject.error_type, r.reject.message
-                )
-            })
-            .collect()
-    };
-    if let Some(max) = opts.max_rejects
-        && rejected > max
-    {
-        return Err(Error::RejectLimit {
-            examples: examples(),
-            rejected,
-            read,
-            limit: format!("--max-rejects {max}"),
-        });
-    }
-    if let Some(pct) = opts.max_reject_pct
-        && read > 0
-        && (rejected as f64) * 100.0 / (read as f64) > pct
-    {
-        return Err(Error::RejectLimit {
-            examples: examples(),
-            rejected,
-            read,
-            limit: format!("--max-reject-pct {pct}"),
-        });
-    }
-    Ok(())
 }

@@ -227,29 +227,34 @@ impl Stream {
     }
 }
 
-/// Open `path` to be read piece by piece, when its rows are independent of each other: a
-/// ServiceNow list CSV (without `sys_audit` files to expand it) or a generic CSV. Event logs
-/// (whose rows are one ticket's history), JSON, and Jira CSV (whose date format is decided
-/// from every date cell) are read whole; `None` says so.
-pub(super) fn open_stream(
+/// The mapping `path` is read piece by piece with, when its rows are independent of each
+/// other: a ServiceNow list CSV (without `sys_audit` files to expand it) or a generic CSV.
+/// JSON, Jira CSV (whose date format is decided from every date cell) and audit-expanded
+/// exports are read whole; `None` says so. Decided from the first line only.
+pub(super) fn stream_mapping(
     path: &Path,
     opts: &IngestOptions,
     custom: Option<&Mapping>,
     trail: &audit::Trail,
-) -> Result<Option<Stream>> {
+) -> Result<Option<Mapping>> {
     if is_json(path, &first_line(path)?) {
         return Ok(None);
     }
-    let m = match opts.source {
-        SourceKind::Generic => match custom {
-            Some(m) if m.format != Format::Ndjson => m.clone(),
-            _ => return Ok(None),
-        },
-        SourceKind::Servicenow if trail.changes.is_empty() => custom
-            .cloned()
-            .unwrap_or_else(|| servicenow::mapping(servicenow::Shape::ListCsv)),
-        _ => return Ok(None),
-    };
+    Ok(match opts.source {
+        SourceKind::Generic => custom.filter(|m| m.format != Format::Ndjson).cloned(),
+        SourceKind::Servicenow if trail.changes.is_empty() => Some(
+            custom
+                .cloned()
+                .unwrap_or_else(|| servicenow::mapping(servicenow::Shape::ListCsv)),
+        ),
+        _ => None,
+    })
+}
+
+/// Open `path` to be read piece by piece with `m` (from [`stream_mapping`]). A ServiceNow
+/// event log, recognised from its header, is read whole after all (its rows are one
+/// ticket's history): `None`.
+pub(super) fn open_stream(path: &Path, m: Mapping, opts: &IngestOptions) -> Result<Option<Stream>> {
     let mut chunks =
         csv_reader::CsvChunks::open(path, csv_options(&m, opts), super::chunk_bytes())?;
     let first = chunks.next_table()?;
@@ -354,4 +359,39 @@ pub(super) fn zendesk_audits(files: &[PathBuf]) -> Result<AuditFiles> {
         out.files.insert(path, (audits.len() as u64, rejects));
     }
     Ok(out)
+}
+
+/// The mapping a file is normalised with: the adapter's (or `--mapping`), with the config's
+/// value-map entries over it.
+pub(super) fn with_overrides(mut m: Mapping, opts: &IngestOptions) -> Mapping {
+    overlay(&mut m.values.status, &opts.overrides.status);
+    overlay(&mut m.values.kind, &opts.overrides.kind);
+    overlay(&mut m.values.priority, &opts.overrides.priority);
+    m
+}
+
+/// The zone naive timestamps are read in: a zone the format fixes, `--tz`, the mapping's,
+/// then the config's default.
+pub(super) fn zone_of<'a>(
+    fixed: Option<&'a str>,
+    m: &'a Mapping,
+    opts: &'a IngestOptions,
+) -> Option<&'a str> {
+    fixed
+        .or(opts.tz.as_deref())
+        .or(m.timezone.as_deref())
+        .or(opts.default_tz.as_deref())
+}
+
+/// Put `over`'s entries into a value map; keys match case- and space-insensitively, as the
+/// lookups do, so an override replaces the default spelling instead of duplicating it.
+fn overlay<T: Clone>(
+    base: &mut std::collections::BTreeMap<String, T>,
+    over: &std::collections::BTreeMap<String, T>,
+) {
+    for (k, v) in over {
+        let key = k.trim().to_lowercase();
+        base.retain(|b, _| b.trim().to_lowercase() != key);
+        base.insert(key, v.clone());
+    }
 }

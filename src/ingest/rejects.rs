@@ -1,8 +1,11 @@
-//! Turns the normaliser's error codes into rejects that a person can act on: the line, the
-//! column, the offending value and what to change.
+//! Rejects: the normaliser's error codes turned into rejects that a person can act on (the
+//! line, the column, the offending value and what to change), the `rejects` table of an
+//! ingest, and the limits (`--max-rejects`, `--max-reject-pct`) that stop a commit.
 
 use polars::prelude::*;
+use serde::Serialize;
 
+use super::IngestOptions;
 use super::mapping::Mapping;
 use super::normalize::{codes, formats};
 use super::raw::{RawTable, Reject};
@@ -120,4 +123,80 @@ pub fn describe(
         });
     }
     Ok(out)
+}
+
+/// A reject with its file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReject {
+    /// The export file.
+    pub source_file: String,
+    /// The reject.
+    #[serde(flatten)]
+    pub reject: Reject,
+}
+
+/// The rejects of one ingest as a frame in the `rejects` schema.
+pub(super) fn frame(ingest_id: &str, rejects: &[FileReject]) -> Result<DataFrame> {
+    let text = |f: &dyn Fn(&FileReject) -> Option<String>| -> Vec<Option<String>> {
+        rejects.iter().map(f).collect()
+    };
+    df!(
+        "ingest_id" => vec![ingest_id; rejects.len()],
+        "source_file" => text(&|r| Some(r.source_file.clone())),
+        "line" => rejects.iter().map(|r| r.reject.line.map(|l| l as i64)).collect::<Vec<_>>(),
+        "record" => rejects.iter().map(|r| r.reject.record as i64).collect::<Vec<_>>(),
+        "column" => text(&|r| r.reject.column.clone()),
+        "error_type" => text(&|r| Some(r.reject.error_type.to_string())),
+        "message" => text(&|r| Some(r.reject.message.clone())),
+        "raw" => text(&|r| Some(r.reject.raw.clone())),
+    )
+    .map_err(Error::polars("building rejects"))
+}
+
+/// Refuse the ingest when its rejects exceed a limit of `opts`.
+pub(super) fn check_limits(
+    read: u64,
+    rejected: u64,
+    opts: &IngestOptions,
+    rejects: &[FileReject],
+) -> Result<()> {
+    let examples = || -> Vec<String> {
+        rejects
+            .iter()
+            .take(5)
+            .map(|r| {
+                let at = r
+                    .reject
+                    .line
+                    .map(|l| format!(":{l}"))
+                    .unwrap_or_else(|| format!(" record {}", r.reject.record));
+                format!(
+                    "  {}{at}: {}: {}",
+                    r.source_file, r.reject.error_type, r.reject.message
+                )
+            })
+            .collect()
+    };
+    if let Some(max) = opts.max_rejects
+        && rejected > max
+    {
+        return Err(Error::RejectLimit {
+            examples: examples(),
+            rejected,
+            read,
+            limit: format!("--max-rejects {max}"),
+        });
+    }
+    if let Some(pct) = opts.max_reject_pct
+        && read > 0
+        && (rejected as f64) * 100.0 / (read as f64) > pct
+    {
+        return Err(Error::RejectLimit {
+            examples: examples(),
+            rejected,
+            read,
+            limit: format!("--max-reject-pct {pct}"),
+        });
+    }
+    Ok(())
 }

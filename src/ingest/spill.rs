@@ -16,11 +16,7 @@ use crate::error::{Error, Result};
 /// Rows per key range merged at once (and so per dataset file): bounds the merge's memory.
 /// `TICKETLAKE_RANGE_ROWS` overrides it (a tuning and test knob).
 pub fn range_rows() -> usize {
-    std::env::var("TICKETLAKE_RANGE_ROWS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(256 * 1024)
+    super::tuning("TICKETLAKE_RANGE_ROWS", 256 * 1024)
 }
 
 /// One sampled key per this many rows of a run.

@@ -74,10 +74,11 @@ fn read_range<'a>(runs: impl Iterator<Item = &'a Run>, range: &Range) -> Result<
     runs.map(|r| r.read(range).map(|d| d.lazy())).collect()
 }
 
-/// One key range merged: the tickets and status intervals of its file.
+/// One key range merged: the tickets and status intervals of its file, and its counts.
 struct Merged {
     tickets: DataFrame,
     status_intervals: DataFrame,
+    tally: Tally,
 }
 
 /// What the merge of every range has counted, for the ingest's accounting.
@@ -95,7 +96,6 @@ fn merge_range(
     old: (&[Run], &[Run]),
     batch: &Batch,
     history: Option<&DataFrame>,
-    tally: &mut Tally,
 ) -> Result<Merged> {
     let mut frames = read_range(old.0.iter().chain(batch.spill.runs()), range)?;
     if let Some(empty) = batch.spill.schema().filter(|_| frames.is_empty()) {
@@ -104,6 +104,7 @@ fn merge_range(
     let tickets = latest_wins(frames)?;
 
     // Accounting: how many of each file's loaded rows survived.
+    let mut tally = Tally::default();
     let ingest_col = text_chunks(&tickets, "ingest_id")?;
     let file_col = text_chunks(&tickets, "source_file")?;
     for (i, f) in ingest_col.iter().zip(file_col.iter()) {
@@ -185,11 +186,12 @@ fn merge_range(
     Ok(Merged {
         tickets,
         status_intervals,
+        tally,
     })
 }
 
 /// The files of one merged range.
-struct Written {
+struct RangeFiles {
     range: usize,
     tickets: Option<DataFile>,
     status_intervals: Option<DataFile>,
@@ -207,20 +209,19 @@ fn write_range(
     old: (&[Run], &[Run]),
     batch: &Batch,
     history: Option<&DataFrame>,
-) -> Result<Written> {
-    let mut tally = Tally::default();
-    let mut m = merge_range(&ranges[i], old, batch, history, &mut tally)?;
+) -> Result<RangeFiles> {
+    let mut m = merge_range(&ranges[i], old, batch, history)?;
     let keep = |df: &DataFrame| df.height() > 0 || i + 1 == ranges.len();
     let write = |table: &str, df: &mut DataFrame| -> Result<Option<DataFile>> {
         keep(df)
             .then(|| store::write_table(root, table, version, i, df))
             .transpose()
     };
-    Ok(Written {
+    Ok(RangeFiles {
         range: i,
         tickets: write(TICKETS, &mut m.tickets)?,
         status_intervals: write(STATUS_INTERVALS, &mut m.status_intervals)?,
-        tally,
+        tally: m.tally,
     })
 }
 
@@ -259,7 +260,7 @@ pub fn commit(root: &Path, current: &Manifest, mut batch: Batch) -> Result<Manif
     let v = batch.version;
     let next = std::sync::atomic::AtomicUsize::new(0);
     let failed = std::sync::atomic::AtomicBool::new(false);
-    let work = || -> Result<Vec<Written>> {
+    let work = || -> Result<Vec<RangeFiles>> {
         let mut done = Vec::new();
         loop {
             use std::sync::atomic::Ordering::Relaxed;
@@ -285,7 +286,7 @@ pub fn commit(root: &Path, current: &Manifest, mut batch: Batch) -> Result<Manif
             }
         }
     };
-    let mut written: Vec<Written> = std::thread::scope(|s| {
+    let mut written: Vec<RangeFiles> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..cores.min(ranges.len()))
             .map(|_| s.spawn(work))
             .collect();

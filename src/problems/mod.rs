@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::dataset::columns::{micros, single, text as text_col};
+use crate::dataset::columns::{flags, int32, micros, text as text_col};
 use crate::error::{Error, Result};
 
 /// The candidates table.
@@ -180,22 +180,13 @@ pub fn detect(
         micros(tickets, "opened_at")?,
         micros(tickets, "resolved_at")?,
     );
-    let priority = tickets
-        .column("priority")
-        .and_then(|c| c.cast(&DataType::Int32))
-        .map_err(Error::polars("priority"))?;
-    let priority = priority
-        .i32()
-        .map(single)
-        .map_err(Error::polars("priority"))?;
+    let priority = int32(tickets, "priority")?;
     let mut breached: HashSet<(String, String)> = HashSet::new();
     if let Some(s) = sla {
         let (sid, ssrc, sb) = (
             text_col(s, "ticket_id")?,
             text_col(s, "source")?,
-            s.column("breached")
-                .and_then(|c| c.bool().map(single))
-                .map_err(Error::polars("breached"))?,
+            flags(s, "breached")?,
         );
         for i in 0..s.height() {
             if let (Some(true), Some(a), Some(b)) = (sb.get(i), sid.get(i), ssrc.get(i)) {

@@ -13,7 +13,7 @@ use polars::prelude::*;
 use super::calendar::Calendar;
 use super::engine::{Interval, Outcome, Scratch, TicketView, evaluate_in};
 use super::policy::{Policies, Policy};
-use crate::dataset::columns::{Key, Keys, micros, single, text};
+use crate::dataset::columns::{Key, Keys, flags, int32, micros, text};
 use crate::error::{Error, Result};
 
 /// Below this many tickets one thread is quicker than starting more.
@@ -137,10 +137,7 @@ pub fn compute(
         kind: text(&tickets, "kind")?,
         status: text(&tickets, "status")?,
         service: text(&tickets, "service")?,
-        priority: tickets
-            .column("priority")
-            .and_then(|c| c.i32().map(single))
-            .map_err(Error::polars("priority"))?,
+        priority: int32(&tickets, "priority")?,
         opened: micros(&tickets, "opened_at")?,
         first: micros(&tickets, "first_response_at")?,
         resolved: micros(&tickets, "resolved_at")?,
@@ -150,10 +147,7 @@ pub fn compute(
         status: text(&intervals, "status")?,
         from: micros(&intervals, "from_ts")?,
         to: micros(&intervals, "to_ts")?,
-        derived: intervals
-            .column("derived")
-            .and_then(|c| c.bool().map(single))
-            .map_err(Error::polars("derived"))?,
+        derived: flags(&intervals, "derived")?,
     };
     let cals = calendars(policies, &t, as_of);
     let job = Job {
