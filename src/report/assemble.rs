@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::data::{Fetch, Grid, UnitKind, sum_by};
+use super::data::{Fetch, Grid, PERIOD_VIEW, UnitKind, sum_by};
 use super::model::*;
 use crate::error::Result;
 use crate::targets::{Rag, TargetSet};
@@ -29,7 +29,7 @@ pub fn assemble(f: &Fetch, targets: &TargetSet, top: usize) -> Result<Vec<Unit>>
     let n = f.months.len();
     let cur_m = n - 1;
     let att = f.query("sla_attainment", &[&u, MONTH_ATT], lo, hi)?;
-    let mttr = f.query("mttr", &[&u, MONTH_RES], lo, hi)?;
+    let mttr = f.query_where("mttr", &[&u, MONTH_RES], Some(PERIOD_VIEW), lo, hi)?;
     let vol = f.query("volume", &[&u, MONTH_OPEN], lo, hi)?;
     let vol_cur = f.query("volume", &[&u], p.start, p.end)?;
     let vol_prev = f.query("volume", &[&u], prev.start, prev.end)?;

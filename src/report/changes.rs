@@ -22,7 +22,13 @@ type Medians = BTreeMap<Vec<String>, [Option<(f64, f64)>; 2]>;
 
 /// Median and count per key (without the month) for the previous and current month.
 fn medians(f: &Fetch, fields: &[&str]) -> Result<Medians> {
-    let g = f.query("mttr", fields, f.previous.start, f.period.end)?;
+    let g = f.query_where(
+        "mttr",
+        fields,
+        Some(super::data::PERIOD_VIEW),
+        f.previous.start,
+        f.period.end,
+    )?;
     let cur = super::fmt::month(f.period.start);
     let mut out: Medians = BTreeMap::new();
     for (k, r) in &g.rows {

@@ -133,6 +133,10 @@ pub struct Fetch<'a> {
 
 const MAX_ROWS: usize = 50_000_000;
 
+/// The rows of `queries/mttr.sql`'s period view (incidents resolved in the period), the only
+/// view the reports use.
+pub const PERIOD_VIEW: &str = "view = 'period'";
+
 fn ts(v: i64) -> ScalarValue {
     ScalarValue::TimestampMicrosecond(Some(v), Some("UTC".into()))
 }
@@ -181,9 +185,28 @@ impl<'a> Fetch<'a> {
 
     /// Run catalog query `name` over `[start, end)` grouped by the key of `fields`.
     pub fn query(&self, name: &str, fields: &[&str], start: i64, end: i64) -> Result<Grid> {
+        self.query_where(name, fields, None, start, end)
+    }
+
+    /// [`Fetch::query`] keeping only the result rows that pass `filter`. The filter is applied
+    /// around the catalog query, so DataFusion pushes it in: a `UNION ALL` branch whose
+    /// literal columns fail it (mttr's cohort view under [`PERIOD_VIEW`]) is never computed.
+    pub fn query_where(
+        &self,
+        name: &str,
+        fields: &[&str],
+        filter: Option<&str>,
+        start: i64,
+        end: i64,
+    ) -> Result<Grid> {
         let q = catalog::find(&self.catalog, name)?;
-        let sql = q.render_expr("key", &key_expr(fields));
+        let mut sql = q.render_expr("key", &key_expr(fields));
+        if let Some(filter) = filter {
+            let inner = sql.trim_end().trim_end_matches(';');
+            sql = format!("SELECT * FROM (\n{inner}\n) q WHERE {filter}");
+        }
         let t = metric::run_sql(self.session, &q, &sql, self.values(start, end), MAX_ROWS)?;
+        crate::dataset::store::phase(&format!("report query {name} by {} field(s)", fields.len()));
         Ok(Grid::from(t, "key"))
     }
 
@@ -191,6 +214,8 @@ impl<'a> Fetch<'a> {
     pub fn sql(&self, sql: &str, start: i64, end: i64) -> Result<Grid> {
         let sql = sql.replace("{{unit}}", &key_expr(&[&self.unit_expr()]));
         let t = adhoc::run_with(self.session, &sql, Some(self.values(start, end)), MAX_ROWS)?;
+        let head: String = sql.split_whitespace().take(6).collect::<Vec<_>>().join(" ");
+        crate::dataset::store::phase(&format!("report sql {head}"));
         Ok(Grid::from(t, "key"))
     }
 

@@ -66,9 +66,10 @@ pub fn evaluate(f: &Fetch, list: &[Improvement]) -> Result<Vec<Progress>> {
         let all = |_: &[Option<String>]| true;
         let value: ValueAt = match imp.metric.as_str() {
             "mttr_median" | "mttr_p90" => {
-                let g = f.query(
+                let g = f.query_where(
                     "mttr",
                     &[&key("to_char(resolved_at, '%Y-%m')")],
+                    Some(super::data::PERIOD_VIEW),
                     base.start,
                     end,
                 )?;

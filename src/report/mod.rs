@@ -112,7 +112,9 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
 
 /// Write the reports for one month.
 pub fn write(s: &Settings, o: &Options) -> Result<Outcome> {
+    crate::dataset::store::phase("report start");
     let session = session::open(&s.dataset, &s.policies, Limits::default())?;
+    crate::dataset::store::phase("report session");
     let params = Params::resolve(&session, o.period.as_deref(), None)?;
     let month = params.period.clone();
     // A quarter ("2026-Q4") has seven characters too; a month spans at most 31 days.
@@ -154,6 +156,7 @@ pub fn write(s: &Settings, o: &Options) -> Result<Outcome> {
     }
     let m = crate::dataset::manifest::current(&s.dataset)?;
     let (dq, rejects) = quality::summarize(&s.dataset, &m)?;
+    crate::dataset::store::phase("report data quality");
     let ctx = page::Context {
         period: params.period.label.clone(),
         as_of: crate::output::rfc3339(params.as_of),
@@ -295,6 +298,7 @@ pub fn write(s: &Settings, o: &Options) -> Result<Outcome> {
         )?;
         index_rows.push((u, spark));
     }
+    crate::dataset::store::phase("report pages");
     let all: Vec<&improvements::Progress> = register.iter().collect();
     let index = dir.join("index.html");
     write_file(&index, &page::index_page(&ctx, &index_rows, &all))?;
