@@ -6,6 +6,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::common::ParamValues;
 use datafusion::execution::context::SQLOptions;
+use datafusion::logical_expr::LogicalPlan;
 
 use super::session::{Session, df_error};
 use crate::error::{Error, Result};
@@ -53,11 +54,16 @@ pub fn run_with(
         if let Some(p) = params {
             df = df.with_param_values(p).map_err(df_error("parameters"))?;
         }
-        df.limit(0, Some(max_rows + 1))
-            .map_err(df_error("sql"))?
-            .collect()
-            .await
-            .map_err(df_error("sql"))
+        // EXPLAIN [ANALYZE] must stay the root of its plan (a limit above it is refused as
+        // an internal error); its output is a handful of rows anyway.
+        let explain = matches!(
+            df.logical_plan(),
+            LogicalPlan::Explain(_) | LogicalPlan::Analyze(_)
+        );
+        if !explain {
+            df = df.limit(0, Some(max_rows + 1)).map_err(df_error("sql"))?;
+        }
+        df.collect().await.map_err(df_error("sql"))
     };
     let batches: Vec<RecordBatch> = session.runtime.block_on(async {
         match session.timeout {

@@ -81,7 +81,11 @@ pub fn open(root: &Path, policies: &Policies, limits: Limits) -> Result<Session>
         )
         .build_arc()
         .map_err(df_error("memory pool"))?;
-    let config = SessionConfig::new().with_information_schema(true);
+    // DataFusion's own `DATAFUSION_*` environment variables (for example
+    // `DATAFUSION_EXECUTION_PARQUET_PUSHDOWN_FILTERS=true`) tune the engine without a rebuild.
+    let config = SessionConfig::from_env()
+        .map_err(df_error("DATAFUSION_* environment settings"))?
+        .with_information_schema(true);
     let ctx = SessionContext::new_with_config_rt(config, env);
     for f in crate::sla::udf::functions(crate::sla::udf::calendars(policies)) {
         ctx.register_udf(f);

@@ -231,3 +231,23 @@ fn csv_output_guards_text_formulas_but_not_negative_numbers() {
         "delta,t,u\n-5,'-1+1,'=cmd\n"
     );
 }
+
+#[test]
+fn explain_analyze_shows_the_plan_it_ran() {
+    let p = project();
+    // The row cap is applied above the statement; EXPLAIN must stay the plan's root, so an
+    // analyst can see where a slow query spends its time.
+    let o = p.run(&[
+        "sql",
+        "--format",
+        "csv",
+        "EXPLAIN ANALYZE SELECT kind, count(*) FROM tickets GROUP BY kind",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains("AggregateExec"), "{out}");
+    assert!(out.contains("elapsed_compute"), "{out}");
+    let o = p.run(&["sql", "EXPLAIN SELECT ticket_id FROM incidents"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("logical_plan"));
+}
