@@ -45,6 +45,16 @@ pub fn run_with(
     params: Option<ParamValues>,
     max_rows: usize,
 ) -> Result<Table> {
+    to_table(&collect_with(session, sql, params, max_rows)?, max_rows)
+}
+
+/// [`run_with`] as Arrow batches (at most `max_rows + 1` rows, so a cut can be seen).
+pub fn collect_with(
+    session: &Session,
+    sql: &str,
+    params: Option<ParamValues>,
+    max_rows: usize,
+) -> Result<Vec<RecordBatch>> {
     let work = async {
         let mut df = session
             .ctx
@@ -65,7 +75,7 @@ pub fn run_with(
         }
         df.collect().await.map_err(df_error("sql"))
     };
-    let batches: Vec<RecordBatch> = session.runtime.block_on(async {
+    session.runtime.block_on(async {
         match session.timeout {
             Some(t) => tokio::time::timeout(t, work).await.map_err(|_| Error::Query {
                 context: "sql".into(),
@@ -76,8 +86,7 @@ pub fn run_with(
             })?,
             None => work.await,
         }
-    })?;
-    to_table(&batches, max_rows)
+    })
 }
 
 /// Numbers and booleans print as JSON literals.

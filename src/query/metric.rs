@@ -162,7 +162,21 @@ pub fn run_sql(
     values: ParamValues,
     max_rows: usize,
 ) -> Result<Table> {
-    adhoc::run_with(session, sql, Some(values), max_rows).map_err(|e| match e {
+    adhoc::to_table(
+        &collect_sql(session, query, sql, values, max_rows)?,
+        max_rows,
+    )
+}
+
+/// [`run_sql`] as Arrow batches (at most `max_rows + 1` rows).
+pub fn collect_sql(
+    session: &Session,
+    query: &Query,
+    sql: &str,
+    values: ParamValues,
+    max_rows: usize,
+) -> Result<Vec<datafusion::arrow::array::RecordBatch>> {
+    adhoc::collect_with(session, sql, Some(values), max_rows).map_err(|e| match e {
         Error::Query { message, .. } => Error::Query {
             context: format!("query {} ({})", query.name, query.origin),
             message: if message.contains("not found")

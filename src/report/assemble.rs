@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::data::{Fetch, Grid, PERIOD_VIEW, UnitKind, sum_by};
+use super::data::{Fetch, Grid, PERIOD_VIEW, Part, UnitKind, sum_by};
 use super::model::*;
 use crate::error::Result;
 use crate::targets::{Rag, TargetSet};
@@ -13,9 +13,9 @@ fn ratio(num: f64, den: f64) -> Option<f64> {
     (den > 0.0).then(|| (10000.0 * num / den).round() / 100.0)
 }
 
-const MONTH_ATT: &str = "to_char(COALESCE(stop_at, breach_at, start_at), '%Y-%m')";
-const MONTH_RES: &str = "to_char(resolved_at, '%Y-%m')";
-const MONTH_OPEN: &str = "to_char(opened_at, '%Y-%m')";
+const MONTH_ATT: Part = Part::Month("COALESCE(stop_at, breach_at, start_at)");
+const MONTH_RES: Part = Part::Month("resolved_at");
+const MONTH_OPEN: Part = Part::Month("opened_at");
 
 fn inc_req(g: &Grid, r: &[Option<String>]) -> bool {
     matches!(g.text(r, "kind"), Some("incident" | "request"))
@@ -25,18 +25,19 @@ fn inc_req(g: &Grid, r: &[Option<String>]) -> bool {
 pub fn assemble(f: &Fetch, targets: &TargetSet, top: usize) -> Result<Vec<Unit>> {
     let (p, prev) = (&f.period, &f.previous);
     let (lo, hi) = (f.series_start, p.end);
-    let u = f.unit_expr();
+    let unit = f.unit_expr();
+    let u = Part::Text(&unit);
     let n = f.months.len();
     let cur_m = n - 1;
-    let att = f.query("sla_attainment", &[&u, MONTH_ATT], lo, hi)?;
-    let mttr = f.query_where("mttr", &[&u, MONTH_RES], Some(PERIOD_VIEW), lo, hi)?;
-    let vol = f.query("volume", &[&u, MONTH_OPEN], lo, hi)?;
-    let vol_cur = f.query("volume", &[&u], p.start, p.end)?;
-    let vol_prev = f.query("volume", &[&u], prev.start, prev.end)?;
-    let reopen = f.query("reopen_rate", &[&u, MONTH_RES], lo, hi)?;
-    let aging = f.query("backlog_aging", &[&u], p.start, p.end)?;
+    let att = f.query("sla_attainment", &[u, MONTH_ATT], lo, hi)?;
+    let mttr = f.query_where("mttr", &[u, MONTH_RES], Some(PERIOD_VIEW), lo, hi)?;
+    let vol = f.query("volume", &[u, MONTH_OPEN], lo, hi)?;
+    let vol_cur = f.query("volume", &[u], p.start, p.end)?;
+    let vol_prev = f.query("volume", &[u], prev.start, prev.end)?;
+    let reopen = f.query("reopen_rate", &[u, MONTH_RES], lo, hi)?;
+    let aging = f.query("backlog_aging", &[u], p.start, p.end)?;
     let breaches = f.query("sla_breaches", &[], p.start, p.end)?;
-    let changes = f.query("change_success", &[&u], p.start, p.end)?;
+    let changes = f.query("change_success", &[u], p.start, p.end)?;
     let weeks = f.weeks();
     let weekly = f.sql(&super::data::weekly_sql(&weeks), p.start, p.end)?;
     let flags = f.sql(super::data::FLAGS_SQL, p.start, p.end)?;

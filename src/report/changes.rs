@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::data::Fetch;
+use super::data::{Fetch, Part};
 use super::fmt;
 use super::model::Unit;
 use crate::error::Result;
@@ -21,10 +21,10 @@ const MAX_SENTENCES: usize = 5;
 type Medians = BTreeMap<Vec<String>, [Option<(f64, f64)>; 2]>;
 
 /// Median and count per key (without the month) for the previous and current month.
-fn medians(f: &Fetch, fields: &[&str]) -> Result<Medians> {
+fn medians(f: &Fetch, parts: &[Part]) -> Result<Medians> {
     let g = f.query_where(
         "mttr",
-        fields,
+        parts,
         Some(super::data::PERIOD_VIEW),
         f.previous.start,
         f.period.end,
@@ -56,11 +56,17 @@ pub fn describe(f: &Fetch, units: &mut [Unit]) -> Result<()> {
         .find(|d| d.0 == "priority")
         .map_or("", |d| d.1);
     let unit = f.unit_expr();
-    let month = "to_char(resolved_at, '%Y-%m')";
-    let by_prio = medians(f, &[&unit, prio, month])?;
+    let (unit, prio) = (Part::Text(&unit), Part::Text(prio));
+    let month = Part::Month("resolved_at");
+    let by_prio = medians(f, &[unit, prio, month])?;
     let by_group = medians(
         f,
-        &[&unit, prio, "COALESCE(assignment_group, '(none)')", month],
+        &[
+            unit,
+            prio,
+            Part::Text("COALESCE(assignment_group, '(none)')"),
+            month,
+        ],
     )?;
     for u in units.iter_mut() {
         let mut found: Vec<(f64, String)> = Vec::new();

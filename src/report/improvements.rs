@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::data::{Fetch, quote, sum_by};
+use super::data::{Fetch, Part, quote, sum_by};
 use super::model::Trend;
 use crate::error::Result;
 use crate::query::metric::Period;
@@ -61,6 +61,7 @@ pub fn evaluate(f: &Fetch, list: &[Improvement]) -> Result<Vec<Progress>> {
         if let Some(p) = imp.priority {
             filter.push_str(&format!(" AND priority = {p}"));
         }
+        // The month of the rows of this improvement's scope; NULL (an empty key) elsewhere.
         let key = |month: &str| format!("CASE WHEN {filter} THEN {month} END");
         let month_of = |k: &[String]| k.first().filter(|m| !m.is_empty()).cloned();
         let all = |_: &[Option<String>]| true;
@@ -68,7 +69,7 @@ pub fn evaluate(f: &Fetch, list: &[Improvement]) -> Result<Vec<Progress>> {
             "mttr_median" | "mttr_p90" => {
                 let g = f.query_where(
                     "mttr",
-                    &[&key("to_char(resolved_at, '%Y-%m')")],
+                    &[Part::Month(&key("resolved_at"))],
                     Some(super::data::PERIOD_VIEW),
                     base.start,
                     end,
@@ -86,9 +87,7 @@ pub fn evaluate(f: &Fetch, list: &[Improvement]) -> Result<Vec<Progress>> {
             "attainment" => {
                 let g = f.query(
                     "sla_attainment",
-                    &[&key(
-                        "to_char(COALESCE(stop_at, breach_at, start_at), '%Y-%m')",
-                    )],
+                    &[Part::Month(&key("COALESCE(stop_at, breach_at, start_at)"))],
                     base.start,
                     end,
                 )?;
@@ -103,12 +102,7 @@ pub fn evaluate(f: &Fetch, list: &[Improvement]) -> Result<Vec<Progress>> {
                 })
             }
             "volume" => {
-                let g = f.query(
-                    "volume",
-                    &[&key("to_char(opened_at, '%Y-%m')")],
-                    base.start,
-                    end,
-                )?;
+                let g = f.query("volume", &[Part::Month(&key("opened_at"))], base.start, end)?;
                 let v = sum_by(&g, "opened", month_of, |r| {
                     matches!(g.text(r, "kind"), Some("incident" | "request"))
                 });
@@ -117,7 +111,7 @@ pub fn evaluate(f: &Fetch, list: &[Improvement]) -> Result<Vec<Progress>> {
             _ => {
                 let g = f.query(
                     "reopen_rate",
-                    &[&key("to_char(resolved_at, '%Y-%m')")],
+                    &[Part::Month(&key("resolved_at"))],
                     base.start,
                     end,
                 )?;
