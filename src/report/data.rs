@@ -391,7 +391,7 @@ mod tests {
         let key: ArrayRef = Arc::new(StructArray::new(fields, vec![text, months], None));
         let batch = RecordBatch::try_from_iter([("key", key)]).unwrap();
         let parts = [Part::Text("service"), Part::Month("opened_at")];
-        let got = keys(&[batch.clone()], &parts).unwrap();
+        let got = keys(std::slice::from_ref(&batch), &parts).unwrap();
         let want: Vec<Vec<String>> = [
             ("a:b", "2026-09"),
             ("3:xyz", "2025-12"),
