@@ -27,27 +27,21 @@ base AS (
     CASE WHEN t.resolved_at <= $as_of THEN CAST(c.business_s AS DOUBLE) END AS business_s
   FROM t LEFT JOIN clock c ON c.ticket_id = t.ticket_id AND c.source = t.source
 )
-SELECT 'period' AS view, dim AS "{{by_name}}", COUNT(*) AS tickets, COUNT(wall_s) AS resolved,
-  CAST(ROUND(AVG(wall_s)) AS BIGINT) AS mean_s,
-  CAST(ROUND(percentile_cont(0.5) WITHIN GROUP (ORDER BY wall_s)) AS BIGINT) AS median_s,
-  CAST(ROUND(percentile_cont(0.9) WITHIN GROUP (ORDER BY wall_s)) AS BIGINT) AS p90_s,
-  CAST(ROUND(AVG(business_s)) AS BIGINT) AS business_mean_s,
-  CAST(ROUND(percentile_cont(0.5) WITHIN GROUP (ORDER BY business_s)) AS BIGINT) AS business_median_s,
-  CAST(ROUND(percentile_cont(0.9) WITHIN GROUP (ORDER BY business_s)) AS BIGINT) AS business_p90_s,
-  CAST(NULL AS DOUBLE) AS still_open_pct
+-- Both views in one pass: each incident row is paired with the view(s) it belongs to
+-- (DataFusion inlines CTEs, so a UNION ALL of two SELECTs joined the incidents to their
+-- clocks twice). On period rows wall_s >= 0 always holds, so the CASEs change nothing there.
+SELECT v.view, dim AS "{{by_name}}", COUNT(*) AS tickets, COUNT(wall_s) AS resolved,
+  CAST(ROUND(AVG(CASE WHEN wall_s >= 0 THEN wall_s END)) AS BIGINT) AS mean_s,
+  CAST(ROUND(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN wall_s >= 0 THEN wall_s END)) AS BIGINT) AS median_s,
+  CAST(ROUND(percentile_cont(0.9) WITHIN GROUP (ORDER BY CASE WHEN wall_s >= 0 THEN wall_s END)) AS BIGINT) AS p90_s,
+  CAST(ROUND(AVG(CASE WHEN wall_s >= 0 THEN business_s END)) AS BIGINT) AS business_mean_s,
+  CAST(ROUND(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN wall_s >= 0 THEN business_s END)) AS BIGINT) AS business_median_s,
+  CAST(ROUND(percentile_cont(0.9) WITHIN GROUP (ORDER BY CASE WHEN wall_s >= 0 THEN business_s END)) AS BIGINT) AS business_p90_s,
+  CASE WHEN v.view = 'cohort'
+       THEN ROUND(100.0 * SUM(CASE WHEN wall_s IS NULL THEN 1 ELSE 0 END) / COUNT(*), 2) END AS still_open_pct
 FROM base
-WHERE resolved_at >= $period_start AND resolved_at < $period_end AND wall_s >= 0
-GROUP BY dim
-UNION ALL
-SELECT 'cohort' AS view, dim, COUNT(*), COUNT(wall_s),
-  CAST(ROUND(AVG(CASE WHEN wall_s >= 0 THEN wall_s END)) AS BIGINT),
-  CAST(ROUND(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN wall_s >= 0 THEN wall_s END)) AS BIGINT),
-  CAST(ROUND(percentile_cont(0.9) WITHIN GROUP (ORDER BY CASE WHEN wall_s >= 0 THEN wall_s END)) AS BIGINT),
-  CAST(ROUND(AVG(CASE WHEN wall_s >= 0 THEN business_s END)) AS BIGINT),
-  CAST(ROUND(percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN wall_s >= 0 THEN business_s END)) AS BIGINT),
-  CAST(ROUND(percentile_cont(0.9) WITHIN GROUP (ORDER BY CASE WHEN wall_s >= 0 THEN business_s END)) AS BIGINT),
-  ROUND(100.0 * SUM(CASE WHEN wall_s IS NULL THEN 1 ELSE 0 END) / COUNT(*), 2)
-FROM base
-WHERE opened_at >= $period_start AND opened_at < $period_end
-GROUP BY dim
+JOIN (VALUES ('period'), ('cohort')) v(view)
+  ON (v.view = 'period' AND resolved_at >= $period_start AND resolved_at < $period_end AND wall_s >= 0)
+  OR (v.view = 'cohort' AND opened_at >= $period_start AND opened_at < $period_end)
+GROUP BY v.view, dim
 ORDER BY 1 DESC, 2
