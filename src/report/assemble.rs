@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::data::{Fetch, Grid, PERIOD_VIEW, Part, UnitKind, sum_by};
+use super::data::{Fetch, Grid, Part, UnitKind, sum_by};
 use super::model::*;
 use crate::error::Result;
 use crate::targets::{Rag, TargetSet};
@@ -30,7 +30,7 @@ pub fn assemble(f: &Fetch, targets: &TargetSet, top: usize) -> Result<Vec<Unit>>
     let n = f.months.len();
     let cur_m = n - 1;
     let att = f.query("sla_attainment", &[u, MONTH_ATT], lo, hi)?;
-    let mttr = f.query_where("mttr", &[u, MONTH_RES], Some(PERIOD_VIEW), lo, hi)?;
+    let mttr = f.mttr(&[u, MONTH_RES], lo, hi)?;
     let vol = f.query("volume", &[u, MONTH_OPEN], lo, hi)?;
     let vol_cur = f.query("volume", &[u], p.start, p.end)?;
     let vol_prev = f.query("volume", &[u], prev.start, prev.end)?;
@@ -48,7 +48,6 @@ pub fn assemble(f: &Fetch, targets: &TargetSet, top: usize) -> Result<Vec<Unit>>
     };
     let unit_only = |k: &[String]| k.first().cloned();
     let all = |_: &[Option<String>]| true;
-    let is_period = |r: &[Option<String>]| mttr.text(r, "view") == Some("period");
     let met = sum_by(&att, "met", um, all);
     let breached = sum_by(&att, "breached", um, all);
     let ipb = sum_by(&att, "in_progress_breached", um, all);
@@ -59,13 +58,13 @@ pub fn assemble(f: &Fetch, targets: &TargetSet, top: usize) -> Result<Vec<Unit>>
     let backlog_prev = sum_by(&vol_prev, "backlog_at_end", unit_only, |r| {
         inc_req(&vol_prev, r)
     });
-    let resolved = sum_by(&mttr, "resolved", um, is_period);
-    let median = sum_by(&mttr, "median_s", um, is_period);
-    let p90 = sum_by(&mttr, "p90_s", um, is_period);
+    let resolved = sum_by(&mttr, "resolved", um, all);
+    let median = sum_by(&mttr, "median_s", um, all);
+    let p90 = sum_by(&mttr, "p90_s", um, all);
     let has_median: std::collections::BTreeSet<(String, usize)> = mttr
         .rows
         .iter()
-        .filter(|(_, r)| is_period(r) && mttr.num(r, "median_s").is_some())
+        .filter(|(_, r)| mttr.num(r, "median_s").is_some())
         .filter_map(|(k, _)| um(k))
         .collect();
     let reopened = sum_by(&reopen, "reopened", um, all);

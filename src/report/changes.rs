@@ -22,17 +22,11 @@ type Medians = BTreeMap<Vec<String>, [Option<(f64, f64)>; 2]>;
 
 /// Median and count per key (without the month) for the previous and current month.
 fn medians(f: &Fetch, parts: &[Part]) -> Result<Medians> {
-    let g = f.query_where(
-        "mttr",
-        parts,
-        Some(super::data::PERIOD_VIEW),
-        f.previous.start,
-        f.period.end,
-    )?;
+    let g = f.mttr(parts, f.previous.start, f.period.end)?;
     let cur = super::fmt::month(f.period.start);
     let mut out: Medians = BTreeMap::new();
     for (k, r) in &g.rows {
-        if g.text(r, "view") != Some("period") || k.is_empty() {
+        if k.is_empty() {
             continue;
         }
         let (Some(n), Some(m)) = (g.num(r, "resolved"), g.num(r, "median_s")) else {

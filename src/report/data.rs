@@ -177,10 +177,6 @@ pub struct Fetch<'a> {
 
 const MAX_ROWS: usize = 50_000_000;
 
-/// The rows of `queries/mttr.sql`'s period view (incidents resolved in the period), the only
-/// view the reports use.
-pub const PERIOD_VIEW: &str = "view = 'period'";
-
 fn ts(v: i64) -> ScalarValue {
     ScalarValue::TimestampMicrosecond(Some(v), Some("UTC".into()))
 }
@@ -229,30 +225,35 @@ impl<'a> Fetch<'a> {
 
     /// Run catalog query `name` over `[start, end)` grouped by the key of `parts`.
     pub fn query(&self, name: &str, parts: &[Part], start: i64, end: i64) -> Result<Grid> {
-        self.query_where(name, parts, None, start, end)
+        let q = catalog::find(&self.catalog, name)?;
+        self.run(
+            &q,
+            q.render_expr("key", &group_expr(parts)),
+            parts,
+            start,
+            end,
+        )
     }
 
-    /// [`Fetch::query`] keeping only the result rows that pass `filter`, in no particular
-    /// order. The filter is applied around the catalog query, so DataFusion pushes it in: a
-    /// `UNION ALL` branch whose literal columns fail it (mttr's cohort view under
-    /// [`PERIOD_VIEW`]) is never computed.
-    pub fn query_where(
-        &self,
-        name: &str,
-        parts: &[Part],
-        filter: Option<&str>,
-        start: i64,
-        end: i64,
-    ) -> Result<Grid> {
-        let q = catalog::find(&self.catalog, name)?;
-        let mut sql = q.render_expr("key", &group_expr(parts));
-        if let Some(filter) = filter {
-            let inner = sql.trim_end().trim_end_matches(';');
-            sql = format!("SELECT * FROM (\n{inner}\n) q WHERE {filter}");
-        }
+    /// The period view of `queries/mttr.sql` (incidents resolved in the period), the only
+    /// view the reports use, in no particular order. The filter is applied around the
+    /// query, so DataFusion pushes it in and the cohort view is never computed.
+    pub fn mttr(&self, parts: &[Part], start: i64, end: i64) -> Result<Grid> {
+        let q = catalog::find(&self.catalog, "mttr")?;
+        let inner = q.render_expr("key", &group_expr(parts));
+        let inner = inner.trim_end().trim_end_matches(';');
+        let sql = format!("SELECT * FROM (\n{inner}\n) q WHERE view = 'period'");
+        self.run(&q, sql, parts, start, end)
+    }
+
+    fn run(&self, q: &Query, sql: String, parts: &[Part], start: i64, end: i64) -> Result<Grid> {
         let batches =
-            metric::collect_sql(self.session, &q, &sql, self.values(start, end), MAX_ROWS)?;
-        crate::dataset::store::phase(&format!("report query {name} by {} part(s)", parts.len()));
+            metric::collect_sql(self.session, q, &sql, self.values(start, end), MAX_ROWS)?;
+        crate::dataset::store::phase(&format!(
+            "report query {} by {} part(s)",
+            q.name,
+            parts.len()
+        ));
         Grid::new(&batches, parts)
     }
 

@@ -67,21 +67,13 @@ pub fn evaluate(f: &Fetch, list: &[Improvement]) -> Result<Vec<Progress>> {
         let all = |_: &[Option<String>]| true;
         let value: ValueAt = match imp.metric.as_str() {
             "mttr_median" | "mttr_p90" => {
-                let g = f.query_where(
-                    "mttr",
-                    &[Part::Month(&key("resolved_at"))],
-                    Some(super::data::PERIOD_VIEW),
-                    base.start,
-                    end,
-                )?;
+                let g = f.mttr(&[Part::Month(&key("resolved_at"))], base.start, end)?;
                 let col = if imp.metric == "mttr_median" {
                     "median_s"
                 } else {
                     "p90_s"
                 };
-                let v = sum_by(&g, col, month_of, |r| {
-                    g.text(r, "view") == Some("period") && g.num(r, col).is_some()
-                });
+                let v = sum_by(&g, col, month_of, |r| g.num(r, col).is_some());
                 Box::new(move |m| v.get(m).copied())
             }
             "attainment" => {
