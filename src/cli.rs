@@ -1,12 +1,15 @@
-//! The command line: one subcommand per user task (clap derive). Every subcommand's help ends
-//! with an example.
+//! The command line: one subcommand per user task (clap derive only; `commands` runs them).
+//! Every subcommand's help ends with an example.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
+use crate::generate::GenerateFormat;
 use crate::ingest::SourceKind;
 use crate::ingest::mapping::Encoding;
+use crate::report::check::{CheckBy, CheckFormat};
+pub use crate::table::Format as OutputFormat;
 
 /// ticketlake: ITSM exports to a Parquet dataset, SLA and continual-improvement metrics.
 #[derive(Debug, Parser)]
@@ -15,12 +18,17 @@ pub struct Cli {
     /// Project config (default: ./ticketlake.toml if present).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Dataset directory (overrides the config; default ./dataset).
-    #[arg(long, global = true, env = "TICKETLAKE_DATASET", value_name = "DIR")]
+    /// Dataset directory (over the environment's TICKETLAKE_DATASET, over the config's
+    /// [dataset] path; default ./dataset).
+    #[arg(long, global = true, value_name = "DIR")]
     pub dataset: Option<PathBuf>,
     /// Print nothing but errors (and the JSON line with --json).
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Print the command's resolved settings, each with its origin (flag, environment,
+    /// config key, default), as TOML (JSON with --json), and exit without running it.
+    #[arg(long, global = true)]
+    pub show_settings: bool,
     /// The task.
     #[command(subcommand)]
     pub command: Command,
@@ -215,6 +223,19 @@ pub enum Command {
         after_help = "Example:\n  ticketlake generate --tickets 5000 --months 13 --seed 7 --format servicenow-csv --out sample-data/servicenow-csv"
     )]
     Generate(GenerateArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  ticketlake completions bash > ~/.local/share/bash-completion/completions/ticketlake\n  \
+        ticketlake completions zsh > ~/.zfunc/_ticketlake"
+    )]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    #[command(after_help = "Example:\n  ticketlake manpage > ticketlake.1 && man -l ticketlake.1")]
+    Manpage,
 }
 
 /// `ingest` arguments.
@@ -327,60 +348,6 @@ pub enum DatasetCommand {
         #[arg(long)]
         json: bool,
     },
-}
-
-/// Output formats of listings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    /// Aligned text for people.
-    Table,
-    /// CSV with formula-injection guard.
-    Csv,
-    /// JSON array.
-    Json,
-}
-
-/// `check --by`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CheckBy {
-    /// Per service.
-    Service,
-    /// Per assignment group.
-    Group,
-    /// Per priority.
-    Priority,
-}
-
-/// `check --format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CheckFormat {
-    /// Aligned text.
-    Text,
-    /// A JSON object.
-    Json,
-    /// A Markdown table (for merge-request comments).
-    Markdown,
-    /// JUnit XML: one testcase per row, for GitLab and Jenkins.
-    Junit,
-}
-
-/// Export shapes the generator writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GenerateFormat {
-    /// List-view CSV per table (incident, problem, change_request, sc_req_item).
-    ServicenowCsv,
-    /// Table API JSON per table.
-    ServicenowJson,
-    /// Incident event log, one row per update.
-    ServicenowEventlog,
-    /// Jira Service Management issue navigator CSV (locale dates, repeated columns).
-    JiraCsv,
-    /// Jira REST search JSON with changelog.
-    JiraJson,
-    /// Zendesk incremental ticket export with metric sets, and ticket audits.
-    ZendeskJson,
-    /// ServiceNow incident list export with sys_id, and its sys_audit state changes.
-    ServicenowAudit,
 }
 
 /// `generate` arguments.

@@ -1,5 +1,7 @@
-//! The project config, `ticketlake.toml`. Unknown keys are errors (a typo must not silently
-//! change a report). It is resolved once per command into [`Settings`].
+//! The project config, `ticketlake.toml`: the TOML structs (unknown keys are errors, so a
+//! typo cannot silently change a report), the `init` template, and the validated
+//! [`Project`] the library runs with. Which value wins over which (flag, environment,
+//! config, default) is decided once per command in `settings`, not here.
 
 use std::path::{Path, PathBuf};
 
@@ -120,9 +122,10 @@ pub struct SourceConfig {
     pub priorities: std::collections::BTreeMap<String, i32>,
 }
 
-/// What a command runs with, resolved once from flags, environment and config.
+/// The validated project: calendars, SLAs, sources, targets and the report settings of the
+/// config, with paths resolved against the config's folder.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub struct Project {
     /// The config file used, if any.
     pub config_path: Option<PathBuf>,
     /// The dataset directory.
@@ -172,41 +175,56 @@ impl Config {
                 message: format!("{message}; see the config reference in README.md"),
             }
         })?;
-        if let Some(tz) = &cfg.ingest.timezone {
-            crate::ingest::mapping::parse_tz(tz).map_err(|m| Error::Config {
-                path: path.into(),
-                key: "ingest.timezone".into(),
-                message: m,
-            })?;
-        }
+        cfg.validate(path)?;
         Ok(cfg)
+    }
+
+    /// The checks of single values that need nothing but the file: zones and limits.
+    fn validate(&self, path: &Path) -> Result<()> {
+        let bad = |name: &str, message: String| Error::Config {
+            path: path.into(),
+            key: key("ingest", name),
+            message,
+        };
+        if let Some(tz) = &self.ingest.timezone {
+            crate::time::parse_tz(tz).map_err(|m| bad("timezone", m))?;
+        }
+        if let Some(p) = self.ingest.max_reject_pct {
+            check_pct(p).map_err(|m| bad("max-reject-pct", m))?;
+        }
+        Ok(())
     }
 }
 
-/// Resolve settings: `--dataset` / `TICKETLAKE_DATASET` over the config over `./dataset`.
-pub fn resolve(config: Option<&Path>, dataset: Option<&Path>) -> Result<Settings> {
-    let path = match config {
-        Some(p) => Some(p.to_path_buf()),
-        None => Some(PathBuf::from("ticketlake.toml")).filter(|p| p.exists()),
-    };
-    let cfg = match &path {
-        Some(p) => Config::load(p)?,
-        None => Config::default(),
-    };
-    let base = path
-        .as_deref()
-        .and_then(Path::parent)
+/// The folder a config's relative paths are resolved against.
+pub fn base_of(path: Option<&Path>) -> PathBuf {
+    path.and_then(Path::parent)
         .map(Path::to_path_buf)
-        .unwrap_or_default();
-    let dataset = match dataset {
-        Some(d) => d.to_path_buf(),
-        None => cfg
-            .dataset
-            .path
-            .as_ref()
-            .map(|p| base.join(p))
-            .unwrap_or_else(|| PathBuf::from("dataset")),
-    };
+        .unwrap_or_default()
+}
+
+/// A config key as users write it: `[sources.itsm] timezone`.
+pub fn key(table: &str, name: &str) -> String {
+    format!("[{table}] {name}")
+}
+
+impl Project {
+    /// Validate a loaded config (read from `path`, if any) into the project, with the
+    /// dataset the settings chose.
+    pub fn new(path: Option<PathBuf>, cfg: Config, dataset: PathBuf) -> Result<Project> {
+        resolve_config(path, cfg, dataset)
+    }
+
+    /// The config file to name in messages (`ticketlake.toml` when there is none).
+    pub fn config_file(&self) -> PathBuf {
+        self.config_path
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("ticketlake.toml"))
+    }
+}
+
+fn resolve_config(path: Option<PathBuf>, cfg: Config, dataset: PathBuf) -> Result<Project> {
+    let base = base_of(path.as_deref());
     let cfg_path = path
         .clone()
         .unwrap_or_else(|| PathBuf::from("ticketlake.toml"));
@@ -224,7 +242,7 @@ pub fn resolve(config: Option<&Path>, dataset: Option<&Path>) -> Result<Settings
     };
     cfg.problems.params().map_err(|e| Error::Config {
         path: cfg_path.clone(),
-        key: "problems".into(),
+        key: "[problems]".into(),
         message: e.to_string(),
     })?;
     let targets = crate::targets::resolve(&cfg.targets, &cfg_path)?;
@@ -248,10 +266,13 @@ pub fn resolve(config: Option<&Path>, dataset: Option<&Path>) -> Result<Settings
     for (name, src) in sources_list {
         let bad = |k: &str, m: String| Error::Config {
             path: cfg_path.clone(),
-            key: format!("sources.{name}.{k}"),
+            key: key(&format!("sources.{name}"), k),
             message: m,
         };
-        use crate::ingest::mapping::{KINDS, STATUSES};
+        use crate::dataset::schema::{KINDS, STATUSES};
+        if let Some(tz) = &src.timezone {
+            crate::time::parse_tz(tz).map_err(|m| bad("timezone", m))?;
+        }
         if let Some((k, v)) = src
             .statuses
             .iter()
@@ -276,7 +297,7 @@ pub fn resolve(config: Option<&Path>, dataset: Option<&Path>) -> Result<Settings
         }
         sources.push((name, src));
     }
-    Ok(Settings {
+    Ok(Project {
         report_out: cfg.report.out.as_ref().map(|o| tidy(&base.join(o))),
         report_top: cfg.report.top.unwrap_or(10),
         targets,
@@ -304,8 +325,19 @@ pub fn resolve(config: Option<&Path>, dataset: Option<&Path>) -> Result<Settings
     })
 }
 
+/// A reject limit in percent: a number from 0 to 100.
+pub fn check_pct(p: f64) -> std::result::Result<(), String> {
+    if (0.0..=100.0).contains(&p) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{p} is not a percentage; give a number from 0 to 100 (100 accepts any share of rejects)"
+        ))
+    }
+}
+
 /// `a/b/../c` as `a/c`, lexically, so messages show the path a user would type.
-fn tidy(p: &Path) -> PathBuf {
+pub fn tidy(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in p.components() {
         match c {

@@ -7,12 +7,10 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::dataset::manifest::{self, BuildRecord, Manifest, TableFiles};
-use crate::dataset::{STATUS_INTERVALS, TICKETS, lock, store};
+use crate::dataset::{SLA, STATUS_INTERVALS, TICKETS, lock, store};
+use crate::time::{now_rfc3339, rfc3339};
 use crate::error::{Error, Result};
 use crate::sla::{engine, policy::Policies};
-
-/// The `sla` table's name.
-pub const SLA: &str = "sla";
 
 /// What a build did.
 #[derive(Debug, Serialize)]
@@ -31,12 +29,6 @@ pub struct BuildReport {
     pub uninformative_incidents: u64,
     /// Incidents considered for recurring problems.
     pub incidents: u64,
-}
-
-fn rfc3339(us: i64) -> String {
-    chrono::DateTime::from_timestamp_micros(us)
-        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .unwrap_or_default()
 }
 
 /// The ticket columns the SLA engine and recurring-problem detection read.
@@ -135,8 +127,8 @@ pub fn build(
     let mut tables = current.tables.clone();
     for (name, df) in [
         (SLA, &mut sla),
-        (crate::problems::CANDIDATES, &mut found.candidates),
-        (crate::problems::MEMBERS, &mut found.members),
+        (crate::dataset::PROBLEM_CANDIDATES, &mut found.candidates),
+        (crate::dataset::PROBLEM_CANDIDATE_MEMBERS, &mut found.members),
     ] {
         tables.insert(
             name.into(),
@@ -147,7 +139,7 @@ pub fn build(
     }
     let next = Manifest {
         version: v,
-        committed_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        committed_at: now_rfc3339(),
         tables,
         build: Some(BuildRecord {
             version: v,
@@ -173,26 +165,4 @@ pub fn build(
         uninformative_incidents: found.uninformative,
         incidents: found.incidents,
     })
-}
-
-/// Parse `--as-of`: RFC 3339, or `YYYY-MM-DD[ HH:MM[:SS]]` taken as UTC.
-pub fn parse_as_of(s: &str) -> Result<i64> {
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Ok(t.timestamp_micros());
-    }
-    for f in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"] {
-        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, f) {
-            return Ok(t.and_utc().timestamp_micros());
-        }
-    }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(d
-            .and_hms_opt(0, 0, 0)
-            .expect("midnight")
-            .and_utc()
-            .timestamp_micros());
-    }
-    Err(Error::Usage(format!(
-        "--as-of `{s}`: expected RFC 3339 (2026-10-31T23:59:59Z) or YYYY-MM-DD [HH:MM[:SS]] in UTC"
-    )))
 }

@@ -1,5 +1,7 @@
 //! The one error type of ticketlake. Every variant names what the user has to look at
 //! (a file, a line, a config key) and says what to do, so `main` can print it as is.
+//! Findings (rejects over the limit, a missed target) are not errors: they are data in a
+//! command's outcome, with [`ExitStatus::Findings`].
 
 use std::path::PathBuf;
 
@@ -62,20 +64,12 @@ pub enum Error {
         /// What is wrong and what to do.
         message: String,
     },
-    /// Too many rows were rejected; nothing was committed.
-    #[error(
-        "{rejected} of {read} records rejected, over the limit ({limit}); nothing was committed. \
-         Fix the export or mapping, or raise the limit. First rejects:\n{}", examples.join("\n")
-    )]
-    RejectLimit {
-        /// The first rejects, as `file:line: type: message`.
-        examples: Vec<String>,
-        /// Rows rejected in this ingest.
-        rejected: u64,
-        /// Records read in this ingest.
-        read: u64,
-        /// The limit that was exceeded, as the user wrote it.
-        limit: String,
+    /// Writing the command's output failed. A closed pipe (`ticketlake sql … | head`) is
+    /// not a failure: `main` ends quietly with success when it sees one.
+    #[error("writing the output: {source}; check the disk or the pipe it goes to")]
+    Output {
+        /// The operating system's error.
+        source: std::io::Error,
     },
     /// An error from the polars engine during normalisation or storage.
     #[error("{context}: {source}")]
@@ -107,13 +101,14 @@ pub enum Error {
 }
 
 impl Error {
-    /// The process exit code for this error: 1 for "the data did not pass", 2 for
-    /// "ticketlake could not do its job" (ripgrep's convention).
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            Error::RejectLimit { .. } => 1,
-            _ => 2,
-        }
+    /// Whether this is a write to a closed pipe (the reader went away; not a failure).
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Output { source } if source.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+
+    /// An [`Error::Output`] from a failed write to stdout.
+    pub fn output(source: std::io::Error) -> Error {
+        Error::Output { source }
     }
 
     /// Build an [`Error::Io`] from an I/O error and a path.
@@ -133,5 +128,38 @@ impl Error {
     pub fn polars(context: impl Into<String>) -> impl FnOnce(polars::error::PolarsError) -> Error {
         let context = context.into();
         move |source| Error::Polars { context, source }
+    }
+}
+
+/// How a command ended, mapped to the process exit code by `main` (ripgrep's convention).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExitStatus {
+    /// 0: done, nothing to report.
+    Success,
+    /// 1: done, but the data did not pass: rejects over the limit (nothing committed), a
+    /// target missed, a check row below its minimum.
+    Findings,
+    /// 2: ticketlake could not do its job (an [`Error`]).
+    Failure,
+}
+
+impl ExitStatus {
+    /// The process exit code.
+    pub fn code(self) -> i32 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Findings => 1,
+            ExitStatus::Failure => 2,
+        }
+    }
+
+    /// `Findings` when `found`, else `Success`.
+    pub fn findings_if(found: bool) -> ExitStatus {
+        if found {
+            ExitStatus::Findings
+        } else {
+            ExitStatus::Success
+        }
     }
 }

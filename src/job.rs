@@ -1,42 +1,43 @@
-//! The scheduled job (`ticketlake run`) and the report command. `run` holds the dataset's
-//! writer lock from its first ingest to its last report file, so two overlapping cron runs
-//! cannot interleave; it is safe to repeat (a re-ingested export is a no-op, and the reports
-//! are rewritten from the same data).
+//! The jobs that chain stages: "ingest, then rebuild" (used by `ingest` and `run`, with one
+//! rule for when to rebuild) and the scheduled job (`ticketlake run`). `run` holds the
+//! dataset's writer lock from its first ingest to its last report file, so two overlapping
+//! cron runs cannot interleave; it is safe to repeat (a re-ingested export is a no-op, and
+//! the reports are rewritten from the same data). Outcomes are data: a job over its reject
+//! limit or with a missed target returns normally, with the finding in its outcome.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::config::Settings;
+use serde::Serialize;
+
+use crate::config::Project;
 use crate::dataset::{lock, manifest};
-use crate::error::{Error, Result};
-use crate::ingest::{self, IngestOptions};
-use crate::output::{print_build, print_ingest};
-use crate::report::{self, Options, data::UnitKind};
+use crate::derive::BuildReport;
+use crate::error::{Error, ExitStatus, Result};
+use crate::ingest::{self, IngestOptions, IngestReport};
+use crate::report;
 
 /// A source's files with globs expanded (sorted); a pattern that matches nothing is an error,
 /// since a scheduled job that silently ingests nothing reports stale numbers.
-pub fn expand(name: &str, patterns: &[String], s: &Settings) -> Result<Vec<PathBuf>> {
+pub fn expand(name: &str, patterns: &[String], p: &Project) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
-    for p in patterns {
-        if !p.contains(['*', '?', '[']) {
-            out.push(PathBuf::from(p));
+    for pattern in patterns {
+        if !pattern.contains(['*', '?', '[']) {
+            out.push(PathBuf::from(pattern));
             continue;
         }
         let bad = |m: String| Error::Config {
-            path: s
-                .config_path
-                .clone()
-                .unwrap_or_else(|| "ticketlake.toml".into()),
-            key: format!("sources.{name}.files"),
+            path: p.config_file(),
+            key: crate::config::key(&format!("sources.{name}"), "files"),
             message: m,
         };
-        let mut found: Vec<PathBuf> = glob::glob(p)
-            .map_err(|e| bad(format!("`{p}` is not a valid glob: {e}")))?
+        let mut found: Vec<PathBuf> = glob::glob(pattern)
+            .map_err(|e| bad(format!("`{pattern}` is not a valid glob: {e}")))?
             .filter_map(|e| e.ok())
             .filter(|f| f.is_file())
             .collect();
         if found.is_empty() {
             return Err(bad(format!(
-                "`{p}` matches no file; check the path (relative to the config)"
+                "`{pattern}` matches no file; check the path (relative to the config)"
             )));
         }
         found.sort();
@@ -45,139 +46,151 @@ pub fn expand(name: &str, patterns: &[String], s: &Settings) -> Result<Vec<PathB
     Ok(out)
 }
 
-fn out_dir(s: &Settings, out: Option<PathBuf>) -> PathBuf {
-    out.or_else(|| s.report_out.clone())
-        .unwrap_or_else(|| PathBuf::from("reports"))
+/// The one rule for rebuilding: the derived tables are rebuilt when they are stale, that is
+/// never built, or built from an older version than the current one. A re-ingest that
+/// changes nothing therefore rebuilds nothing, and an ingest with `--no-build` is caught up
+/// by the next ingest or run.
+pub fn refresh(p: &Project) -> Result<Option<BuildReport>> {
+    let m = manifest::current(&p.dataset)?;
+    let stale = m.version > 0 && m.build.as_ref().is_none_or(|b| b.version < m.version);
+    if !stale {
+        return Ok(None);
+    }
+    crate::derive::build(&p.dataset, &p.policies, &p.problems, None).map(Some)
 }
 
-/// `run`: ingest every source, rebuild, write the data-quality report and the month's reports.
-pub fn run(
-    s: &Settings,
-    out: Option<PathBuf>,
-    period: Option<String>,
-    json: bool,
-    quiet: bool,
-) -> Result<i32> {
-    if s.sources.is_empty() {
-        return Err(Error::Config {
-            path: s.config_path.clone().unwrap_or_else(|| "ticketlake.toml (not found)".into()),
-            key: "sources".into(),
-            message: "no sources; add [sources.NAME] or [[sources]] with the adapter and files (see `ticketlake init`)".into(),
-        });
+/// An ingest and the rebuild that followed it.
+#[derive(Debug, Serialize)]
+pub struct Ingested {
+    /// The ingest's accounting (`committed: false` with `limit_exceeded` when over the limit).
+    #[serde(flatten)]
+    pub ingest: IngestReport,
+    /// The rebuild, when one ran.
+    pub build: Option<BuildReport>,
+}
+
+impl Ingested {
+    /// Findings when the reject limit was exceeded.
+    pub fn status(&self) -> ExitStatus {
+        ExitStatus::findings_if(self.ingest.limit_exceeded.is_some())
     }
-    let _lock = lock::acquire(&s.dataset)?;
-    let talk = !quiet && !json;
-    let mut ingests = Vec::new();
-    for (name, src) in &s.sources {
-        let opts = IngestOptions {
-            source: src.adapter,
-            mapping: src.mapping.clone(),
-            tz: src.timezone.clone(),
-            default_tz: s.timezone.clone(),
-            encoding: None,
-            date_format: src.date_format.clone(),
-            overrides: crate::ingest::mapping::ValueMaps {
-                status: src.statuses.clone(),
-                kind: src.kinds.clone(),
-                priority: src.priorities.clone(),
-                kind_prefix: Default::default(),
-            },
-            max_rejects: s.max_rejects,
-            max_reject_pct: s.max_reject_pct,
-            progress: talk,
-        };
-        let files = expand(name, &src.files, s)?;
-        let r = ingest::ingest(&s.dataset, &files, &opts)?;
-        if talk {
-            println!("source {name}:");
-            print_ingest(s, &r);
-        }
-        ingests.push((name.clone(), r));
-    }
-    let stale = manifest::current(&s.dataset)?.build.is_none();
-    let build = if stale || ingests.iter().any(|(_, r)| r.committed) {
-        let b = crate::derive::build(&s.dataset, &s.policies, &s.problems, None)?;
-        if talk {
-            print_build(&b);
-        }
-        Some(b)
+}
+
+/// Ingest `files`, then [`refresh`] unless `build` is false or the ingest was refused.
+pub fn ingest_and_build(
+    p: &Project,
+    files: &[PathBuf],
+    opts: &IngestOptions,
+    build: bool,
+) -> Result<Ingested> {
+    let _lock = lock::acquire(&p.dataset)?;
+    let ingest = ingest::ingest(&p.dataset, files, opts)?;
+    let build = if build && ingest.limit_exceeded.is_none() {
+        refresh(p)?
     } else {
         None
     };
-    let opts = Options {
-        period,
-        unit: UnitKind::Service,
-        only: None,
-        out: out_dir(s, out),
+    Ok(Ingested { ingest, build })
+}
+
+/// One source of the scheduled job.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// `[sources.NAME]`.
+    pub name: String,
+    /// Paths or globs.
+    pub files: Vec<String>,
+    /// How its files are ingested.
+    pub options: IngestOptions,
+}
+
+/// What `run` did, printed as text or as one JSON object whatever the outcome.
+#[derive(Debug, Serialize)]
+pub struct RunOutcome {
+    /// 0 done; 1 a source over its reject limit (then nothing after it ran) or a target
+    /// missed.
+    pub exit_code: i32,
+    /// Success or findings.
+    #[serde(skip)]
+    pub status: ExitStatus,
+    /// The source whose rejects stopped the job, if any.
+    pub stopped_at: Option<String>,
+    /// Each source's ingest.
+    pub sources: Vec<SourceIngest>,
+    /// The rebuild, when one ran.
+    pub build: Option<BuildReport>,
+    /// The reports written.
+    pub report: Option<report::Outcome>,
+    /// The data-quality report.
+    pub data_quality: Option<String>,
+    /// The period reported.
+    pub period: Option<String>,
+    /// The dataset version reported on.
+    pub dataset_version: Option<u64>,
+}
+
+/// One source's ingest in a run.
+#[derive(Debug, Serialize)]
+pub struct SourceIngest {
+    /// `[sources.NAME]`.
+    pub name: String,
+    /// Its accounting.
+    pub ingest: IngestReport,
+}
+
+/// `run`: ingest every source, rebuild, write the data-quality report and the month's
+/// reports. A source over its reject limit stops the job before anything is rebuilt or
+/// reported, so no report silently leaves a source out.
+pub fn run(p: &Project, sources: &[Source], opts: &report::Options) -> Result<RunOutcome> {
+    if sources.is_empty() {
+        return Err(Error::Config {
+            path: p.config_file(),
+            key: "[sources]".into(),
+            message: "no sources; add [sources.NAME] or [[sources]] with the adapter and files (see `ticketlake init`)".into(),
+        });
+    }
+    let _lock = lock::acquire(&p.dataset)?;
+    let mut out = RunOutcome {
+        exit_code: 0,
+        status: ExitStatus::Success,
+        stopped_at: None,
+        sources: Vec::new(),
+        build: None,
+        report: None,
+        data_quality: None,
+        period: None,
+        dataset_version: None,
     };
+    for s in sources {
+        let files = expand(&s.name, &s.files, p)?;
+        let r = ingest::ingest(&p.dataset, &files, &s.options)?;
+        let over = r.limit_exceeded.is_some();
+        out.sources.push(SourceIngest {
+            name: s.name.clone(),
+            ingest: r,
+        });
+        if over {
+            out.stopped_at = Some(s.name.clone());
+            out.status = ExitStatus::Findings;
+            out.exit_code = out.status.code();
+            return Ok(out);
+        }
+    }
+    out.build = refresh(p)?;
     crate::dataset::store::fault_point("report");
-    let outcome = report::write(s, &opts)?;
+    let outcome = report::write(p, opts)?;
     let (summary, rejects) = &outcome.quality;
     let quality =
         report::quality::write_summary(&outcome.manifest, summary, rejects.as_ref(), &outcome.dir)?;
-    let code = i32::from(!outcome.missed.is_empty());
-    if json {
-        let v = serde_json::json!({
-            "exit_code": code,
-            "period": outcome.period,
-            "dataset_version": outcome.manifest.version,
-            "sources": ingests.iter().map(|(n, r)| serde_json::json!({"name": n, "ingest": r})).collect::<Vec<_>>(),
-            "build": build,
-            "report": outcome,
-            "data_quality": quality.display().to_string(),
-        });
-        println!("{v}");
-    } else if !quiet {
-        print_outcome(&outcome);
-        println!("wrote {}", quality.display());
-    }
-    Ok(code)
+    out.status = ExitStatus::findings_if(!outcome.missed.is_empty());
+    out.exit_code = out.status.code();
+    out.period = Some(outcome.period.clone());
+    out.dataset_version = Some(outcome.manifest.version);
+    out.data_quality = Some(path_text(&quality));
+    out.report = Some(outcome);
+    Ok(out)
 }
 
-fn print_outcome(o: &report::Outcome) {
-    println!(
-        "wrote {} ({} report(s) for {})",
-        o.index.display(),
-        o.units,
-        o.period
-    );
-    for (unit, missed) in &o.missed {
-        println!(
-            "  target missed: {}: {}",
-            report::fmt::clean(unit),
-            missed.join(", ")
-        );
-    }
-}
-
-/// `report`: the month's reports from the dataset as it is.
-#[allow(clippy::too_many_arguments)]
-pub fn report(
-    s: &Settings,
-    period: Option<String>,
-    service: Option<String>,
-    group: Option<String>,
-    by_group: bool,
-    out: Option<PathBuf>,
-    json: bool,
-    quiet: bool,
-) -> Result<i32> {
-    let unit = if group.is_some() || by_group {
-        UnitKind::Group
-    } else {
-        UnitKind::Service
-    };
-    let opts = Options {
-        period,
-        unit,
-        only: service.or(group),
-        out: out_dir(s, out),
-    };
-    let outcome = report::write(s, &opts)?;
-    if json {
-        println!("{}", serde_json::to_string(&outcome).unwrap_or_default());
-    } else if !quiet {
-        print_outcome(&outcome);
-    }
-    Ok(0)
+fn path_text(p: &Path) -> String {
+    p.display().to_string()
 }

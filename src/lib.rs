@@ -3,6 +3,13 @@
 //! Exports from ServiceNow and other tools are ingested ([`ingest`]) into one Parquet
 //! [`dataset`] with a versioned manifest. Later stages derive SLA results, compute metrics
 //! with SQL and render reports; see `DESIGN.md` in the project's shared material.
+//!
+//! Layering, top to bottom (a module imports only from below it; `tests/layers.py` checks
+//! it): `commands` → `settings` → `cli` → (`job`, `generate`) → `report` → `config` →
+//! `targets` → (`query`, `derive`) → (`sla`, `problems`) → `ingest` → `dataset` →
+//! (`time`, `table`, `error`).
+
+#![warn(missing_docs)]
 
 pub mod cli;
 pub mod commands;
@@ -13,11 +20,13 @@ pub mod error;
 pub mod generate;
 pub mod ingest;
 pub mod job;
-pub mod output;
 pub mod problems;
 pub mod query;
 pub mod report;
+pub mod settings;
 pub mod sla;
+pub mod table;
 pub mod targets;
+pub mod time;
 
-pub use error::{Error, Result};
+pub use error::{Error, ExitStatus, Result};

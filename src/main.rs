@@ -1,16 +1,18 @@
 //! The ticketlake binary: parse arguments, run the library, map the outcome to an exit code
-//! (0 success, 1 findings such as too many rejects, 2 errors).
+//! (0 success, 1 findings such as too many rejects, 2 errors). A closed stdout ends quietly.
 
 use clap::Parser;
+use ticketlake::ExitStatus;
 
 fn main() {
     let cli = ticketlake::cli::Cli::parse();
-    let code = match ticketlake::commands::run(cli) {
-        Ok(code) => code,
+    let status = match ticketlake::commands::run(cli) {
+        Ok(status) => status,
+        Err(e) if e.is_broken_pipe() => ExitStatus::Success,
         Err(e) => {
             eprintln!("ticketlake: error: {e}");
-            e.exit_code()
+            ExitStatus::Failure
         }
     };
-    std::process::exit(code);
+    std::process::exit(status.code());
 }

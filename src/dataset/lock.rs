@@ -68,7 +68,7 @@ pub fn acquire(root: &Path) -> Result<WriterLock> {
     let who = format!(
         "pid {} since {}",
         std::process::id(),
-        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        crate::time::now_rfc3339()
     );
     file.set_len(0)
         .and_then(|_| file.rewind())

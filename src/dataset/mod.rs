@@ -4,13 +4,10 @@
 pub mod columns;
 pub mod lock;
 pub mod manifest;
+pub mod schema;
 pub mod store;
 
 pub use manifest::Manifest;
-
-/// Table names.
-pub const TICKETS: &str = "tickets";
-/// Status history table.
-pub const STATUS_INTERVALS: &str = "status_intervals";
-/// Rejected rows table.
-pub const REJECTS: &str = "rejects";
+pub use schema::{
+    PROBLEM_CANDIDATE_MEMBERS, PROBLEM_CANDIDATES, REJECTS, SLA, STATUS_INTERVALS, TICKETS,
+};

@@ -14,7 +14,6 @@ use std::path::Path;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde_json::{Value, json};
 
-use crate::cli::{GenerateArgs, GenerateFormat};
 use crate::error::{Error, Result};
 use model::{SERVICES, Ticket};
 
@@ -444,8 +443,44 @@ fn end_month(arg: Option<&str>) -> Result<NaiveDate> {
     }
 }
 
+/// Export shapes the generator writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GenerateFormat {
+    /// List-view CSV per table (incident, problem, change_request, sc_req_item).
+    ServicenowCsv,
+    /// Table API JSON per table.
+    ServicenowJson,
+    /// Incident event log, one row per update.
+    ServicenowEventlog,
+    /// Jira Service Management issue navigator CSV (locale dates, repeated columns).
+    JiraCsv,
+    /// Jira REST search JSON with changelog.
+    JiraJson,
+    /// Zendesk incremental ticket export with metric sets, and ticket audits.
+    ZendeskJson,
+    /// ServiceNow incident list export with sys_id, and its sys_audit state changes.
+    ServicenowAudit,
+}
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Number of tickets (all kinds together).
+    pub tickets: u64,
+    /// Months of history.
+    pub months: u32,
+    /// Random seed; the same seed gives the same files.
+    pub seed: u64,
+    /// Export shape.
+    pub format: GenerateFormat,
+    /// Last month generated, `YYYY-MM` (default: the month before the current one).
+    pub end_month: Option<String>,
+    /// Output directory.
+    pub out: std::path::PathBuf,
+}
+
 /// Generate exports into `args.out`; returns a one-line summary.
-pub fn generate(args: &GenerateArgs) -> Result<String> {
+pub fn generate(args: &Options) -> Result<String> {
     if args.months == 0 {
         return Err(Error::Usage("--months must be at least 1".into()));
     }

@@ -6,9 +6,18 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use super::mapping::{COUNTER_COLUMNS, Mapping, TEXT_COLUMNS, TIMESTAMP_COLUMNS};
-use super::normalize::Lineage;
+use super::mapping::Mapping;
+use crate::dataset::schema::{COUNTER_COLUMNS, TEXT_COLUMNS, TIMESTAMP_COLUMNS};
 use crate::error::{Error, Result};
+
+/// Lineage of the rows being normalised.
+#[derive(Debug, Clone)]
+pub struct Lineage {
+    /// The ingest these rows belong to.
+    pub ingest_id: String,
+    /// The export file, as given on the command line.
+    pub source_file: String,
+}
 
 /// The canonical `tickets` schema, in column order.
 pub fn tickets_schema() -> Vec<(&'static str, DataType)> {

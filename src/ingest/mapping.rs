@@ -9,69 +9,8 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 
-/// Canonical text columns of `tickets` that are carried through as strings.
-pub const TEXT_COLUMNS: &[&str] = &[
-    "title",
-    "description",
-    "priority_label",
-    "impact",
-    "urgency",
-    "assignment_group",
-    "assignee",
-    "service",
-    "config_item",
-    "category",
-    "subcategory",
-    "requester",
-    "location",
-    "problem_id",
-    "caused_by_change",
-    "change_type",
-    "close_code",
-    "vendor_sla_met",
-    "vendor_sla",
-];
-
-/// Canonical timestamp columns of `tickets`.
-pub const TIMESTAMP_COLUMNS: &[&str] = &[
-    "opened_at",
-    "first_response_at",
-    "resolved_at",
-    "closed_at",
-    "updated_at",
-    "planned_start",
-    "planned_end",
-    "actual_start",
-    "actual_end",
-];
-
-/// Canonical integer counters of `tickets`.
-pub const COUNTER_COLUMNS: &[&str] = &["reopen_count", "reassignment_count"];
-
-/// Canonical columns whose values go through a value map.
-pub const MAPPED_COLUMNS: &[&str] = &["ticket_id", "kind", "priority", "status"];
-
-/// Every canonical column a mapping may name.
-pub fn canonical_columns() -> impl Iterator<Item = &'static str> {
-    MAPPED_COLUMNS
-        .iter()
-        .chain(TEXT_COLUMNS)
-        .chain(TIMESTAMP_COLUMNS)
-        .chain(COUNTER_COLUMNS)
-        .copied()
-}
-
-/// The canonical statuses.
-pub const STATUSES: &[&str] = &[
-    "new",
-    "in_progress",
-    "on_hold",
-    "resolved",
-    "closed",
-    "cancelled",
-];
-/// The canonical kinds.
-pub const KINDS: &[&str] = &["incident", "request", "problem", "change"];
+use crate::dataset::schema::{KINDS, STATUSES, canonical_columns};
+use crate::time::parse_tz;
 
 /// File format of a generic export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -331,9 +270,3 @@ impl Mapping {
     }
 }
 
-/// Parse an IANA time-zone name, with a message that says what is accepted.
-pub fn parse_tz(name: &str) -> std::result::Result<chrono_tz::Tz, String> {
-    name.parse::<chrono_tz::Tz>().map_err(|_| {
-        format!("`{name}` is not an IANA time zone; use a name such as Europe/London or UTC")
-    })
-}

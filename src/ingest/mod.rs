@@ -15,10 +15,11 @@ pub mod localtime;
 pub mod mapping;
 pub mod normalize;
 mod pieces;
+mod plan;
 pub mod raw;
 mod read;
 pub mod rejects;
-pub use rejects::FileReject;
+pub use rejects::{FileReject, LimitExceeded, RejectLimits};
 pub mod servicenow;
 pub mod spill;
 pub mod writer;
@@ -35,7 +36,8 @@ use crate::dataset::{lock, store};
 use crate::error::{Error, Result};
 use mapping::{Encoding, Mapping};
 use pieces::Loaded;
-use read::{AuditFiles, Read, read_file, sys_audits, zendesk_audits};
+use plan::{FilePlan, Plan, Role};
+use read::{Read, read_file};
 
 /// Which adapter reads the files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, serde::Deserialize)]
@@ -70,10 +72,8 @@ pub struct IngestOptions {
     /// Value-map entries added over the adapter's defaults (config `statuses`, `kinds`,
     /// `priorities` of a source).
     pub overrides: mapping::ValueMaps,
-    /// Abort when more rows than this are rejected.
-    pub max_rejects: Option<u64>,
-    /// Abort when more than this percentage of records is rejected.
-    pub max_reject_pct: Option<f64>,
+    /// Commit nothing when the rejects exceed these.
+    pub limits: RejectLimits,
     /// Show a progress bar (only honoured when stderr is a terminal).
     pub progress: bool,
 }
@@ -103,6 +103,8 @@ pub struct IngestReport {
     pub recovered: Vec<String>,
     /// The first rejects, for a quick look (all are in the `rejects` table).
     pub sample_rejects: Vec<FileReject>,
+    /// Set when the rejects exceeded a limit: then nothing was committed.
+    pub limit_exceeded: Option<LimitExceeded>,
 }
 
 /// Hex SHA-256 of bytes.
@@ -179,41 +181,68 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
     let current = manifest::current(root)?;
     let version = current.version + 1;
     let ingest_id = format!("ing-{version:06}");
+    let mut plan = plan::plan(files, opts, custom.as_ref())?;
+    let mut run = Run {
+        ingest_id: ingest_id.clone(),
+        spill: spill::Spill::new(root, &ingest_id)?,
+        source: serde_json::to_value(opts.source)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default(),
+        records: Vec::new(),
+        history: Vec::new(),
+        rejects: Vec::new(),
+        sys_audit_records: Vec::new(),
+    };
     let pb = progress_bar(opts, files.len());
-
-    let mut records = Vec::new();
-    let mut spill = spill::Spill::new(root, &ingest_id)?;
-    let mut history = Vec::new();
-    let mut all_rejects: Vec<FileReject> = Vec::new();
-    let mut audit_records: Vec<(PathBuf, FileRecord)> = Vec::new();
-    let mut source_name = serde_json::to_value(opts.source)
-        .ok()
-        .and_then(|v| v.as_str().map(String::from))
-        .unwrap_or_default();
-    let audits = if opts.source == SourceKind::Zendesk {
-        zendesk_audits(files)?
-    } else {
-        AuditFiles {
-            changes: Default::default(),
-            files: Default::default(),
-        }
-    };
-    let mut trail = if opts.source == SourceKind::Servicenow {
-        sys_audits(files, opts)?
-    } else {
-        audit::Trail::default()
-    };
-    for path in files {
-        let label = path.display().to_string();
+    for file in plan.files.clone() {
         if let Some(pb) = &pb {
-            pb.set_message(label.clone());
+            pb.set_message(file.path.display().to_string());
         }
         store::phase("start");
-        let streamed = read::stream_mapping(path, opts, custom.as_ref(), &trail)?;
+        run.file(&file, &mut plan, &current, opts, custom.as_ref())?;
+        if let Some(pb) = &pb {
+            pb.inc(1);
+        }
+    }
+    run.account_sys_audits(&plan);
+    store::fault_point("after-read");
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    run.commit(root, &current, opts, recovered)
+}
+
+/// The state of one ingest while its files are read: the accounting, the spilled rows, the
+/// histories and the rejects.
+struct Run {
+    ingest_id: String,
+    source: String,
+    records: Vec<FileRecord>,
+    spill: spill::Spill,
+    history: Vec<DataFrame>,
+    rejects: Vec<FileReject>,
+    /// `sys_audit` files, accounted for after the ticket exports, which decide which
+    /// changes were used.
+    sys_audit_records: Vec<(PathBuf, FileRecord)>,
+}
+
+impl Run {
+    /// Read one file of the plan: skip it as a duplicate, account for an audit trail, or
+    /// load its tickets (piece by piece where it can, else whole).
+    fn file(
+        &mut self,
+        file: &FilePlan,
+        plan: &mut Plan,
+        current: &manifest::Manifest,
+        opts: &IngestOptions,
+        custom: Option<&Mapping>,
+    ) -> Result<()> {
+        let path = &file.path;
         // A file read whole is hashed from its bytes, a streamed one in a pass of its own
         // (so that a duplicate is skipped before it is parsed).
         let mut whole = None;
-        let (sha, size) = match streamed {
+        let (sha, size) = match file.stream {
             Some(_) => sha256_file(path)?,
             None => {
                 let bytes = std::fs::read(path).map_err(Error::io("reading export", path))?;
@@ -223,73 +252,111 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
             }
         };
         let mut rec = FileRecord {
-            path: label.clone(),
+            path: path.display().to_string(),
             sha256: sha.clone(),
             bytes: size,
             ..Default::default()
         };
-        let earlier = current
-            .ingest_of_hash(&sha)
-            .map(|i| i.ingest_id.clone())
-            .or_else(|| {
-                records
-                    .iter()
-                    .any(|r: &FileRecord| r.sha256 == sha && r.outcome == "loaded")
-                    .then(|| ingest_id.clone())
-            });
-        if let Some(prev) = earlier {
+        if let Some(prev) = self.earlier(current, &sha) {
             rec.outcome = "duplicate".into();
             rec.duplicate_of = Some(prev);
-            records.push(rec);
-            continue;
+            self.records.push(rec);
+            return Ok(());
         }
-        if let Some((n, rejects)) = audits.files.get(path) {
-            rec.shape = "zendesk/audits-json".into();
-            rec.outcome = "history".into();
-            rec.records_read = *n;
-            rec.rejected = rejects.len() as u64;
-            rec.loaded = n - rec.rejected;
-            all_rejects.extend(rejects.iter().map(|reject| FileReject {
-                source_file: label.clone(),
-                reject: reject.clone(),
-            }));
-            records.push(rec);
-            continue;
-        }
-        if trail.files.contains_key(path) {
-            // Accounted for after the ticket exports, which decide which changes were used.
-            audit_records.push((path.clone(), rec));
-            continue;
-        }
-        let lineage = normalize::Lineage {
-            ingest_id: ingest_id.clone(),
-            source_file: label.clone(),
-        };
-        if let Some(m) = streamed
-            && let Some(mut stream) = read::open_stream(path, m, opts)?
-        {
-            // A plain CSV export: read, normalised and spilled one piece at a time.
-            let m = read::with_overrides(stream.mapping.clone(), opts);
-            source_name = m.source.clone();
-            let shape = std::mem::take(&mut stream.shape);
-            let zone = read::zone_of(None, &m, opts);
-            let (sum, rejects) = pieces::load(stream, &m, zone, &lineage, path, &mut spill)?;
-            all_rejects.extend(rejects.into_iter().map(|reject| FileReject {
-                source_file: label.clone(),
-                reject,
-            }));
-            sum.record(&mut rec, shape, path)?;
-            records.push(rec);
-            if let Some(pb) = &pb {
-                pb.inc(1);
+        match file.role {
+            Role::ZendeskAudits => {
+                let (n, rejects) = plan.zendesk.files.get(path).cloned().unwrap_or_default();
+                self.history_file(rec, "zendesk/audits-json", n, rejects);
             }
-            store::phase("read and normalise (streamed)");
-            continue;
+            Role::SysAudit => self.sys_audit_records.push((path.clone(), rec)),
+            Role::Tickets => {
+                if let Some(m) = file.stream.clone()
+                    && let Some(stream) = read::open_stream(path, m, opts)?
+                {
+                    return self.streamed(stream, rec, path, opts);
+                }
+                let bytes = match whole {
+                    Some(bytes) => bytes,
+                    None => std::fs::read(path).map_err(Error::io("reading export", path))?,
+                };
+                self.whole(bytes, rec, file, plan, opts, custom)?;
+            }
         }
-        let bytes = match whole {
-            Some(bytes) => bytes,
-            None => std::fs::read(path).map_err(Error::io("reading export", path))?,
-        };
+        Ok(())
+    }
+
+    /// The ingest that already loaded a file with this hash: an earlier one, or this one.
+    fn earlier(&self, current: &manifest::Manifest, sha: &str) -> Option<String> {
+        current
+            .ingest_of_hash(sha)
+            .map(|i| i.ingest_id.clone())
+            .or_else(|| {
+                self.records
+                    .iter()
+                    .any(|r| r.sha256 == sha && r.outcome == "loaded")
+                    .then(|| self.ingest_id.clone())
+            })
+    }
+
+    fn lineage(&self, rec: &FileRecord) -> normalize::Lineage {
+        normalize::Lineage {
+            ingest_id: self.ingest_id.clone(),
+            source_file: rec.path.clone(),
+        }
+    }
+
+    fn add_rejects(&mut self, file: &str, rejects: impl IntoIterator<Item = raw::Reject>) {
+        self.rejects.extend(rejects.into_iter().map(|reject| FileReject {
+            source_file: file.to_string(),
+            reject,
+        }));
+    }
+
+    /// An audit trail's accounting: each change read is loaded (as history) or rejected.
+    fn history_file(&mut self, mut rec: FileRecord, shape: &str, read: u64, rejects: Vec<raw::Reject>) {
+        rec.shape = shape.into();
+        rec.outcome = "history".into();
+        rec.records_read = read;
+        rec.rejected = rejects.len() as u64;
+        rec.loaded = read - rec.rejected;
+        let file = rec.path.clone();
+        self.add_rejects(&file, rejects);
+        self.records.push(rec);
+    }
+
+    /// A plain CSV export: read, normalised and spilled one piece at a time.
+    fn streamed(
+        &mut self,
+        mut stream: read::Stream,
+        mut rec: FileRecord,
+        path: &Path,
+        opts: &IngestOptions,
+    ) -> Result<()> {
+        let m = read::with_overrides(stream.mapping.clone(), opts);
+        self.source = m.source.clone();
+        let shape = std::mem::take(&mut stream.shape);
+        let zone = read::zone_of(None, &m, opts);
+        let lineage = self.lineage(&rec);
+        let (sum, rejects) = pieces::load(stream, &m, zone, &lineage, path, &mut self.spill)?;
+        self.add_rejects(&rec.path.clone(), rejects);
+        sum.record(&mut rec, shape, path)?;
+        self.records.push(rec);
+        store::phase("read and normalise (streamed)");
+        Ok(())
+    }
+
+    /// An export read whole by its adapter, normalised, and spilled; its history (event log,
+    /// vendor JSON, audit-expanded rows) becomes status intervals.
+    fn whole(
+        &mut self,
+        bytes: Vec<u8>,
+        mut rec: FileRecord,
+        file: &FilePlan,
+        plan: &mut Plan,
+        opts: &IngestOptions,
+        custom: Option<&Mapping>,
+    ) -> Result<()> {
+        let path = &file.path;
         let Read {
             table,
             mapping: m,
@@ -301,14 +368,16 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
             path,
             bytes,
             opts,
-            custom.as_ref(),
-            &audits.changes,
-            &mut trail,
+            custom,
+            &plan.zendesk.changes,
+            &mut plan.trail,
+            file.json,
         )?;
         let m = read::with_overrides(m, opts);
-        source_name = m.source.clone();
+        self.source = m.source.clone();
         let read = table.records_read;
         store::phase("read (structural)");
+        let lineage = self.lineage(&rec);
         let n = normalize::normalize(table, &m, read::zone_of(fixed_tz, &m, opts), &lineage, path)?;
         let mut sum = Loaded::default();
         sum.add(&n, read, n.tickets.height() as u64, true);
@@ -329,77 +398,74 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
                 }
                 None => n.tickets.clone(),
             };
-            history.push(intervals::from_history(&updates)?);
+            self.history.push(intervals::from_history(&updates)?);
         }
-        spill.push(n.tickets)?;
-        all_rejects.extend(n.rejects.into_iter().map(|reject| FileReject {
-            source_file: label.clone(),
-            reject,
-        }));
-        records.push(rec);
-        if let Some(pb) = &pb {
-            pb.inc(1);
-        }
+        self.spill.push(n.tickets)?;
+        self.add_rejects(&rec.path.clone(), n.rejects);
+        self.records.push(rec);
+        Ok(())
     }
-    for (path, mut rec) in audit_records {
-        let rejects = trail.rejects(&path);
-        let read = trail.files.get(&path).map_or(0, |f| f.read);
-        rec.shape = "servicenow/sys-audit".into();
-        rec.outcome = "history".into();
-        rec.records_read = read;
-        rec.rejected = rejects.len() as u64;
-        rec.loaded = read - rec.rejected;
-        all_rejects.extend(rejects.into_iter().map(|reject| FileReject {
-            source_file: rec.path.clone(),
-            reject,
-        }));
-        records.push(rec);
-    }
-    store::fault_point("after-read");
-    if let Some(pb) = pb {
-        pb.finish_and_clear();
-    }
-    let read: u64 = records.iter().map(|r| r.records_read).sum();
-    let rejected: u64 = records.iter().map(|r| r.rejected).sum();
-    rejects::check_limits(read, rejected, opts, &all_rejects)?;
 
-    let mut report = IngestReport {
-        committed: false,
-        version: current.version,
-        ingest_id: None,
-        files: records.clone(),
-        records_read: read,
-        loaded: records.iter().map(|r| r.loaded).sum(),
-        rejected,
-        superseded: 0,
-        flagged: records.iter().map(|r| r.flagged).sum(),
-        recovered,
-        sample_rejects: all_rejects.iter().take(20).cloned().collect(),
-    };
-    if records.iter().all(|r| r.outcome == "duplicate") {
-        return Ok(report);
+    /// The `sys_audit` files' accounting, once the ticket exports have used their changes.
+    fn account_sys_audits(&mut self, plan: &Plan) {
+        for (path, rec) in std::mem::take(&mut self.sys_audit_records) {
+            let rejects = plan.trail.rejects(&path);
+            let read = plan.trail.files.get(&path).map_or(0, |f| f.read);
+            self.history_file(rec, "servicenow/sys-audit", read, rejects);
+        }
     }
-    let batch = writer::Batch {
-        version,
-        ingest_id: ingest_id.clone(),
-        source: source_name,
-        spill,
-        history,
-        rejects: rejects::frame(&ingest_id, &all_rejects)?,
-        files: records,
-    };
-    store::phase("normalise");
-    let m = writer::commit(root, &current, batch)?;
-    store::phase("commit (written)");
-    let files = m
-        .ingests
-        .last()
-        .map(|i| i.files.clone())
-        .unwrap_or_default();
-    report.superseded = files.iter().map(|f| f.superseded).sum();
-    report.files = files;
-    report.committed = true;
-    report.version = m.version;
-    report.ingest_id = Some(ingest_id);
-    Ok(report)
+
+    /// Check the reject limits, then commit the version (unless every file was a duplicate
+    /// or the limit was exceeded, which commit nothing).
+    fn commit(
+        self,
+        root: &Path,
+        current: &manifest::Manifest,
+        opts: &IngestOptions,
+        recovered: Vec<String>,
+    ) -> Result<IngestReport> {
+        let records = self.records;
+        let read: u64 = records.iter().map(|r| r.records_read).sum();
+        let rejected: u64 = records.iter().map(|r| r.rejected).sum();
+        let mut report = IngestReport {
+            committed: false,
+            version: current.version,
+            ingest_id: None,
+            files: records.clone(),
+            records_read: read,
+            loaded: records.iter().map(|r| r.loaded).sum(),
+            rejected,
+            superseded: 0,
+            flagged: records.iter().map(|r| r.flagged).sum(),
+            recovered,
+            sample_rejects: self.rejects.iter().take(20).cloned().collect(),
+            limit_exceeded: rejects::check_limits(read, rejected, &opts.limits),
+        };
+        if report.limit_exceeded.is_some() || records.iter().all(|r| r.outcome == "duplicate") {
+            return Ok(report);
+        }
+        let batch = writer::Batch {
+            version: current.version + 1,
+            ingest_id: self.ingest_id.clone(),
+            source: self.source,
+            spill: self.spill,
+            history: self.history,
+            rejects: rejects::frame(&self.ingest_id, &self.rejects)?,
+            files: records,
+        };
+        store::phase("normalise");
+        let m = writer::commit(root, current, batch)?;
+        store::phase("commit (written)");
+        let files = m
+            .ingests
+            .last()
+            .map(|i| i.files.clone())
+            .unwrap_or_default();
+        report.superseded = files.iter().map(|f| f.superseded).sum();
+        report.files = files;
+        report.committed = true;
+        report.version = m.version;
+        report.ingest_id = Some(self.ingest_id);
+        Ok(report)
+    }
 }

@@ -9,28 +9,17 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 use super::localtime;
-use super::mapping::{
-    self, Ambiguous, COUNTER_COLUMNS, Mapping, NonExistent as DstGap, TIMESTAMP_COLUMNS,
-};
+use super::mapping::{self, Ambiguous, Mapping, NonExistent as DstGap};
+use crate::dataset::schema::{COUNTER_COLUMNS, TIMESTAMP_COLUMNS};
 use super::raw::{RawTable, Reject};
 use crate::error::{Error, Result};
 
 /// Error codes written into the `__err_*` columns.
-const E_FORMAT: i32 = 1;
-const E_AMBIGUOUS: i32 = 2;
-const E_NONEXISTENT: i32 = 3;
-const E_UNKNOWN: i32 = 4;
-const E_NUMBER: i32 = 5;
-const E_MISSING: i32 = 6;
-
-/// Lineage of the rows being normalised.
-#[derive(Debug, Clone)]
-pub struct Lineage {
-    /// The ingest these rows belong to.
-    pub ingest_id: String,
-    /// The export file, as given on the command line.
-    pub source_file: String,
-}
+use super::rejects::codes::{
+    AMBIGUOUS as E_AMBIGUOUS, FORMAT as E_FORMAT, MISSING as E_MISSING,
+    NONEXISTENT as E_NONEXISTENT, NUMBER as E_NUMBER, UNKNOWN as E_UNKNOWN,
+};
+pub use super::canonical::Lineage;
 
 /// The result of normalising one file.
 #[derive(Debug)]
@@ -124,10 +113,6 @@ fn lower_keys<T>(map: &BTreeMap<String, T>) -> Vec<String> {
 }
 
 /// The timestamp format list, for messages.
-pub(super) fn formats_list(m: &Mapping) -> String {
-    m.timestamp_formats.join(", ")
-}
-
 /// Normalise one file's raw table. `tz` is the declared source time zone (CLI over mapping).
 pub fn normalize(
     mut table: RawTable,
@@ -168,8 +153,13 @@ pub fn normalize(
         }
         None => "UTC".to_string(),
     };
-    let zone =
-        mapping::parse_tz(&tz_name).map_err(|message| Error::Usage(format!("--tz: {message}")))?;
+    // Every zone was validated where it was set (flag, mapping or config key), so this only
+    // fails for a zone given through the library.
+    let zone = crate::time::parse_tz(&tz_name).map_err(|message| Error::Input {
+        path: path.into(),
+        line: None,
+        message: format!("time zone {message}"),
+    })?;
 
     // Build the frame of raw strings under canonical names.
     let n = table.len();
@@ -307,7 +297,7 @@ pub fn normalize(
     }
     if has("kind") {
         let mut km = m.values.kind.clone();
-        for k in mapping::KINDS {
+        for k in crate::dataset::schema::KINDS {
             km.entry(k.to_string()).or_insert_with(|| k.to_string());
         }
         let mapped = lookup(
@@ -446,15 +436,3 @@ fn unknown_if(raw: Expr, mapped: Expr) -> Expr {
     .then(lit(E_UNKNOWN))
     .otherwise(lit(0i32))
 }
-
-/// Error codes, for the reject builder.
-pub(super) mod codes {
-    pub const FORMAT: i32 = super::E_FORMAT;
-    pub const AMBIGUOUS: i32 = super::E_AMBIGUOUS;
-    pub const NONEXISTENT: i32 = super::E_NONEXISTENT;
-    pub const UNKNOWN: i32 = super::E_UNKNOWN;
-    pub const NUMBER: i32 = super::E_NUMBER;
-    pub const MISSING: i32 = super::E_MISSING;
-}
-
-pub(super) use formats_list as formats;

@@ -2,29 +2,14 @@
 //! mapping that normalises it, and the audit trails (ServiceNow `sys_audit`, Zendesk audits)
 //! that are read before the ticket exports they expand.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::mapping::{Format, Mapping};
-use super::raw::{self, RawTable, Reject};
+use super::raw::{self, RawTable};
 use super::{
     IngestOptions, SourceKind, audit, csv_reader, history, jira, json_reader, servicenow, zendesk,
 };
 use crate::error::{Error, Result};
-
-pub(super) fn is_json(path: &Path, bytes: &[u8]) -> bool {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    matches!(ext.as_str(), "json" | "ndjson" | "jsonl")
-        || bytes
-            .strip_prefix(b"\xEF\xBB\xBF")
-            .unwrap_or(bytes)
-            .iter()
-            .find(|b| !b.is_ascii_whitespace())
-            .is_some_and(|&b| b == b'{' || b == b'[')
-}
 
 /// A file read by its adapter: the table, the mapping that normalises it, its shape label,
 /// whether its rows are update history, and a zone that overrides `--tz` (offset-qualified
@@ -39,7 +24,7 @@ pub(super) struct Read {
     pub(super) with_history: Option<history::WithHistory>,
 }
 
-fn parse_json(path: &Path, bytes: &[u8]) -> Result<serde_json::Value> {
+pub(super) fn parse_json(path: &Path, bytes: &[u8]) -> Result<serde_json::Value> {
     serde_json::from_slice(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).map_err(|e| {
         Error::Input {
             path: path.into(),
@@ -59,6 +44,8 @@ fn read_rows(path: &Path, rows: Vec<serde_json::Value>, m: &Mapping) -> Result<R
     json_reader::read_json(path, &bytes, &m.null_values)
 }
 
+/// Read one ticket export whole with the adapter of `opts` (each adapter's reading is its
+/// own function below; the plan has already told JSON from CSV).
 pub(super) fn read_file(
     path: &Path,
     bytes: Vec<u8>,
@@ -66,145 +53,154 @@ pub(super) fn read_file(
     custom: Option<&Mapping>,
     audits: &history::Changes,
     trail: &mut audit::Trail,
+    json: bool,
 ) -> Result<Read> {
-    let json = is_json(path, &bytes);
-    let vendor = |table, mapping, shape: &str| Read {
+    match opts.source {
+        SourceKind::Jira => read_jira(path, bytes, opts, custom, json),
+        SourceKind::Zendesk => read_zendesk(path, &bytes, custom, audits),
+        SourceKind::Generic => read_generic(path, bytes, opts, custom, json),
+        SourceKind::Servicenow => read_servicenow(path, bytes, opts, custom, trail, json),
+    }
+}
+
+/// A vendor export's read: JSON carries its history and UTC offsets, CSV neither.
+fn vendor(table: RawTable, mapping: Mapping, shape: &str, json: bool) -> Read {
+    Read {
         table,
         mapping,
         shape: shape.to_string(),
         history: json,
         fixed_tz: json.then_some("UTC"),
         with_history: None,
+    }
+}
+
+/// Jira: the REST search JSON (with its changelog), or the issue navigator CSV (whose
+/// locale date format is decided from every date cell).
+fn read_jira(
+    path: &Path,
+    bytes: Vec<u8>,
+    opts: &IngestOptions,
+    custom: Option<&Mapping>,
+    json: bool,
+) -> Result<Read> {
+    if json {
+        let m = custom.cloned().unwrap_or_else(|| jira::mapping(true));
+        let (rows, ids) = jira::flatten_json(parse_json(path, &bytes)?, path)?;
+        let mut r = vendor(read_rows(path, rows, &m)?, m, "jira/search-json", true);
+        r.with_history = Some(ids);
+        return Ok(r);
+    }
+    let mut m = custom.cloned().unwrap_or_else(|| jira::mapping(false));
+    let mut t = csv_reader::read_csv(path, bytes, &csv_options(&m, opts))?;
+    jira::prepare_csv(&mut t);
+    if custom.is_none() {
+        m.timestamp_formats = jira::detect_format(&t, path, opts.date_format.as_deref())?;
+    }
+    Ok(vendor(t, m, "jira/csv", false))
+}
+
+/// Zendesk: the incremental tickets export, with the status changes of the audits files
+/// (read by the plan) as history.
+fn read_zendesk(
+    path: &Path,
+    bytes: &[u8],
+    custom: Option<&Mapping>,
+    audits: &history::Changes,
+) -> Result<Read> {
+    let m = custom.cloned().unwrap_or_else(zendesk::mapping);
+    let doc = parse_json(path, bytes)?;
+    let zendesk::Export::Tickets(doc) = zendesk::read(doc, path)? else {
+        // The plan accounts for audits files before any ticket export is read.
+        return Err(Error::Input {
+            path: path.into(),
+            line: None,
+            message: "an audits export was read as tickets; ingest it together with its tickets export".into(),
+        });
     };
-    match opts.source {
-        SourceKind::Jira if json => {
-            let m = custom.cloned().unwrap_or_else(|| jira::mapping(true));
-            let (rows, ids) = jira::flatten_json(parse_json(path, &bytes)?, path)?;
-            let mut r = vendor(read_rows(path, rows, &m)?, m, "jira/search-json");
-            r.with_history = Some(ids);
-            return Ok(r);
-        }
-        SourceKind::Jira => {
-            let mut m = custom.cloned().unwrap_or_else(|| jira::mapping(false));
-            let mut t = csv_reader::read_csv(path, bytes, &csv_options(&m, opts))?;
-            jira::prepare_csv(&mut t);
-            if custom.is_none() {
-                m.timestamp_formats = jira::detect_format(&t, path, opts.date_format.as_deref())?;
-            }
-            return Ok(vendor(t, m, "jira/csv"));
-        }
-        SourceKind::Zendesk => {
-            let m = custom.cloned().unwrap_or_else(zendesk::mapping);
-            let doc = parse_json(path, &bytes)?;
-            let zendesk::Export::Tickets(doc) = zendesk::read(doc, path)? else {
-                unreachable!("audit files are accounted for before the read");
-            };
-            let (rows, ids) = zendesk::flatten(doc, audits);
-            let mut r = vendor(read_rows(path, rows, &m)?, m, "zendesk/tickets-json");
-            (r.history, r.fixed_tz, r.with_history) = (true, Some("UTC"), Some(ids));
-            return Ok(r);
-        }
-        _ => {}
-    }
-    // Called once per file; it takes the bytes over so CSV text is not copied.
-    let read = move |m: &Mapping| -> Result<RawTable> {
-        if json || m.format == Format::Ndjson {
-            json_reader::read_json(path, &bytes, &m.null_values)
-        } else {
-            csv_reader::read_csv(path, bytes, &csv_options(m, opts))
-        }
-    };
-    match opts.source {
-        SourceKind::Generic => {
-            let m = custom.cloned().ok_or_else(|| Error::Usage("--source generic needs --mapping FILE (see the mapping reference in README.md)".into()))?;
-            let t = read(&m)?;
-            Ok(Read {
-                table: t,
-                mapping: m,
-                shape: format!("generic/{}", if json { "json" } else { "csv" }),
-                history: false,
-                fixed_tz: None,
-                with_history: None,
-            })
-        }
-        SourceKind::Servicenow => {
-            // Null spellings differ by shape, so read with the list mapping first and
-            // re-apply the event log's `?` afterwards.
-            let probe = servicenow::mapping(servicenow::Shape::ListCsv);
-            let mut t = read(custom.unwrap_or(&probe))?;
-            let shape = servicenow::detect(&t, json);
-            let m = custom
-                .cloned()
-                .unwrap_or_else(|| servicenow::mapping(shape));
-            if shape == servicenow::Shape::EventLog {
-                for c in &mut t.columns {
-                    *c = c.map(|_, v| {
-                        v.filter(|s| !raw::is_null_spelling(s, &m.null_values))
-                            .map(Into::into)
-                    });
-                }
-            }
-            if json {
-                servicenow::translate_state_codes(&mut t);
-            }
-            if !trail.changes.is_empty() && shape == servicenow::Shape::ListCsv {
-                let (expanded, ids) = audit::expand(t, trail);
-                return Ok(Read {
-                    table: expanded,
-                    mapping: m,
-                    shape: "servicenow/list-csv+sys-audit".into(),
-                    history: true,
-                    fixed_tz: None,
-                    with_history: Some(ids),
-                });
-            }
-            Ok(Read {
-                table: t,
-                mapping: m,
-                shape: format!("servicenow/{}", shape_label(shape)),
-                history: shape == servicenow::Shape::EventLog,
-                fixed_tz: None,
-                with_history: None,
-            })
-        }
-        SourceKind::Jira | SourceKind::Zendesk => unreachable!("handled above"),
+    let (rows, ids) = zendesk::flatten(doc, audits);
+    let mut r = vendor(read_rows(path, rows, &m)?, m, "zendesk/tickets-json", true);
+    r.with_history = Some(ids);
+    Ok(r)
+}
+
+/// A CSV or NDJSON export read with its format's reader.
+fn read_table(path: &Path, bytes: Vec<u8>, m: &Mapping, opts: &IngestOptions, json: bool) -> Result<RawTable> {
+    if json || m.format == Format::Ndjson {
+        json_reader::read_json(path, &bytes, &m.null_values)
+    } else {
+        csv_reader::read_csv(path, bytes, &csv_options(m, opts))
     }
 }
 
-/// Zendesk audits files of this ingest, read before the tickets: their status changes (for
-/// tickets in this ingest) and their accounting. An audit whose ticket is not in the ingest
-/// is rejected, not dropped: audits must come with their tickets export.
-pub(super) struct AuditFiles {
-    pub(super) changes: history::Changes,
-    pub(super) files: std::collections::BTreeMap<PathBuf, (u64, Vec<Reject>)>,
+/// Generic: any CSV or NDJSON export, through its mapping file.
+fn read_generic(
+    path: &Path,
+    bytes: Vec<u8>,
+    opts: &IngestOptions,
+    custom: Option<&Mapping>,
+    json: bool,
+) -> Result<Read> {
+    let m = custom.cloned().ok_or_else(|| Error::Usage("--source generic needs --mapping FILE (see the mapping reference in README.md)".into()))?;
+    let t = read_table(path, bytes, &m, opts, json)?;
+    Ok(Read {
+        table: t,
+        mapping: m,
+        shape: format!("generic/{}", if json { "json" } else { "csv" }),
+        history: false,
+        fixed_tz: None,
+        with_history: None,
+    })
 }
 
-/// ServiceNow `sys_audit` files of this ingest (recognised from their header), parsed before
-/// the ticket exports so their status changes can expand them.
-pub(super) fn sys_audits(files: &[PathBuf], opts: &IngestOptions) -> Result<audit::Trail> {
-    let mut trail = audit::Trail::default();
-    for path in files {
-        // Only the header line decides; a large ticket export is not read twice.
-        let head = first_line(path)?;
-        if is_json(path, &head) || !audit::looks_like(&head) {
-            continue;
+/// ServiceNow: the shape (list CSV, Table API JSON, event log) is recognised from the file;
+/// a list CSV is expanded by the ingest's `sys_audit` changes.
+fn read_servicenow(
+    path: &Path,
+    bytes: Vec<u8>,
+    opts: &IngestOptions,
+    custom: Option<&Mapping>,
+    trail: &mut audit::Trail,
+    json: bool,
+) -> Result<Read> {
+    // Null spellings differ by shape, so read with the list mapping first and re-apply the
+    // event log's `?` afterwards.
+    let probe = servicenow::mapping(servicenow::Shape::ListCsv);
+    let mut t = read_table(path, bytes, custom.unwrap_or(&probe), opts, json)?;
+    let shape = servicenow::detect(&t, json);
+    let m = custom
+        .cloned()
+        .unwrap_or_else(|| servicenow::mapping(shape));
+    if shape == servicenow::Shape::EventLog {
+        for c in &mut t.columns {
+            *c = c.map(|_, v| {
+                v.filter(|s| !raw::is_null_spelling(s, &m.null_values))
+                    .map(Into::into)
+            });
         }
-        let bytes = std::fs::read(path).map_err(Error::io("reading export", path))?;
-        let m = servicenow::mapping(servicenow::Shape::ListCsv);
-        let t = csv_reader::read_csv(path, bytes, &csv_options(&m, opts))?;
-        let f = audit::collect(&t, &mut trail.changes);
-        trail.files.insert(path.clone(), f);
     }
-    Ok(trail)
-}
-
-/// The first line of a file (all of it when it has no newline).
-fn first_line(path: &Path) -> Result<Vec<u8>> {
-    let mut head = Vec::new();
-    let file = std::fs::File::open(path).map_err(Error::io("reading export", path))?;
-    std::io::BufRead::read_until(&mut std::io::BufReader::new(file), b'\n', &mut head)
-        .map_err(Error::io("reading export", path))?;
-    Ok(head)
+    if json {
+        servicenow::translate_state_codes(&mut t);
+    }
+    if !trail.changes.is_empty() && shape == servicenow::Shape::ListCsv {
+        let (expanded, ids) = audit::expand(t, trail);
+        return Ok(Read {
+            table: expanded,
+            mapping: m,
+            shape: "servicenow/list-csv+sys-audit".into(),
+            history: true,
+            fixed_tz: None,
+            with_history: Some(ids),
+        });
+    }
+    Ok(Read {
+        table: t,
+        mapping: m,
+        shape: format!("servicenow/{}", shape_label(shape)),
+        history: shape == servicenow::Shape::EventLog,
+        fixed_tz: None,
+        with_history: None,
+    })
 }
 
 /// A CSV export read piece by piece (see [`csv_reader::CsvChunks`]).
@@ -225,30 +221,6 @@ impl Stream {
             None => self.chunks.next_table(),
         }
     }
-}
-
-/// The mapping `path` is read piece by piece with, when its rows are independent of each
-/// other: a ServiceNow list CSV (without `sys_audit` files to expand it) or a generic CSV.
-/// JSON, Jira CSV (whose date format is decided from every date cell) and audit-expanded
-/// exports are read whole; `None` says so. Decided from the first line only.
-pub(super) fn stream_mapping(
-    path: &Path,
-    opts: &IngestOptions,
-    custom: Option<&Mapping>,
-    trail: &audit::Trail,
-) -> Result<Option<Mapping>> {
-    if is_json(path, &first_line(path)?) {
-        return Ok(None);
-    }
-    Ok(match opts.source {
-        SourceKind::Generic => custom.filter(|m| m.format != Format::Ndjson).cloned(),
-        SourceKind::Servicenow if trail.changes.is_empty() => Some(
-            custom
-                .cloned()
-                .unwrap_or_else(|| servicenow::mapping(servicenow::Shape::ListCsv)),
-        ),
-        _ => None,
-    })
 }
 
 /// Open `path` to be read piece by piece with `m` (from [`stream_mapping`]). A ServiceNow
@@ -286,79 +258,13 @@ fn shape_label(shape: servicenow::Shape) -> String {
 }
 
 /// The CSV reader's options for a mapping, with the `--encoding` override.
-fn csv_options(m: &Mapping, opts: &IngestOptions) -> csv_reader::CsvOptions {
+pub(super) fn csv_options(m: &Mapping, opts: &IngestOptions) -> csv_reader::CsvOptions {
     csv_reader::CsvOptions {
         delimiter: m.delimiter_byte(),
         encoding: opts.encoding.unwrap_or(m.encoding),
         null_values: m.null_values.clone(),
         max_field_bytes: m.max_field_bytes,
     }
-}
-
-pub(super) fn zendesk_audits(files: &[PathBuf]) -> Result<AuditFiles> {
-    let mut ticket_ids = std::collections::BTreeSet::new();
-    // Per audits file: every audit's (ticket id, raw text), and the status changes.
-    let mut audit_files = Vec::new();
-    for path in files {
-        let bytes = std::fs::read(path).map_err(Error::io("reading export", path))?;
-        let doc = parse_json(path, &bytes)?;
-        let audits: Vec<(String, String)> = doc
-            .get("audits")
-            .and_then(|v| v.as_array())
-            .into_iter()
-            .flatten()
-            .map(|a| {
-                (
-                    history::text(a, "/ticket_id").unwrap_or_default(),
-                    a.to_string(),
-                )
-            })
-            .collect();
-        match zendesk::read(doc, path)? {
-            zendesk::Export::Audits(changes) => audit_files.push((path.clone(), audits, changes)),
-            zendesk::Export::Tickets(doc) => {
-                for t in doc
-                    .get("tickets")
-                    .and_then(|v| v.as_array())
-                    .into_iter()
-                    .flatten()
-                {
-                    if let Some(id) = history::text(t, "/id") {
-                        ticket_ids.insert(id);
-                    }
-                }
-            }
-        }
-    }
-    let mut out = AuditFiles {
-        changes: Default::default(),
-        files: Default::default(),
-    };
-    for (path, audits, changes) in audit_files {
-        let rejects = audits
-            .iter()
-            .enumerate()
-            .filter(|(_, (id, _))| !ticket_ids.contains(id))
-            .map(|(i, (id, raw))| Reject {
-                line: None,
-                record: i as u64 + 1,
-                column: Some("ticket_id".into()),
-                error_type: "orphan_audit",
-                message: format!(
-                    "audit of ticket `{id}`, which is not in this ingest; ingest the audits export together with its tickets export"
-                ),
-                raw: raw::truncate_raw(raw),
-            })
-            .collect();
-        for (id, c) in changes
-            .into_iter()
-            .filter(|(id, _)| ticket_ids.contains(id))
-        {
-            out.changes.entry(id).or_default().extend(c);
-        }
-        out.files.insert(path, (audits.len() as u64, rejects));
-    }
-    Ok(out)
 }
 
 /// The mapping a file is normalised with: the adapter's (or `--mapping`), with the config's

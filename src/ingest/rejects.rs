@@ -5,9 +5,7 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::IngestOptions;
 use super::mapping::Mapping;
-use super::normalize::{codes, formats};
 use super::raw::{RawTable, Reject};
 use crate::error::{Error, Result};
 
@@ -15,6 +13,24 @@ fn accepted<T>(map: &std::collections::BTreeMap<String, T>) -> String {
     let mut keys: Vec<&str> = map.keys().map(String::as_str).collect();
     keys.truncate(40);
     keys.join(", ")
+}
+
+
+/// The codes the normaliser gives each bad cell; [`describe`] turns them into reject types
+/// and messages.
+pub(super) mod codes {
+    /// The value matches none of the timestamp formats.
+    pub const FORMAT: i32 = 1;
+    /// A local time that occurs twice at a DST change.
+    pub const AMBIGUOUS: i32 = 2;
+    /// A local time skipped by a DST change.
+    pub const NONEXISTENT: i32 = 3;
+    /// A value missing from the value map.
+    pub const UNKNOWN: i32 = 4;
+    /// Not a number.
+    pub const NUMBER: i32 = 5;
+    /// A required value is empty.
+    pub const MISSING: i32 = 6;
 }
 
 /// Build one reject per bad row, naming every failing column (the first is the `column`).
@@ -58,7 +74,7 @@ pub fn describe(
                     "invalid_timestamp",
                     format!(
                         "{name}: `{value}` does not match the timestamp format(s) {}; add its format to timestamp-formats in a mapping, or fix the export",
-                        formats(m)
+                        m.timestamp_formats.join(", ")
                     ),
                 ),
                 codes::AMBIGUOUS => (
@@ -153,50 +169,68 @@ pub(super) fn frame(ingest_id: &str, rejects: &[FileReject]) -> Result<DataFrame
     .map_err(Error::polars("building rejects"))
 }
 
-/// Refuse the ingest when its rejects exceed a limit of `opts`.
-pub(super) fn check_limits(
-    read: u64,
-    rejected: u64,
-    opts: &IngestOptions,
-    rejects: &[FileReject],
-) -> Result<()> {
-    let examples = || -> Vec<String> {
-        rejects
-            .iter()
-            .take(5)
-            .map(|r| {
-                let at = r
-                    .reject
-                    .line
-                    .map(|l| format!(":{l}"))
-                    .unwrap_or_else(|| format!(" record {}", r.reject.record));
-                format!(
-                    "  {}{at}: {}: {}",
-                    r.source_file, r.reject.error_type, r.reject.message
-                )
-            })
-            .collect()
+/// The reject limits of one ingest, each with the flag or config key it came from, so the
+/// outcome names what to change.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RejectLimits {
+    /// At most this many rejected rows.
+    pub max_rejects: Option<u64>,
+    /// Where `max_rejects` came from (`--max-rejects`, `[ingest] max-rejects`).
+    pub max_rejects_from: String,
+    /// At most this share of the records read, in percent.
+    pub max_reject_pct: Option<f64>,
+    /// Where `max_reject_pct` came from.
+    pub max_reject_pct_from: String,
+}
+
+/// An ingest over its reject limit: a finding, returned in the ingest's report (nothing was
+/// committed), not an error.
+#[derive(Debug, Clone, Serialize)]
+pub struct LimitExceeded {
+    /// The limit, as the user set it: `--max-reject-pct 5` or `[ingest] max-rejects = 100`.
+    pub limit: String,
+    /// Rows rejected in this ingest.
+    pub rejected: u64,
+    /// Records read in this ingest.
+    pub read: u64,
+}
+
+impl LimitExceeded {
+    /// The sentence that says what happened and what to do.
+    pub fn message(&self) -> String {
+        format!(
+            "{} of {} records rejected, over the limit ({}); nothing was committed. \
+             Fix the export or mapping, or raise the limit",
+            self.rejected, self.read, self.limit
+        )
+    }
+}
+
+fn named(from: &str, value: String) -> String {
+    if from.starts_with("--") {
+        format!("{from} {value}")
+    } else {
+        format!("{from} = {value}")
+    }
+}
+
+/// Whether the ingest's rejects exceed a limit of `limits`.
+pub(super) fn check_limits(read: u64, rejected: u64, limits: &RejectLimits) -> Option<LimitExceeded> {
+    let over = |limit: String| LimitExceeded {
+        limit,
+        rejected,
+        read,
     };
-    if let Some(max) = opts.max_rejects
+    if let Some(max) = limits.max_rejects
         && rejected > max
     {
-        return Err(Error::RejectLimit {
-            examples: examples(),
-            rejected,
-            read,
-            limit: format!("--max-rejects {max}"),
-        });
+        return Some(over(named(&limits.max_rejects_from, max.to_string())));
     }
-    if let Some(pct) = opts.max_reject_pct
+    if let Some(pct) = limits.max_reject_pct
         && read > 0
         && (rejected as f64) * 100.0 / (read as f64) > pct
     {
-        return Err(Error::RejectLimit {
-            examples: examples(),
-            rejected,
-            read,
-            limit: format!("--max-reject-pct {pct}"),
-        });
+        return Some(over(named(&limits.max_reject_pct_from, pct.to_string())));
     }
-    Ok(())
+    None
 }

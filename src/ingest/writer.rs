@@ -332,7 +332,7 @@ pub fn commit(root: &Path, current: &Manifest, mut batch: Batch) -> Result<Manif
         tables.entry(REJECTS.into()).or_default().files.push(f);
     }
     store::fault_point("after-data-files");
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let now = crate::time::now_rfc3339();
     let mut ingests = current.ingests.clone();
     ingests.push(IngestRecord {
         ingest_id: batch.ingest_id,

@@ -10,7 +10,6 @@
 //! - recency halves every 90 days between the last incident and the as-of instant.
 
 pub mod cluster;
-pub mod command;
 pub mod text;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -20,11 +19,6 @@ use sha2::{Digest, Sha256};
 
 use crate::dataset::columns::{flags, int32, micros, text as text_col};
 use crate::error::{Error, Result};
-
-/// The candidates table.
-pub const CANDIDATES: &str = "problem_candidates";
-/// The members table.
-pub const MEMBERS: &str = "problem_candidate_members";
 
 /// The `tickets` columns [`detect`] reads (and `updated_at`, for the default as-of).
 pub const TICKET_COLUMNS: [&str; 14] = [

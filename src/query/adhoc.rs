@@ -11,19 +11,7 @@ use datafusion::logical_expr::LogicalPlan;
 use super::session::{Session, df_error};
 use crate::error::{Error, Result};
 
-/// A result set as text cells, with its column names.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Table {
-    /// Column names.
-    pub columns: Vec<String>,
-    /// Whether each column is numeric or boolean (JSON output writes numbers and booleans,
-    /// not strings).
-    pub numeric: Vec<bool>,
-    /// Rows of cells (`None` = NULL).
-    pub rows: Vec<Vec<Option<String>>>,
-    /// Whether the row cap cut the result.
-    pub truncated: bool,
-}
+pub use crate::table::Table;
 
 /// The options every ad hoc statement runs with.
 pub fn read_only() -> SQLOptions {

@@ -6,5 +6,4 @@ pub mod adhoc;
 pub mod catalog;
 pub mod metric;
 pub mod session;
-pub mod shell;
 pub mod trend;

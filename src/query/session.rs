@@ -135,7 +135,7 @@ pub fn open(root: &Path, policies: &Policies, limits: Limits) -> Result<Session>
         as_of: m
             .build
             .as_ref()
-            .and_then(|b| crate::derive::parse_as_of(&b.as_of).ok()),
+            .and_then(|b| crate::time::parse_as_of(&b.as_of).ok()),
         timeout: limits.timeout,
     })
 }

@@ -5,13 +5,35 @@
 
 use serde::Serialize;
 
-use super::html::escape;
-use crate::cli::{CheckBy, CheckFormat};
-use crate::config::Settings;
+use crate::config::Project;
 use crate::error::{Error, Result};
 use crate::query::metric::{self, Params};
 use crate::query::{catalog, session};
 use crate::targets::Rag;
+
+/// `check --by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckBy {
+    /// Per service.
+    Service,
+    /// Per assignment group.
+    Group,
+    /// Per priority.
+    Priority,
+}
+
+/// `check --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    /// Aligned text.
+    Text,
+    /// A JSON object.
+    Json,
+    /// A Markdown table (for merge-request comments).
+    Markdown,
+    /// JUnit XML: one testcase per row, for GitLab and Jenkins.
+    Junit,
+}
 
 /// One SLA × dimension value.
 #[derive(Debug, Clone, Serialize)]
@@ -55,16 +77,11 @@ fn dim(by: CheckBy) -> &'static str {
 
 /// Evaluate attainment of `period` per SLA and `by`.
 pub fn evaluate(
-    s: &Settings,
+    s: &Project,
     period: Option<&str>,
     min: Option<f64>,
     by: CheckBy,
 ) -> Result<Check> {
-    if let Some(m) = min.filter(|m| !(0.0..=100.0).contains(m)) {
-        return Err(Error::Usage(format!(
-            "--min-attainment {m}: give a percentage between 0 and 100"
-        )));
-    }
     if min.is_none()
         && s.targets.default.attainment_pct.is_none()
         && s.targets
@@ -139,98 +156,4 @@ pub fn evaluate(
         failures: rows.iter().filter(|r| r.result == "fail").count(),
         rows,
     })
-}
-
-fn pct(v: Option<f64>) -> String {
-    v.map_or("–".into(), |v| format!("{v:.2} %"))
-}
-
-/// Render the check in `format`.
-pub fn render(c: &Check, format: CheckFormat) -> String {
-    match format {
-        CheckFormat::Json => serde_json::to_string(c).unwrap_or_default() + "\n",
-        CheckFormat::Text => {
-            let mut out = String::new();
-            for r in &c.rows {
-                out.push_str(&format!(
-                    "{:<7} {} / {}: {} of {} clocks met, attainment {} (target {:.1} %)\n",
-                    r.result.to_uppercase(),
-                    super::fmt::clean(&r.scope),
-                    r.sla_name,
-                    r.met,
-                    r.counted,
-                    pct(r.attainment_pct),
-                    r.target_pct
-                ));
-            }
-            out.push_str(&format!(
-                "{}: {} row(s) by {}, {} failed\n",
-                c.period,
-                c.rows.len(),
-                c.by,
-                c.failures
-            ));
-            out
-        }
-        CheckFormat::Markdown => {
-            let cell = |s: &str| super::fmt::clean(s).replace('|', "\\|");
-            let mut out = format!(
-                "| {} | SLA | met | counted | attainment | target | result |\n|---|---|---:|---:|---:|---:|---|\n",
-                c.by
-            );
-            for r in &c.rows {
-                out.push_str(&format!(
-                    "| {} | {} | {} | {} | {} | {:.1} % | {} |\n",
-                    cell(&r.scope),
-                    cell(&r.sla_name),
-                    r.met,
-                    r.counted,
-                    pct(r.attainment_pct),
-                    r.target_pct,
-                    if r.result == "fail" {
-                        "**fail**"
-                    } else {
-                        r.result
-                    }
-                ));
-            }
-            out
-        }
-        CheckFormat::Junit => {
-            let skipped = c.rows.iter().filter(|r| r.result == "skipped").count();
-            let mut out = format!(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"ticketlake check\" tests=\"{n}\" failures=\"{f}\" skipped=\"{skipped}\">\n  \
-                 <testsuite name=\"SLA attainment {p} by {b}\" tests=\"{n}\" failures=\"{f}\" skipped=\"{skipped}\">\n",
-                n = c.rows.len(),
-                f = c.failures,
-                p = escape(&c.period),
-                b = c.by
-            );
-            for r in &c.rows {
-                out.push_str(&format!(
-                    "    <testcase classname=\"{}.{}\" name=\"{}\">",
-                    c.by,
-                    escape(&r.scope),
-                    escape(&r.sla_name)
-                ));
-                match r.result {
-                    "fail" => out.push_str(&format!(
-                        "\n      <failure type=\"attainment\" message=\"attainment {} below target {:.1} %\">{} of {} counted clocks met</failure>\n    ",
-                        pct(r.attainment_pct),
-                        r.target_pct,
-                        r.met,
-                        r.counted
-                    )),
-                    "skipped" => out.push_str(&format!(
-                        "\n      <skipped message=\"{} counted clock(s): too few to judge\"/>\n    ",
-                        r.counted
-                    )),
-                    _ => {}
-                }
-                out.push_str("</testcase>\n");
-            }
-            out.push_str("  </testsuite>\n</testsuites>\n");
-            out
-        }
-    }
 }

@@ -17,7 +17,7 @@ pub fn write_csv(path: &Path, header: &[String], rows: &[Vec<String>]) -> Result
     for r in rows {
         w.write_record(
             r.iter()
-                .map(|c| crate::output::csv_cell(&fmt::clean(c), c.parse::<f64>().is_ok())),
+                .map(|c| crate::table::csv_cell(&fmt::clean(c), c.parse::<f64>().is_ok())),
         )
         .map_err(io)?;
     }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::data::{Fetch, Part, quote, sum_by};
 use super::model::Trend;
 use crate::error::Result;
-use crate::query::metric::Period;
+use crate::time::Period;
 use crate::targets::Improvement;
 
 /// The metric's value in a month (`YYYY-MM`).

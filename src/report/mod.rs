@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::config::Settings;
+use crate::config::Project;
 use crate::error::{Error, Result};
 use crate::query::metric::Params;
 use crate::query::session::{self, Limits};
@@ -111,7 +111,7 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
 ];
 
 /// Write the reports for one month.
-pub fn write(s: &Settings, o: &Options) -> Result<Outcome> {
+pub fn write(s: &Project, o: &Options) -> Result<Outcome> {
     crate::dataset::store::phase("report start");
     let session = session::open(&s.dataset, &s.policies, Limits::default())?;
     crate::dataset::store::phase("report session");
@@ -159,10 +159,10 @@ pub fn write(s: &Settings, o: &Options) -> Result<Outcome> {
     crate::dataset::store::phase("report data quality");
     let ctx = page::Context {
         period: params.period.label.clone(),
-        as_of: crate::output::rfc3339(params.as_of),
+        as_of: crate::time::rfc3339(params.as_of),
         dataset_version: session.version,
         version: env!("CARGO_PKG_VERSION"),
-        generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        generated_at: crate::time::now_rfc3339(),
         unit_label: o.unit.dim(),
         definitions: DEFINITIONS,
         slas: s

@@ -122,7 +122,7 @@ pub fn summarize(root: &Path, m: &Manifest) -> Result<(Summary, Option<DataFrame
     }
     let mut sla_states: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     if let Some(sla) =
-        dataset::store::read_columns(root, m, crate::derive::SLA, Some(&["sla_name", "state"]))?
+        dataset::store::read_columns(root, m, crate::dataset::SLA, Some(&["sla_name", "state"]))?
     {
         // Counted by borrowed text, then owned once per (SLA, state): millions of rows.
         let (names, states) = (text_chunks(&sla, "sla_name")?, text_chunks(&sla, "state")?);
@@ -226,7 +226,7 @@ fn render(s: &Summary, m: &Manifest, rejects: Option<&DataFrame>) -> Result<Stri
         &rows,
     ));
     b.push_str("<h2>Tickets by kind and status</h2>\n");
-    let statuses = crate::ingest::mapping::STATUSES;
+    let statuses = crate::dataset::schema::STATUSES;
     let rows: Vec<Vec<String>> = s
         .by_kind_status
         .iter()
@@ -244,7 +244,7 @@ fn render(s: &Summary, m: &Manifest, rejects: Option<&DataFrame>) -> Result<Stri
     header.extend(statuses);
     b.push_str(&table(&header, &rows));
     b.push_str("<h2>Tickets opened per month (UTC)</h2>\n");
-    let kinds = crate::ingest::mapping::KINDS;
+    let kinds = crate::dataset::schema::KINDS;
     let rows: Vec<Vec<String>> = s
         .opened_by_month
         .iter()

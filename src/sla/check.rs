@@ -49,7 +49,7 @@ fn vendor_met(v: &str) -> Option<bool> {
 pub fn check(root: &Path) -> Result<Check> {
     let m = manifest::current(root)?;
     let tickets = store::read_table(root, &m, TICKETS)?.unwrap_or_default();
-    let Some(sla) = store::read_table(root, &m, crate::derive::SLA)? else {
+    let Some(sla) = store::read_table(root, &m, crate::dataset::SLA)? else {
         return Err(Error::Dataset {
             path: root.into(),
             message:

@@ -9,7 +9,8 @@ use serde::Deserialize;
 
 use super::calendar::{CalendarSpec, Closure};
 use crate::error::{Error, Result};
-use crate::ingest::mapping::{KINDS, STATUSES, parse_tz};
+use crate::dataset::schema::{KINDS, STATUSES};
+use crate::time::parse_tz;
 
 /// `[calendars.NAME]` as written.
 #[derive(Debug, Clone, Deserialize)]

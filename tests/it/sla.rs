@@ -16,7 +16,7 @@ const H: i64 = 3_600;
 pub fn policies(toml: &str) -> Policies {
     let p = Project::new();
     let cfg = p.write("ticketlake.toml", toml);
-    ticketlake::config::resolve(Some(&cfg), None)
+    ticketlake::settings::resolve(Some(&cfg), None)
         .unwrap()
         .policies
 }
@@ -489,7 +489,7 @@ fn ics_holidays_close_days_and_hours() {
          BEGIN:VEVENT\r\nDTSTART;TZID=Europe/London:20261224T130000\r\nDTEND;TZID=Europe/London:20261224T170000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
     );
     let cfg = p.write("ticketlake.toml", "[calendars.c]\ntimezone = \"Europe/London\"\nholidays-file = \"uk.ics\"\nhours = { thu = [\"09:00-17:00\"], fri = [\"09:00-17:00\"] }\n");
-    let pol = ticketlake::config::resolve(Some(&cfg), None)
+    let pol = ticketlake::settings::resolve(Some(&cfg), None)
         .unwrap()
         .policies;
     let d = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();

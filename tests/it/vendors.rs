@@ -361,7 +361,7 @@ fn config_overrides_jira_statuses_and_sla_check_agrees_with_the_jsm_verdicts() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("sources.eng.statuses") && err.contains("paused"),
+        err.contains("[sources.eng] statuses") && err.contains("paused"),
         "{err}"
     );
 }

@@ -35,7 +35,7 @@ struct Db {
 }
 
 impl Db {
-    fn metric(&self, line: &str) -> Result<adhoc::Table, ticketlake::Error> {
+    fn metric(&self, line: &str) -> Result<ticketlake::table::Table, ticketlake::Error> {
         let mut words = line.split_whitespace();
         let name = words.next().unwrap_or_default();
         let (mut period, mut by, mut as_of) = (None, None, None);
@@ -119,7 +119,7 @@ fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let tmp = tempfile::tempdir().expect("temp dir");
     let dataset = build_fixture(&root, tmp.path());
-    let settings = ticketlake::config::resolve(
+    let settings = ticketlake::settings::resolve(
         Some(&root.join("tests/slt/fixture/ticketlake.toml")),
         Some(&dataset),
     )

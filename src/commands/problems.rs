@@ -1,28 +1,43 @@
-//! The `ticketlake problems [show ID]` command: detection on the current dataset with the
-//! config's `[problems]` settings and any command-line overrides, printed as a table.
+//! `ticketlake problems [show ID]`: detection on the current dataset with the config's
+//! `[problems]` settings and any command-line overrides, printed as a table.
 
-use crate::cli::OutputFormat;
-use crate::config::Settings;
-use crate::error::{Error, Result};
 use polars::prelude::IntoLazy;
+
+use super::{Ctx, out};
+use crate::cli::{OutputFormat, ProblemOptions, ProblemsAction};
+use crate::config::Project;
+use crate::error::{Error, ExitStatus, Result};
+use crate::settings::Shown;
+use crate::table::Table;
 
 /// `ticketlake problems [show ID]`: detect with the config (and any overrides) on the
 /// current dataset, at the last build's as-of so the ids match the committed tables.
-pub fn run(
-    s: &Settings,
-    action: Option<crate::cli::ProblemsAction>,
-    options: crate::cli::ProblemOptions,
-) -> Result<i32> {
+pub(crate) fn run(
+    s: &Project,
+    action: Option<ProblemsAction>,
+    options: ProblemOptions,
+    ctx: &Ctx,
+    shown: &mut Shown,
+) -> Result<ExitStatus> {
     let (show, o) = match action {
-        Some(crate::cli::ProblemsAction::Show { id, options }) => (Some(id), options),
+        Some(ProblemsAction::Show { id, options }) => (Some(id), options),
         None => (None, options),
     };
     let mut cfg = s.problems.clone();
+    let origin = |flag: bool, name: &str, key: &str| {
+        if flag { format!("--{name}") } else { format!("[problems] {key} (default {})", key_default(key)) }
+    };
+    shown.add("problems.min-incidents", o.min_incidents.unwrap_or(cfg.min_incidents), origin(o.min_incidents.is_some(), "min-incidents", "min-incidents"));
+    shown.add("problems.window", o.window.clone().unwrap_or(cfg.window.clone()), origin(o.window.is_some(), "window", "window"));
+    shown.add("problems.period", &o.period, if o.period.is_some() { "--period" } else { "default (all of history)" });
     if let Some(n) = o.min_incidents {
         cfg.min_incidents = n;
     }
     if let Some(w) = &o.window {
         cfg.window = w.clone();
+    }
+    if ctx.showed(shown, o.format == OutputFormat::Json)? {
+        return Ok(ExitStatus::Success);
     }
     let m = crate::dataset::manifest::current(&s.dataset)?;
     // Only the columns detection reads: the text columns of every ticket are most of a
@@ -40,22 +55,22 @@ pub fn run(
     let sla = crate::dataset::store::read_columns(
         &s.dataset,
         &m,
-        crate::derive::SLA,
+        crate::dataset::SLA,
         Some(&["ticket_id", "source", "breached"]),
     )?;
     let as_of = match m.build.as_ref() {
-        Some(b) => crate::derive::parse_as_of(&b.as_of)?,
+        Some(b) => crate::time::parse_as_of(&b.as_of)?,
         None => crate::sla::engine::default_as_of(&tickets)?.unwrap_or(0),
     };
     let period = o
         .period
         .as_deref()
-        .map(crate::query::metric::Period::parse)
+        .map(crate::time::Period::parse)
         .transpose()?
         .map(|p| (p.start, p.end));
     let found = crate::problems::detect(&tickets, sla.as_ref(), &cfg, period, as_of)?;
     let table = match &show {
-        None => crate::output::frame_table(&found.candidates, o.limit)?,
+        None => Table::from_frame(&found.candidates, o.limit)?,
         Some(id) => {
             let members = found
                 .members
@@ -69,10 +84,10 @@ pub fn run(
                     "no candidate `{id}` with these settings; `ticketlake problems` lists the ids"
                 )));
             }
-            crate::output::frame_table(&members, usize::MAX)?
+            Table::from_frame(&members, usize::MAX)?
         }
     };
-    crate::output::print_cut(&table, o.format, o.limit, "--limit");
+    out::table_cut(&table, o.format, o.limit, "--limit")?;
     if show.is_none() && o.format == OutputFormat::Table && found.incidents > 0 {
         eprintln!(
             "{} candidates from {} incidents; {} ({:.1} %) have text with no signal",
@@ -82,5 +97,12 @@ pub fn run(
             100.0 * found.uninformative as f64 / found.incidents as f64
         );
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
+}
+
+fn key_default(key: &str) -> &'static str {
+    match key {
+        "min-incidents" => "3",
+        _ => "30d",
+    }
 }

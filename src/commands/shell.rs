@@ -5,11 +5,11 @@
 use rustyline::DefaultEditor;
 use rustyline::error::ReadlineError;
 
-use super::adhoc;
-use super::session::Session;
-use crate::cli::OutputFormat;
+use super::out;
 use crate::error::{Error, Result};
-use crate::output::print_table;
+use crate::query::adhoc;
+use crate::query::session::Session;
+use crate::table::Format as OutputFormat;
 
 const HELP: &str = "\
 Statements end with `;` and may span lines. Only queries run (SELECT, WITH, EXPLAIN).
@@ -51,6 +51,7 @@ pub fn run(session: &Session, mut format: OutputFormat, max_rows: usize) -> Resu
             match command(session, trimmed, &mut format, max_rows) {
                 Ok(true) => break,
                 Ok(false) => {}
+                Err(e) if e.is_broken_pipe() => return Err(e),
                 Err(e) => eprintln!("error: {e}"),
             }
             continue;
@@ -65,7 +66,7 @@ pub fn run(session: &Session, mut format: OutputFormat, max_rows: usize) -> Resu
         let statement = statement.trim().trim_end_matches(';');
         match adhoc::run(session, statement, max_rows) {
             Ok(t) => {
-                print_table(&t, format);
+                out::table(&t, format)?;
                 if t.truncated {
                     eprintln!("(cut at {max_rows} rows)");
                 }
@@ -90,7 +91,7 @@ fn command(
     let sql = match (parts.next(), parts.next()) {
         (Some("\\q"), _) => return Ok(true),
         (Some("\\?") | Some("\\h"), _) => {
-            println!("{HELP}");
+            out::line(HELP)?;
             return Ok(false);
         }
         (Some("\\f"), Some(f)) => {
@@ -119,6 +120,6 @@ fn command(
             )));
         }
     };
-    print_table(&adhoc::run(session, &sql, max_rows)?, *format);
+    out::table(&adhoc::run(session, &sql, max_rows)?, *format)?;
     Ok(false)
 }

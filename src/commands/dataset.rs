@@ -1,0 +1,96 @@
+//! `ticketlake dataset info`: the current version, rows per table, the last build and the
+//! ingest history with each file's hash and accounting.
+
+use super::{Ctx, out};
+use crate::config::Project;
+use crate::dataset::manifest::{self, Manifest};
+use crate::error::{ExitStatus, Result};
+use crate::settings::Shown;
+
+/// Run `dataset info`.
+pub(crate) fn info(p: &Project, json: bool, ctx: &Ctx, shown: &mut Shown) -> Result<ExitStatus> {
+    if ctx.showed(shown, json)? {
+        return Ok(ExitStatus::Success);
+    }
+    let m = manifest::current(&p.dataset)?;
+    if json {
+        out::json(&info_json(p, &m))?;
+    } else {
+        out::text(&info_text(p, &m))?;
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn info_json(p: &Project, m: &Manifest) -> serde_json::Value {
+    let tables: serde_json::Map<String, serde_json::Value> = m
+        .tables
+        .iter()
+        .map(|(k, t)| {
+            (
+                k.clone(),
+                serde_json::json!({"rows": t.rows(), "files": t.files}),
+            )
+        })
+        .collect();
+    serde_json::json!({
+        "dataset": p.dataset.display().to_string(),
+        "version": m.version,
+        "committed_at": m.committed_at,
+        "tables": tables,
+        "ingests": m.ingests,
+        "build": m.build,
+    })
+}
+
+fn info_text(p: &Project, m: &Manifest) -> String {
+    let mut w = out::Lines::default();
+    let committed = if m.committed_at.is_empty() {
+        "never"
+    } else {
+        &m.committed_at
+    };
+    w.add(format!(
+        "dataset {} version {} (committed {committed})",
+        p.dataset.display(),
+        m.version,
+    ));
+    for (name, t) in &m.tables {
+        w.add(format!(
+            "  {name:<18} {:>10} rows in {} file(s)",
+            t.rows(),
+            t.files.len()
+        ));
+    }
+    if let Some(b) = &m.build {
+        let stale = if b.version < m.version {
+            " (ingested since: run `ticketlake build`)"
+        } else {
+            ""
+        };
+        w.add(format!(
+            "  derived tables built at version {} as of {} for SLAs: {}{stale}",
+            b.version,
+            b.as_of,
+            b.slas.join(", ")
+        ));
+    }
+    for i in &m.ingests {
+        w.add(format!(
+            "{} (version {}, {}, {})",
+            i.ingest_id, i.version, i.source, i.committed_at
+        ));
+        for f in &i.files {
+            w.add(format!(
+                "  {} sha256:{} {}: read {} loaded {} rejected {} superseded {}",
+                f.path,
+                &f.sha256[..12.min(f.sha256.len())],
+                f.outcome,
+                f.records_read,
+                f.loaded,
+                f.rejected,
+                f.superseded
+            ));
+        }
+    }
+    w.0
+}

@@ -1,0 +1,117 @@
+//! The face of ticketlake: the only code that sees the parsed command line or writes to
+//! stdout. One file per verb; each resolves its settings once (`settings`), calls the
+//! library, prints the outcome, and returns an [`ExitStatus`]. Findings (rejects over the
+//! limit, a missed target) come back as data and become [`ExitStatus::Findings`]; only
+//! failures are errors.
+
+mod build;
+mod check;
+mod dataset;
+mod generate;
+mod ingest;
+mod init;
+mod manual;
+mod out;
+mod print;
+mod problems;
+mod query;
+mod rejects;
+mod report;
+mod run;
+mod shell;
+mod sla_check;
+mod sql;
+
+use crate::cli::{Cli, Command, DatasetCommand};
+use crate::error::{ExitStatus, Result};
+use crate::settings::{self, Shown};
+
+/// What every command is run with besides its own arguments.
+pub(crate) struct Ctx {
+    /// `--quiet`.
+    pub(crate) quiet: bool,
+    /// `--show-settings`: print the resolved settings and stop.
+    pub(crate) show_settings: bool,
+}
+
+impl Ctx {
+    /// Under `--show-settings`, print `shown` (JSON when `json`) and say so: the command
+    /// then returns without running.
+    pub(crate) fn showed(&self, shown: &Shown, json: bool) -> Result<bool> {
+        if !self.show_settings {
+            return Ok(false);
+        }
+        if json {
+            out::json(&shown.to_json())?;
+        } else {
+            out::text(&shown.to_toml())?;
+        }
+        Ok(true)
+    }
+}
+
+/// The subcommand's name as users type it.
+fn name(c: &Command) -> &'static str {
+    match c {
+        Command::Init { .. } => "init",
+        Command::Ingest(_) => "ingest",
+        Command::Build { .. } => "build",
+        Command::Problems { .. } => "problems",
+        Command::SlaCheck { .. } => "sla-check",
+        Command::Sql { .. } => "sql",
+        Command::Query { .. } => "query",
+        Command::Dataset(_) => "dataset",
+        Command::Rejects { .. } => "rejects",
+        Command::Run { .. } => "run",
+        Command::Report { .. } => "report",
+        Command::Check { .. } => "check",
+        Command::Generate(_) => "generate",
+        Command::Completions { .. } => "completions",
+        Command::Manpage => "manpage",
+    }
+}
+
+/// Run the parsed command line.
+pub fn run(cli: Cli) -> Result<ExitStatus> {
+    let ctx = Ctx {
+        quiet: cli.quiet,
+        show_settings: cli.show_settings,
+    };
+    let mut shown = settings::shown(name(&cli.command));
+    // These read no config: a broken ./ticketlake.toml must not stop `init --force`.
+    match &cli.command {
+        Command::Init { dir, force } => return init::run(dir, *force, &ctx, &mut shown),
+        Command::Generate(a) => return generate::run(a, &ctx, &mut shown),
+        Command::Completions { shell } => return manual::completions(*shell),
+        Command::Manpage => return manual::manpage(),
+        _ => {}
+    }
+    let p = settings::project(&cli, &mut shown)?;
+    let s = &mut shown;
+    match cli.command {
+        Command::Ingest(a) => ingest::run(&p, &a, &ctx, s),
+        Command::Build { as_of, json } => build::run(&p, as_of.as_deref(), json, &ctx, s),
+        Command::Dataset(DatasetCommand::Info { json }) => dataset::info(&p, json, &ctx, s),
+        Command::Rejects { ingest, format } => rejects::run(&p, ingest.as_deref(), format, &ctx, s),
+        Command::SlaCheck { format } => sla_check::run(&p, format, &ctx, s),
+        Command::Sql {
+            statement,
+            format,
+            bounds,
+        } => sql::run(&p, statement.as_deref(), format, &bounds, &ctx, s),
+        Command::Problems { action, options } => problems::run(&p, action, options, &ctx, s),
+        Command::Query { .. } => query::run(&p, &cli.command, &ctx, s),
+        Command::Run { out, period, json } => run::run(&p, out, period, json, &ctx, s),
+        Command::Report { .. } => report::run(&p, cli.command, &ctx, s),
+        Command::Check {
+            period,
+            min_attainment,
+            by,
+            format,
+        } => check::run(&p, period.as_deref(), min_attainment, by, format, &ctx, s),
+        Command::Init { .. }
+        | Command::Generate(_)
+        | Command::Completions { .. }
+        | Command::Manpage => Ok(ExitStatus::Success),
+    }
+}

@@ -1,0 +1,110 @@
+//! The dataset's vocabulary: every table name, the canonical columns of `tickets`, and the
+//! closed lists (statuses, kinds, SLA states). Every stage names tables and values from here,
+//! so a reader, a query and a report can never disagree on a spelling.
+
+/// One row per ticket, current state.
+pub const TICKETS: &str = "tickets";
+/// Status history: `ticket_id, status, from_ts, to_ts, derived`.
+pub const STATUS_INTERVALS: &str = "status_intervals";
+/// Rejected rows with file, line, column and reason.
+pub const REJECTS: &str = "rejects";
+/// One row per ticket and SLA (the derive stage).
+pub const SLA: &str = "sla";
+/// Recurring-problem candidates (the derive stage).
+pub const PROBLEM_CANDIDATES: &str = "problem_candidates";
+/// The member incidents of each candidate.
+pub const PROBLEM_CANDIDATE_MEMBERS: &str = "problem_candidate_members";
+
+/// Every table a dataset may hold, in the order listings show them.
+pub const TABLES: &[&str] = &[
+    TICKETS,
+    STATUS_INTERVALS,
+    REJECTS,
+    SLA,
+    PROBLEM_CANDIDATES,
+    PROBLEM_CANDIDATE_MEMBERS,
+];
+
+/// Canonical text columns of `tickets` that are carried through as strings.
+pub const TEXT_COLUMNS: &[&str] = &[
+    "title",
+    "description",
+    "priority_label",
+    "impact",
+    "urgency",
+    "assignment_group",
+    "assignee",
+    "service",
+    "config_item",
+    "category",
+    "subcategory",
+    "requester",
+    "location",
+    "problem_id",
+    "caused_by_change",
+    "change_type",
+    "close_code",
+    "vendor_sla_met",
+    "vendor_sla",
+];
+
+/// Canonical timestamp columns of `tickets` (`Timestamp(Microsecond, "UTC")`).
+pub const TIMESTAMP_COLUMNS: &[&str] = &[
+    "opened_at",
+    "first_response_at",
+    "resolved_at",
+    "closed_at",
+    "updated_at",
+    "planned_start",
+    "planned_end",
+    "actual_start",
+    "actual_end",
+];
+
+/// Canonical integer counters of `tickets`.
+pub const COUNTER_COLUMNS: &[&str] = &["reopen_count", "reassignment_count"];
+
+/// Canonical columns whose values go through a value map.
+pub const MAPPED_COLUMNS: &[&str] = &["ticket_id", "kind", "priority", "status"];
+
+/// Every canonical column a mapping may name.
+pub fn canonical_columns() -> impl Iterator<Item = &'static str> {
+    MAPPED_COLUMNS
+        .iter()
+        .chain(TEXT_COLUMNS)
+        .chain(TIMESTAMP_COLUMNS)
+        .chain(COUNTER_COLUMNS)
+        .copied()
+}
+
+/// The canonical statuses.
+pub const STATUSES: &[&str] = &[
+    "new",
+    "in_progress",
+    "on_hold",
+    "resolved",
+    "closed",
+    "cancelled",
+];
+
+/// The canonical kinds.
+pub const KINDS: &[&str] = &["incident", "request", "problem", "change"];
+
+/// The states of an SLA clock in the `sla` table.
+pub const SLA_STATES: &[&str] = &[
+    "met",
+    "breached",
+    "in_progress",
+    "in_progress_breached",
+    "cancelled",
+    "invalid",
+];
+
+/// Whether `value` is one of `list`; else the message that lists the accepted values.
+pub fn one_of(value: &str, list: &[&str]) -> std::result::Result<(), String> {
+    if list.contains(&value) {
+        Ok(())
+    } else {
+        Err(format!("`{value}` is not one of {}", list.join(", ")))
+    }
+}

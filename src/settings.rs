@@ -1,0 +1,322 @@
+//! Settings: every flag-over-environment-over-config-over-default merge, done once per
+//! command, each value with its origin. `--show-settings` prints what was resolved (as TOML,
+//! or JSON with `--json`), like `uv`'s and `dbt debug`'s; a bad value names the flag or the
+//! config key it came from (`[sources.itsm] timezone`, not `--tz`).
+//!
+//! The library below never merges: it runs with the [`Project`] (the validated config) and
+//! the option structs built here.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::cli::{self, IngestArgs};
+use crate::config::{self, Config, Project};
+use crate::error::{Error, Result};
+use crate::ingest::{IngestOptions, RejectLimits, mapping::ValueMaps};
+use crate::job::Source;
+use crate::report::{Options as ReportOptions, data::UnitKind};
+
+/// The environment variable that names the dataset (under `--dataset`, over the config).
+pub const DATASET_ENV: &str = "TICKETLAKE_DATASET";
+
+/// What a command resolved, for `--show-settings`: `key = value  # origin` lines.
+#[derive(Debug, Clone, Default)]
+pub struct Shown {
+    /// The command the settings are for.
+    pub command: String,
+    entries: Vec<(String, serde_json::Value, String)>,
+}
+
+impl Shown {
+    fn new(command: &str) -> Shown {
+        Shown {
+            command: command.to_string(),
+            entries: Vec::new(),
+        }
+    }
+
+    /// Record `key` (dotted, TOML style) with its value and where it came from.
+    pub fn add(&mut self, key: &str, value: impl Serialize, origin: impl Into<String>) {
+        let value = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
+        self.entries.push((key.to_string(), value, origin.into()));
+    }
+
+    /// The settings as TOML, each value followed by its origin; unset values are comments.
+    pub fn to_toml(&self) -> String {
+        let mut out = format!("# ticketlake {}: resolved settings\n", self.command);
+        for (key, value, origin) in &self.entries {
+            let text = match toml_value(value) {
+                Some(v) => format!("{key} = {v}"),
+                None => format!("# {key} is not set"),
+            };
+            out.push_str(&format!("{text:<48} # {origin}\n"));
+        }
+        out
+    }
+
+    /// The settings as JSON: `{"command", "settings": {key: {"value", "origin"}}}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let settings: serde_json::Map<String, serde_json::Value> = self
+            .entries
+            .iter()
+            .map(|(k, v, o)| (k.clone(), serde_json::json!({"value": v, "origin": o})))
+            .collect();
+        serde_json::json!({"command": self.command, "settings": settings})
+    }
+}
+
+/// A JSON value as an inline TOML value (`None` for null, which TOML cannot write).
+fn toml_value(v: &serde_json::Value) -> Option<String> {
+    if v.is_null() {
+        return None;
+    }
+    let t: toml::Value = serde_json::from_value(v.clone()).ok()?;
+    Some(t.to_string())
+}
+
+/// The first value that is set, with its origin: the flag, the config key, the default.
+fn pick<T>(choices: impl IntoIterator<Item = (Option<T>, String)>) -> (Option<T>, String) {
+    for (v, origin) in choices {
+        if v.is_some() {
+            return (v, origin);
+        }
+    }
+    (None, "default (not set)".into())
+}
+
+/// The project of a command line: the config file (`--config`, else `./ticketlake.toml`
+/// when it exists), validated, and the dataset (`--dataset`, `TICKETLAKE_DATASET`,
+/// `[dataset] path`, `./dataset`).
+pub fn project(cli: &cli::Cli, shown: &mut Shown) -> Result<Project> {
+    let (path, origin) = match &cli.config {
+        Some(p) => (Some(p.clone()), "--config"),
+        None => {
+            let default = PathBuf::from("ticketlake.toml");
+            (Some(default).filter(|p| p.exists()), "default (./ticketlake.toml if present)")
+        }
+    };
+    shown.add("config", path.as_ref().map(|p| p.display().to_string()), origin);
+    let cfg = match &path {
+        Some(p) => Config::load(p)?,
+        None => Config::default(),
+    };
+    let base = config::base_of(path.as_deref());
+    let env = std::env::var_os(DATASET_ENV)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    let (dataset, origin) = pick([
+        (cli.dataset.clone(), "--dataset".to_string()),
+        (env, DATASET_ENV.to_string()),
+        (
+            cfg.dataset.path.as_ref().map(|p| base.join(p)),
+            config::key("dataset", "path"),
+        ),
+        (Some(PathBuf::from("dataset")), "default".to_string()),
+    ]);
+    let dataset = dataset.unwrap_or_default();
+    shown.add("dataset", dataset.display().to_string(), origin);
+    Project::new(path, cfg, dataset)
+}
+
+/// [`project`] from a config path and a dataset, as a library caller (tests, benches) has
+/// them: the dataset given, else the config's, else `./dataset`.
+pub fn resolve(config: Option<&Path>, dataset: Option<&Path>) -> Result<Project> {
+    // Only the arguments count here, never the caller's environment.
+    let cfg = match config {
+        Some(p) => Config::load(p)?,
+        None => Config::default(),
+    };
+    let base = config::base_of(config);
+    let dataset = dataset
+        .map(Path::to_path_buf)
+        .or_else(|| cfg.dataset.path.as_ref().map(|p| base.join(p)))
+        .unwrap_or_else(|| PathBuf::from("dataset"));
+    Project::new(config.map(Path::to_path_buf), cfg, dataset)
+}
+
+/// A new record of settings for `command`.
+pub fn shown(command: &str) -> Shown {
+    Shown::new(command)
+}
+
+/// The reject limits: each flag over its `[ingest]` key.
+fn limits(
+    p: &Project,
+    rows: Option<u64>,
+    pct: Option<f64>,
+    shown: &mut Shown,
+) -> Result<RejectLimits> {
+    if let Some(v) = pct {
+        config::check_pct(v).map_err(|m| Error::Usage(format!("--max-reject-pct {m}")))?;
+    }
+    let (max_rejects, rows_from) = pick([
+        (rows, "--max-rejects".to_string()),
+        (p.max_rejects, config::key("ingest", "max-rejects")),
+    ]);
+    let (max_reject_pct, pct_from) = pick([
+        (pct, "--max-reject-pct".to_string()),
+        (p.max_reject_pct, config::key("ingest", "max-reject-pct")),
+    ]);
+    shown.add("ingest.max-rejects", max_rejects, &rows_from);
+    shown.add("ingest.max-reject-pct", max_reject_pct, &pct_from);
+    Ok(RejectLimits {
+        max_rejects,
+        max_rejects_from: rows_from,
+        max_reject_pct,
+        max_reject_pct_from: pct_from,
+    })
+}
+
+/// `ingest`: the adapter, mapping and zone from the flags, the default zone and the limits
+/// from the flags over `[ingest]`.
+pub fn ingest(p: &Project, a: &IngestArgs, quiet: bool, shown: &mut Shown) -> Result<IngestOptions> {
+    if let Some(tz) = &a.tz {
+        crate::time::parse_tz(tz).map_err(|m| Error::Usage(format!("--tz {m}")))?;
+    }
+    shown.add("ingest.source", a.source, "--source");
+    let flag_or_unset = |set: bool, flag: &str| {
+        if set { flag.to_string() } else { "default (not set)".to_string() }
+    };
+    shown.add(
+        "ingest.mapping",
+        a.mapping.as_ref().map(|m| m.display().to_string()),
+        flag_or_unset(a.mapping.is_some(), "--mapping"),
+    );
+    shown.add("ingest.tz", &a.tz, flag_or_unset(a.tz.is_some(), "--tz"));
+    shown.add(
+        "ingest.timezone",
+        &p.timezone,
+        if p.timezone.is_some() { config::key("ingest", "timezone") } else { "default (not set)".into() },
+    );
+    shown.add(
+        "ingest.encoding",
+        a.encoding.map(|e| format!("{e:?}").to_lowercase()),
+        flag_or_unset(a.encoding.is_some(), "--encoding"),
+    );
+    shown.add(
+        "ingest.date-format",
+        &a.date_format,
+        flag_or_unset(a.date_format.is_some(), "--date-format"),
+    );
+    let limits = limits(p, a.max_rejects, a.max_reject_pct, shown)?;
+    shown.add(
+        "ingest.build",
+        !a.no_build,
+        if a.no_build { "--no-build" } else { "default (rebuild when the derived tables are stale)" },
+    );
+    shown.add("ingest.files", a.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(), "arguments");
+    Ok(IngestOptions {
+        source: a.source,
+        mapping: a.mapping.clone(),
+        tz: a.tz.clone(),
+        default_tz: p.timezone.clone(),
+        encoding: a.encoding,
+        date_format: a.date_format.clone(),
+        overrides: Default::default(),
+        limits,
+        progress: !quiet && !a.json,
+    })
+}
+
+/// `run`'s sources: each `[sources.NAME]` with its zone over `[ingest] timezone` and the
+/// `[ingest]` limits.
+pub fn sources(p: &Project, progress: bool, shown: &mut Shown) -> Result<Vec<Source>> {
+    let limits = limits(p, None, None, shown)?;
+    let mut out = Vec::new();
+    for (name, src) in &p.sources {
+        let table = format!("sources.{name}");
+        let at = |k: &str| config::key(&table, k);
+        shown.add(&format!("{table}.adapter"), src.adapter, at("adapter"));
+        shown.add(&format!("{table}.files"), &src.files, at("files"));
+        let (tz, tz_from) = pick([
+            (src.timezone.clone(), at("timezone")),
+            (p.timezone.clone(), config::key("ingest", "timezone")),
+        ]);
+        shown.add(&format!("{table}.timezone"), &tz, tz_from);
+        if let Some(m) = &src.mapping {
+            shown.add(&format!("{table}.mapping"), m.display().to_string(), at("mapping"));
+        }
+        out.push(Source {
+            name: name.clone(),
+            files: src.files.clone(),
+            options: IngestOptions {
+                source: src.adapter,
+                mapping: src.mapping.clone(),
+                tz: src.timezone.clone(),
+                default_tz: p.timezone.clone(),
+                encoding: None,
+                date_format: src.date_format.clone(),
+                overrides: ValueMaps {
+                    status: src.statuses.clone(),
+                    kind: src.kinds.clone(),
+                    priority: src.priorities.clone(),
+                    kind_prefix: Default::default(),
+                },
+                limits: limits.clone(),
+                progress,
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// What `report` and `run` write: the period, the units, and the output root (`--out`, else
+/// `[report] out`, else `./reports`).
+pub fn report(
+    p: &Project,
+    period: Option<String>,
+    unit: UnitKind,
+    only: Option<String>,
+    out: Option<PathBuf>,
+    shown: &mut Shown,
+) -> ReportOptions {
+    shown.add(
+        "report.period",
+        &period,
+        if period.is_some() { "--period" } else { "default (the last complete month before the dataset's as-of)" },
+    );
+    shown.add("report.unit", unit.dim(), "--by-group / --group, else default (service)");
+    if only.is_some() {
+        shown.add("report.only", &only, "--service / --group");
+    }
+    let (out, origin) = pick([
+        (out, "--out".to_string()),
+        (p.report_out.clone(), config::key("report", "out")),
+        (Some(PathBuf::from("reports")), "default".to_string()),
+    ]);
+    let out = out.unwrap_or_default();
+    shown.add("report.out", out.display().to_string(), origin);
+    shown.add("report.top", p.report_top, config::key("report", "top") + " (default 10)");
+    shown.add(
+        "queries-dir",
+        p.queries_dir.as_ref().map(|d| d.display().to_string()),
+        "queries-dir (default queries/ next to the config, if present)",
+    );
+    shown.add(
+        "slas",
+        p.policies.slas.iter().map(|s| s.config.name.clone()).collect::<Vec<_>>(),
+        "[[sla]]",
+    );
+    ReportOptions {
+        period,
+        unit,
+        only,
+        out,
+    }
+}
+
+/// `check`: the minimum attainment, `--min-attainment` over `[targets] attainment-pct`.
+pub fn check(p: &Project, min: Option<f64>, shown: &mut Shown) -> Result<Option<f64>> {
+    if let Some(m) = min.filter(|m| !(0.0..=100.0).contains(m)) {
+        return Err(Error::Usage(format!(
+            "--min-attainment {m}: give a percentage between 0 and 100"
+        )));
+    }
+    let (value, origin) = pick([
+        (min, "--min-attainment".to_string()),
+        (p.targets.default.attainment_pct, config::key("targets", "attainment-pct")),
+    ]);
+    shown.add("check.min-attainment", value, origin);
+    Ok(min)
+}

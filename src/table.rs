@@ -1,0 +1,195 @@
+//! Result tables and their formats: aligned text for people, CSV with the formula guard and
+//! JSON (numbers and booleans as literals) for machines. Every listing ticketlake prints —
+//! SQL results, metric queries, candidates, rejects, the query catalog — is a [`Table`]
+//! written by [`write`], so the three formats say the same thing everywhere.
+
+use std::io::Write;
+
+/// Output formats of listings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Aligned text for people.
+    Table,
+    /// CSV with formula-injection guard.
+    Csv,
+    /// JSON array.
+    Json,
+}
+
+/// A result set as text cells, with its column names.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Table {
+    /// Column names.
+    pub columns: Vec<String>,
+    /// Whether each column is numeric or boolean (JSON output writes numbers and booleans,
+    /// not strings).
+    pub numeric: Vec<bool>,
+    /// Rows of cells (`None` = NULL).
+    pub rows: Vec<Vec<Option<String>>>,
+    /// Whether the row cap cut the result.
+    pub truncated: bool,
+}
+
+impl Table {
+    /// A table of text columns.
+    pub fn text(columns: &[&str], rows: Vec<Vec<Option<String>>>) -> Table {
+        Table {
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            numeric: vec![false; columns.len()],
+            rows,
+            truncated: false,
+        }
+    }
+
+    /// A polars frame as a printable table (timestamps in RFC 3339), cut at `max_rows`.
+    pub fn from_frame(df: &polars::prelude::DataFrame, max_rows: usize) -> crate::Result<Table> {
+        use polars::prelude::*;
+        let fail = crate::Error::polars;
+        let mut columns = Vec::new();
+        let mut numeric = Vec::new();
+        let mut cells: Vec<Vec<Option<String>>> = Vec::new();
+        for c in df.columns() {
+            columns.push(c.name().to_string());
+            numeric.push(c.dtype().is_primitive_numeric() || c.dtype().is_bool());
+            let values: Vec<Option<String>> = match c.dtype() {
+                DataType::Datetime(_, _) => {
+                    let us = c.cast(&DataType::Int64).map_err(fail("formatting"))?;
+                    let us = us.i64().map_err(fail("formatting"))?;
+                    us.iter().map(|v| v.map(crate::time::rfc3339)).collect()
+                }
+                _ => {
+                    let s = c.cast(&DataType::String).map_err(fail("formatting"))?;
+                    let s = s.str().map_err(fail("formatting"))?;
+                    s.iter().map(|v| v.map(String::from)).collect()
+                }
+            };
+            cells.push(values);
+        }
+        let n = df.height();
+        let rows = (0..n.min(max_rows))
+            .map(|r| cells.iter().map(|c| c[r].clone()).collect())
+            .collect();
+        Ok(Table {
+            columns,
+            numeric,
+            rows,
+            truncated: n > max_rows,
+        })
+    }
+
+    /// The table as JSON objects, one per row.
+    pub fn to_json(&self) -> serde_json::Value {
+        let rows = self.rows.iter().map(|r| {
+            serde_json::Value::Object(
+                self.columns
+                    .iter()
+                    .zip(&self.numeric)
+                    .zip(r)
+                    .map(|((c, num), v)| (c.clone(), json_cell(v.as_deref(), *num)))
+                    .collect(),
+            )
+        });
+        serde_json::Value::Array(rows.collect())
+    }
+}
+
+/// A result cell as JSON: numeric and boolean columns as literals (numbers exactly as
+/// printed), the rest as text.
+fn json_cell(v: Option<&str>, literal: bool) -> serde_json::Value {
+    match v {
+        None => serde_json::Value::Null,
+        Some(s) if literal => serde_json::from_str::<serde_json::Value>(s)
+            .ok()
+            .filter(|v| v.is_number() || v.is_boolean())
+            .unwrap_or_else(|| serde_json::Value::String(s.to_string())),
+        Some(s) => serde_json::Value::String(s.to_string()),
+    }
+}
+
+/// Write `t` in `format`. Write errors are returned (a closed pipe ends the command quietly
+/// in `main`; a full disk is an error), never ignored.
+pub fn write(t: &Table, format: Format, out: &mut dyn Write) -> std::io::Result<()> {
+    match format {
+        Format::Json => writeln!(out, "{}", t.to_json()),
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(&t.columns)?;
+            for r in &t.rows {
+                w.write_record(r.iter().zip(&t.numeric).map(|(c, numeric)| match c {
+                    Some(v) => csv_cell(v, *numeric),
+                    None => String::new(),
+                }))?;
+            }
+            w.flush()
+        }
+        Format::Table => write_aligned(t, out),
+    }
+}
+
+fn write_aligned(t: &Table, out: &mut dyn Write) -> std::io::Result<()> {
+    let widths: Vec<usize> = (0..t.columns.len())
+        .map(|i| {
+            t.rows
+                .iter()
+                .map(|r| r[i].as_deref().unwrap_or("NULL").chars().count())
+                .chain([t.columns[i].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: Vec<&str>| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
+    writeln!(out, "{}", line(t.columns.iter().map(String::as_str).collect()))?;
+    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    writeln!(out, "{}", rule.join("-+-"))?;
+    for r in &t.rows {
+        let cells = r.iter().map(|c| c.as_deref().unwrap_or("NULL")).collect();
+        writeln!(out, "{}", line(cells))?;
+    }
+    writeln!(out, "({} rows)", t.rows.len())
+}
+
+/// A CSV cell: numbers as they are (a negative delta is data, not a formula), text guarded
+/// by [`csv_safe`].
+pub fn csv_cell(cell: &str, numeric: bool) -> String {
+    if numeric {
+        cell.to_string()
+    } else {
+        csv_safe(cell)
+    }
+}
+
+/// Prefix cells that a spreadsheet would run as a formula (OWASP's CSV-injection guard).
+pub fn csv_safe(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_agree_and_csv_is_guarded() {
+        let mut t = Table::text(&["name", "n"], vec![vec![Some("=HYPERLINK()".into()), Some("-3".into())]]);
+        t.numeric[1] = true;
+        let render = |f| {
+            let mut v = Vec::new();
+            write(&t, f, &mut v).unwrap();
+            String::from_utf8(v).unwrap()
+        };
+        assert_eq!(render(Format::Csv), "name,n\n'=HYPERLINK(),-3\n");
+        assert_eq!(render(Format::Json), "[{\"name\":\"=HYPERLINK()\",\"n\":-3}]\n");
+        assert!(render(Format::Table).ends_with("(1 rows)\n"));
+    }
+}
