@@ -2,12 +2,18 @@
 //! this and last month against targets, the weekly flow, aging, breaches, problems, changes
 //! and data-quality counts. All grouping is by the unit's composite keys (see `data`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::data::{Fetch, Grid, Part, UnitKind, sum_by};
 use super::model::*;
 use crate::error::Result;
-use crate::targets::{Rag, TargetSet};
+use crate::targets::{Rag, TargetSet, Targets};
+
+// The unit's period sections (weekly flow, aging, breaches, problems, changes, flags): a
+// child of this module, kept in a sibling file.
+#[path = "sections.rs"]
+mod sections;
+use sections::{aging_counts, breach_lists, change_kpi, opened_flagged, problem_rows, week_points};
 
 fn ratio(num: f64, den: f64) -> Option<f64> {
     (den > 0.0).then(|| (10000.0 * num / den).round() / 100.0)
@@ -21,14 +27,74 @@ fn inc_req(g: &Grid, r: &[Option<String>]) -> bool {
     matches!(g.text(r, "kind"), Some("incident" | "request"))
 }
 
+/// The (unit, month index) of a key grouped by unit and month; `None` outside the 13 months.
+fn unit_month(f: &Fetch, k: &[String]) -> Option<(String, usize)> {
+    Some((k.first()?.clone(), f.month_index(k.get(1)?)?))
+}
+
 /// Gather every unit's report.
 pub fn assemble(f: &Fetch, targets: &TargetSet, top: usize) -> Result<Vec<Unit>> {
+    let g = grids(f)?;
+    let s = sums(f, &g);
+    let names = unit_names(&s);
+    let slugs = unique_slugs(&names);
+    let c = Ctx {
+        f,
+        g: &g,
+        s: &s,
+        breaches: breaches_by_unit(f, &g.breaches),
+        top,
+    };
+    let mut units = Vec::new();
+    for (name, slug) in names.iter().zip(slugs) {
+        // Targets are configured per service; group reports use the defaults.
+        let t = targets.for_unit(if f.unit == UnitKind::Service {
+            name
+        } else {
+            ""
+        });
+        let mut unit = unit(&c, name, slug, t);
+        unit.missed = missed(&unit);
+        units.push(unit);
+    }
+    super::changes::describe(f, &mut units)?;
+    Ok(units)
+}
+
+/// The query results every unit's report is cut from, run once for all units.
+struct Grids {
+    /// SLA clocks per unit, month and SLA over the 13 months.
+    att: Grid,
+    /// Resolved count, MTTR median and p90 per unit and month.
+    mttr: Grid,
+    /// Volume per unit and month over the 13 months.
+    vol: Grid,
+    /// Volume (for the backlog) of this month and the one before.
+    vol_cur: Grid,
+    vol_prev: Grid,
+    /// Reopened tickets per unit and month.
+    reopen: Grid,
+    /// Open tickets by age per unit at the end of the period.
+    aging: Grid,
+    /// The period's breached clocks, largest overrun first.
+    breaches: Grid,
+    /// Change success per unit and change type.
+    changes: Grid,
+    /// The period's weeks and the flow per unit and week.
+    weeks: Vec<(i64, i64)>,
+    weekly: Grid,
+    /// Opened and flagged tickets per unit.
+    flags: Grid,
+    /// Recurring-problem candidates per unit, by rank.
+    problems: Grid,
+}
+
+/// Run every query of the report: the 13-month series, the period and the month before.
+fn grids(f: &Fetch) -> Result<Grids> {
     let (p, prev) = (&f.period, &f.previous);
     let (lo, hi) = (f.series_start, p.end);
     let unit = f.unit_expr();
     let u = Part::Text(&unit);
-    let n = f.months.len();
-    let cur_m = n - 1;
     let att = f.query("sla_attainment", &[u, MONTH_ATT], lo, hi)?;
     let mttr = f.mttr(&[u, MONTH_RES], lo, hi)?;
     let vol = f.query("volume", &[u, MONTH_OPEN], lo, hi)?;
@@ -42,307 +108,306 @@ pub fn assemble(f: &Fetch, targets: &TargetSet, top: usize) -> Result<Vec<Unit>>
     let weekly = f.sql(&super::data::weekly_sql(&weeks), p.start, p.end)?;
     let flags = f.sql(super::data::FLAGS_SQL, p.start, p.end)?;
     let problems = f.sql(super::data::PROBLEMS_SQL, p.start, p.end)?;
+    Ok(Grids {
+        att,
+        mttr,
+        vol,
+        vol_cur,
+        vol_prev,
+        reopen,
+        aging,
+        breaches,
+        changes,
+        weeks,
+        weekly,
+        flags,
+        problems,
+    })
+}
 
-    let um = |k: &[String]| -> Option<(String, usize)> {
-        Some((k.first()?.clone(), f.month_index(k.get(1)?)?))
-    };
+/// A sum per (unit, month index).
+type ByMonth = BTreeMap<(String, usize), f64>;
+
+/// The grids summed per (unit, month) and per unit, computed once rather than once per unit.
+struct Sums {
+    met: ByMonth,
+    breached: ByMonth,
+    ipb: ByMonth,
+    opened: ByMonth,
+    resolved: ByMonth,
+    median: ByMonth,
+    p90: ByMonth,
+    /// Unit-months whose MTTR is known: a month without resolved tickets has no median,
+    /// which a sum would show as 0.
+    has_median: BTreeSet<(String, usize)>,
+    reopened: ByMonth,
+    with_data: ByMonth,
+    backlog_cur: BTreeMap<String, f64>,
+    backlog_prev: BTreeMap<String, f64>,
+    /// Open incidents and requests per age band (label) and unit.
+    aging: Vec<(&'static str, BTreeMap<String, f64>)>,
+}
+
+/// Sum the grids per unit and month (the series) or per unit (backlog, aging).
+fn sums(f: &Fetch, g: &Grids) -> Sums {
+    let um = |k: &[String]| unit_month(f, k);
     let unit_only = |k: &[String]| k.first().cloned();
     let all = |_: &[Option<String>]| true;
-    let met = sum_by(&att, "met", um, all);
-    let breached = sum_by(&att, "breached", um, all);
-    let ipb = sum_by(&att, "in_progress_breached", um, all);
-    let opened = sum_by(&vol, "opened", um, |r| inc_req(&vol, r));
-    let backlog_cur = sum_by(&vol_cur, "backlog_at_end", unit_only, |r| {
-        inc_req(&vol_cur, r)
-    });
-    let backlog_prev = sum_by(&vol_prev, "backlog_at_end", unit_only, |r| {
-        inc_req(&vol_prev, r)
-    });
-    let resolved = sum_by(&mttr, "resolved", um, all);
-    let median = sum_by(&mttr, "median_s", um, all);
-    let p90 = sum_by(&mttr, "p90_s", um, all);
-    let has_median: std::collections::BTreeSet<(String, usize)> = mttr
-        .rows
+    let (att, mttr, reopen) = (&g.att, &g.mttr, &g.reopen);
+    let (vol, vol_cur, vol_prev) = (&g.vol, &g.vol_cur, &g.vol_prev);
+    Sums {
+        met: sum_by(att, "met", um, all),
+        breached: sum_by(att, "breached", um, all),
+        ipb: sum_by(att, "in_progress_breached", um, all),
+        opened: sum_by(vol, "opened", um, |r| inc_req(vol, r)),
+        resolved: sum_by(mttr, "resolved", um, all),
+        median: sum_by(mttr, "median_s", um, all),
+        p90: sum_by(mttr, "p90_s", um, all),
+        has_median: mttr
+            .rows
+            .iter()
+            .filter(|(_, r)| mttr.num(r, "median_s").is_some())
+            .filter_map(|(k, _)| um(k))
+            .collect(),
+        reopened: sum_by(reopen, "reopened", um, all),
+        with_data: sum_by(reopen, "with_data", um, all),
+        backlog_cur: sum_by(vol_cur, "backlog_at_end", unit_only, |r| {
+            inc_req(vol_cur, r)
+        }),
+        backlog_prev: sum_by(vol_prev, "backlog_at_end", unit_only, |r| {
+            inc_req(vol_prev, r)
+        }),
+        aging: [
+            ("0-2 days", "age_0_2d"),
+            ("3-7 days", "age_3_7d"),
+            ("8-30 days", "age_8_30d"),
+            ("over 30 days", "age_over_30d"),
+        ]
         .iter()
-        .filter(|(_, r)| mttr.num(r, "median_s").is_some())
-        .filter_map(|(k, _)| um(k))
-        .collect();
-    let reopened = sum_by(&reopen, "reopened", um, all);
-    let with_data = sum_by(&reopen, "with_data", um, all);
+        .map(|(label, col)| {
+            (
+                *label,
+                sum_by(&g.aging, col, unit_only, |r| inc_req(&g.aging, r)),
+            )
+        })
+        .collect(),
+    }
+}
 
-    let mut names: std::collections::BTreeSet<String> =
-        opened.keys().map(|k| k.0.clone()).collect();
-    names.extend(met.keys().map(|k| k.0.clone()));
-    names.extend(breached.keys().map(|k| k.0.clone()));
-    names.extend(resolved.keys().map(|k| k.0.clone()));
+impl Sums {
+    /// The unit's sum of `m` in month `i`, if it had rows.
+    fn at(m: &ByMonth, name: &str, i: usize) -> Option<f64> {
+        m.get(&(name.to_string(), i)).copied()
+    }
+
+    /// Clocks counted for attainment in month `i`: met, breached and running past breach.
+    fn counted(&self, name: &str, i: usize) -> f64 {
+        Self::at(&self.met, name, i).unwrap_or(0.0)
+            + Self::at(&self.breached, name, i).unwrap_or(0.0)
+            + Self::at(&self.ipb, name, i).unwrap_or(0.0)
+    }
+
+    /// SLA attainment (all SLAs), percent, in month `i`.
+    fn attainment(&self, name: &str, i: usize) -> Option<f64> {
+        ratio(
+            Self::at(&self.met, name, i).unwrap_or(0.0),
+            self.counted(name, i),
+        )
+    }
+
+    /// MTTR median in month `i`, seconds; `None` where no ticket was resolved.
+    fn median(&self, name: &str, i: usize) -> Option<f64> {
+        let known = self.has_median.contains(&(name.to_string(), i));
+        known.then(|| Self::at(&self.median, name, i)).flatten()
+    }
+
+    /// MTTR p90 in month `i`, seconds; `None` where the median is unknown.
+    fn p90(&self, name: &str, i: usize) -> Option<f64> {
+        let known = self.has_median.contains(&(name.to_string(), i));
+        known.then(|| Self::at(&self.p90, name, i)).flatten()
+    }
+
+    /// Reopen rate in month `i`, percent of the tickets with reopen data.
+    fn reopen(&self, name: &str, i: usize) -> Option<f64> {
+        ratio(
+            Self::at(&self.reopened, name, i).unwrap_or(0.0),
+            Self::at(&self.with_data, name, i).unwrap_or(0.0),
+        )
+    }
+}
+
+/// The units reported on, sorted: those with any volume, clocks or resolutions in the 13
+/// months, or a backlog now.
+fn unit_names(s: &Sums) -> Vec<String> {
+    let mut names: BTreeSet<String> = s.opened.keys().map(|k| k.0.clone()).collect();
+    names.extend(s.met.keys().map(|k| k.0.clone()));
+    names.extend(s.breached.keys().map(|k| k.0.clone()));
+    names.extend(s.resolved.keys().map(|k| k.0.clone()));
     names.extend(
-        backlog_cur
+        s.backlog_cur
             .iter()
             .filter(|(_, v)| **v > 0.0)
             .map(|(k, _)| k.clone()),
     );
-    let names: Vec<String> = names.into_iter().collect();
-    let slugs = unique_slugs(&names);
+    names.into_iter().collect()
+}
 
-    // Per-unit sums and breach lists, computed once rather than once per unit.
-    let aging_sums: Vec<(&str, BTreeMap<String, f64>)> = [
-        ("0-2 days", "age_0_2d"),
-        ("3-7 days", "age_3_7d"),
-        ("8-30 days", "age_8_30d"),
-        ("over 30 days", "age_over_30d"),
-    ]
-    .iter()
-    .map(|(label, col)| {
-        (
-            *label,
-            sum_by(&aging, col, unit_only, |r| inc_req(&aging, r)),
-        )
-    })
-    .collect();
-    let mut breaches_by_unit: BTreeMap<&str, Vec<&[Option<String>]>> = BTreeMap::new();
+/// The period's breached clocks per unit, keeping the query's order (largest overrun first).
+fn breaches_by_unit<'g>(
+    f: &Fetch,
+    breaches: &'g Grid,
+) -> BTreeMap<&'g str, Vec<&'g [Option<String>]>> {
+    let mut by_unit: BTreeMap<&str, Vec<&[Option<String>]>> = BTreeMap::new();
     for (_, r) in &breaches.rows {
         let unit = breaches.text(r, f.unit.column()).unwrap_or("(none)");
-        breaches_by_unit.entry(unit).or_default().push(r);
+        by_unit.entry(unit).or_default().push(r);
     }
-    let mut units = Vec::new();
-    for (name, slug) in names.iter().zip(slugs) {
-        let t = targets.for_unit(if f.unit == UnitKind::Service {
-            name
-        } else {
-            ""
-        });
-        let get = |m: &BTreeMap<(String, usize), f64>, i: usize| m.get(&(name.clone(), i)).copied();
-        let att_at = |i: usize| {
-            let m = get(&met, i).unwrap_or(0.0);
-            ratio(
-                m,
-                m + get(&breached, i).unwrap_or(0.0) + get(&ipb, i).unwrap_or(0.0),
-            )
-        };
-        let counted_at = |i: usize| {
-            get(&met, i).unwrap_or(0.0)
-                + get(&breached, i).unwrap_or(0.0)
-                + get(&ipb, i).unwrap_or(0.0)
-        };
-        let med_at = |i: usize| {
-            has_median
-                .contains(&(name.clone(), i))
-                .then(|| get(&median, i))
-                .flatten()
-        };
-        let p90_at = |i: usize| {
-            has_median
-                .contains(&(name.clone(), i))
-                .then(|| get(&p90, i))
-                .flatten()
-        };
-        let reopen_at = |i: usize| {
-            ratio(
-                get(&reopened, i).unwrap_or(0.0),
-                get(&with_data, i).unwrap_or(0.0),
-            )
-        };
-        let months: Vec<MonthPoint> = (0..n)
-            .map(|i| MonthPoint {
-                month: f.months[i].clone(),
-                opened: get(&opened, i).unwrap_or(0.0) as u64,
-                resolved: get(&resolved, i).unwrap_or(0.0) as u64,
-                mttr_median_s: med_at(i),
-                mttr_p90_s: p90_at(i),
-                attainment_pct: att_at(i),
-            })
-            .collect();
-        let series =
-            |pick: &dyn Fn(&MonthPoint) -> Option<f64>| months.iter().map(pick).collect::<Vec<_>>();
-        let mut trends = BTreeMap::new();
-        trends.insert(
-            "attainment_pct",
-            Trend::of(&series(&|m| m.attainment_pct), true),
-        );
-        trends.insert(
-            "mttr_median_s",
-            Trend::of(&series(&|m| m.mttr_median_s), false),
-        );
-        trends.insert("mttr_p90_s", Trend::of(&series(&|m| m.mttr_p90_s), false));
-        trends.insert(
-            "volume",
-            Trend::of(&series(&|m| Some(m.opened as f64)), false),
-        );
+    by_unit
+}
 
-        let mut slas: BTreeMap<String, [(f64, f64); 2]> = BTreeMap::new();
-        for (k, r) in &att.rows {
-            let Some((unit, i)) = um(k).filter(|x| &x.0 == name) else {
-                continue;
-            };
-            if i + 1 < cur_m {
-                continue;
-            }
-            let sla = att.text(r, "sla_name").unwrap_or_default().to_string();
-            let m = att.num(r, "met").unwrap_or(0.0);
-            let d = m
-                + att.num(r, "breached").unwrap_or(0.0)
-                + att.num(r, "in_progress_breached").unwrap_or(0.0);
-            let e = &mut slas.entry(sla).or_default()[i + 1 - cur_m];
-            *e = (e.0 + m, e.1 + d);
-            let _ = unit;
+/// What every unit's report is cut from.
+struct Ctx<'a> {
+    f: &'a Fetch<'a>,
+    g: &'a Grids,
+    s: &'a Sums,
+    breaches: BTreeMap<&'a str, Vec<&'a [Option<String>]>>,
+    top: usize,
+}
+
+/// One unit's report: the headline KPIs of this month against last month and the targets,
+/// and every section. `missed` and `what_changed` are left empty for the caller.
+fn unit(c: &Ctx, name: &str, slug: String, t: Targets) -> Unit {
+    let (g, s) = (c.g, c.s);
+    let cur_m = c.f.months.len() - 1;
+    let months = month_points(c.f, s, name);
+    let (breaches_by_priority, top_breaches) =
+        breach_lists(&g.breaches, c.breaches.get(name), c.top);
+    let cur = &months[cur_m];
+    let prior = &months[cur_m - 1];
+    Unit {
+        name: name.to_string(),
+        slug,
+        attainment_pct: Kpi {
+            value: cur.attainment_pct,
+            previous: prior.attainment_pct,
+            target: t.attainment_pct,
+            status: t.attainment(cur.attainment_pct, s.counted(name, cur_m) as u64),
+        },
+        slas: sla_kpis(c.f, &g.att, name, t),
+        mttr_median_s: Kpi::new(
+            cur.mttr_median_s,
+            prior.mttr_median_s,
+            t.mttr_median_s,
+            false,
+            false,
+        ),
+        mttr_p90_s: Kpi::new(cur.mttr_p90_s, prior.mttr_p90_s, t.mttr_p90_s, false, false),
+        volume: Kpi::new(
+            Some(cur.opened as f64),
+            Some(prior.opened as f64),
+            None,
+            false,
+            false,
+        ),
+        backlog: Kpi::new(
+            Some(s.backlog_cur.get(name).copied().unwrap_or(0.0)),
+            Some(s.backlog_prev.get(name).copied().unwrap_or(0.0)),
+            t.backlog,
+            false,
+            false,
+        ),
+        reopen_pct: Kpi::new(
+            s.reopen(name, cur_m),
+            s.reopen(name, cur_m - 1),
+            t.reopen_pct,
+            false,
+            true,
+        ),
+        trends: trends(&months),
+        months,
+        weeks: week_points(&g.weeks, &g.weekly, name),
+        aging: aging_counts(&s.aging, name),
+        breaches_by_priority,
+        top_breaches,
+        problems: problem_rows(&g.problems, name, c.top),
+        changes: change_kpi(&g.changes, name),
+        opened_flagged: opened_flagged(&g.flags, name),
+        what_changed: Vec::new(),
+        missed: Vec::new(),
+    }
+}
+
+/// The unit's 13 month points: opened, resolved, MTTR and attainment per month.
+fn month_points(f: &Fetch, s: &Sums, name: &str) -> Vec<MonthPoint> {
+    let get = |m: &ByMonth, i: usize| Sums::at(m, name, i);
+    (0..f.months.len())
+        .map(|i| MonthPoint {
+            month: f.months[i].clone(),
+            opened: get(&s.opened, i).unwrap_or(0.0) as u64,
+            resolved: get(&s.resolved, i).unwrap_or(0.0) as u64,
+            mttr_median_s: s.median(name, i),
+            mttr_p90_s: s.p90(name, i),
+            attainment_pct: s.attainment(name, i),
+        })
+        .collect()
+}
+
+/// The trend verdicts of the 13-month series of attainment, MTTR and volume.
+fn trends(months: &[MonthPoint]) -> BTreeMap<&'static str, Trend> {
+    let series =
+        |pick: &dyn Fn(&MonthPoint) -> Option<f64>| months.iter().map(pick).collect::<Vec<_>>();
+    let mut trends = BTreeMap::new();
+    trends.insert(
+        "attainment_pct",
+        Trend::of(&series(&|m| m.attainment_pct), true),
+    );
+    trends.insert(
+        "mttr_median_s",
+        Trend::of(&series(&|m| m.mttr_median_s), false),
+    );
+    trends.insert("mttr_p90_s", Trend::of(&series(&|m| m.mttr_p90_s), false));
+    trends.insert(
+        "volume",
+        Trend::of(&series(&|m| Some(m.opened as f64)), false),
+    );
+    trends
+}
+
+/// The attainment of each of the unit's SLAs this month (against last month and the target);
+/// SLAs with no clock counted this month are left out.
+fn sla_kpis(f: &Fetch, att: &Grid, name: &str, t: Targets) -> Vec<SlaKpi> {
+    let cur_m = f.months.len() - 1;
+    // Per SLA, (met, counted) of last month ([0]) and this month ([1]).
+    let mut slas: BTreeMap<String, [(f64, f64); 2]> = BTreeMap::new();
+    for (k, r) in &att.rows {
+        let Some((_, i)) = unit_month(f, k).filter(|x| x.0 == name) else {
+            continue;
+        };
+        if i + 1 < cur_m {
+            continue;
         }
-        let slas: Vec<SlaKpi> = slas
-            .into_iter()
-            .filter(|(_, v)| v[1].1 > 0.0)
-            .map(|(sla_name, v)| SlaKpi {
-                sla_name,
-                counted: v[1].1 as u64,
-                met: v[1].0 as u64,
-                kpi: Kpi {
-                    value: ratio(v[1].0, v[1].1),
-                    previous: ratio(v[0].0, v[0].1),
-                    target: t.attainment_pct,
-                    status: t.attainment(ratio(v[1].0, v[1].1), v[1].1 as u64),
-                },
-            })
-            .collect();
-
-        let weeks_out: Vec<WeekPoint> = weeks
-            .iter()
-            .enumerate()
-            .map(|(i, (s, _))| {
-                let row = weekly
-                    .rows
-                    .iter()
-                    .find(|(k, r)| k.first() == Some(name) && weekly.num(r, "i") == Some(i as f64));
-                let v = |c: &str| row.and_then(|(_, r)| weekly.num(r, c)).unwrap_or(0.0) as u64;
-                WeekPoint {
-                    week_start: super::fmt::day(*s),
-                    opened: v("opened"),
-                    resolved: v("resolved"),
-                    backlog: v("backlog"),
-                }
-            })
-            .collect();
-        let aging_out = aging_sums
-            .iter()
-            .map(|(label, v)| {
-                (
-                    label.to_string(),
-                    v.get(name).copied().unwrap_or(0.0) as u64,
-                )
-            })
-            .collect();
-
-        let mut by_prio: BTreeMap<String, u64> = BTreeMap::new();
-        let mut top_breaches = Vec::new();
-        for r in breaches_by_unit.get(name.as_str()).into_iter().flatten() {
-            let prio = breaches
-                .text(r, "priority")
-                .map_or("(none)".to_string(), |p| format!("P{p}"));
-            *by_prio.entry(prio.clone()).or_default() += 1;
-            if top_breaches.len() < top {
-                let s = |c: &str| breaches.text(r, c).unwrap_or_default().to_string();
-                top_breaches.push(Breach {
-                    sla_name: s("sla_name"),
-                    ticket_id: s("ticket_id"),
-                    priority: prio,
-                    group: s("assignment_group"),
-                    title: s("title"),
-                    breach_at: s("breach_at"),
-                    overrun_s: breaches.num(r, "overrun_s").unwrap_or(0.0),
-                });
-            }
-        }
-
-        let problems_out: Vec<ProblemRow> = problems
-            .rows
-            .iter()
-            .filter(|(k, _)| k.first() == Some(name))
-            .take(top)
-            .map(|(_, r)| {
-                let s = |c: &str| problems.text(r, c).unwrap_or_default().to_string();
-                ProblemRow {
-                    candidate_id: s("candidate_id"),
-                    rank: problems.num(r, "rank").unwrap_or(0.0) as u64,
-                    label: s("label"),
-                    incidents: problems.num(r, "incidents").unwrap_or(0.0) as u64,
-                    first_seen: s("first_seen"),
-                    last_seen: s("last_seen"),
-                    unlinked: problems.text(r, "unlinked") == Some("true"),
-                    problem_ids: s("problem_ids"),
-                    breach_pct: problems.num(r, "breach_pct"),
-                }
-            })
-            .collect();
-
-        let ch = changes.rows.iter().find(|(k, r)| {
-            k.first() == Some(name) && changes.text(r, "change_type") == Some("(all)")
-        });
-        let chv = |c: &str| ch.and_then(|(_, r)| changes.num(r, c));
-        let changes_out = ChangeKpi {
-            changes: chv("changes").unwrap_or(0.0) as u64,
-            successful: chv("successful").unwrap_or(0.0) as u64,
-            failed: chv("failed").unwrap_or(0.0) as u64,
-            success_pct: chv("success_pct"),
-            incidents_caused: chv("incidents_caused").unwrap_or(0.0) as u64,
-        };
-        let fl = flags.rows.iter().find(|(k, _)| k.first() == Some(name));
-        let flv = |c: &str| fl.and_then(|(_, r)| flags.num(r, c)).unwrap_or(0.0) as u64;
-
-        let cur = &months[cur_m];
-        let prior = &months[cur_m - 1];
-        let mut unit = Unit {
-            name: name.clone(),
-            slug,
-            attainment_pct: Kpi {
-                value: cur.attainment_pct,
-                previous: prior.attainment_pct,
+        let sla = att.text(r, "sla_name").unwrap_or_default().to_string();
+        let m = att.num(r, "met").unwrap_or(0.0);
+        let d = m
+            + att.num(r, "breached").unwrap_or(0.0)
+            + att.num(r, "in_progress_breached").unwrap_or(0.0);
+        let e = &mut slas.entry(sla).or_default()[i + 1 - cur_m];
+        *e = (e.0 + m, e.1 + d);
+    }
+    slas.into_iter()
+        .filter(|(_, v)| v[1].1 > 0.0)
+        .map(|(sla_name, v)| SlaKpi {
+            sla_name,
+            counted: v[1].1 as u64,
+            met: v[1].0 as u64,
+            kpi: Kpi {
+                value: ratio(v[1].0, v[1].1),
+                previous: ratio(v[0].0, v[0].1),
                 target: t.attainment_pct,
-                status: t.attainment(cur.attainment_pct, counted_at(cur_m) as u64),
+                status: t.attainment(ratio(v[1].0, v[1].1), v[1].1 as u64),
             },
-            slas,
-            mttr_median_s: Kpi::new(
-                cur.mttr_median_s,
-                prior.mttr_median_s,
-                t.mttr_median_s,
-                false,
-                false,
-            ),
-            mttr_p90_s: Kpi::new(cur.mttr_p90_s, prior.mttr_p90_s, t.mttr_p90_s, false, false),
-            volume: Kpi::new(
-                Some(cur.opened as f64),
-                Some(prior.opened as f64),
-                None,
-                false,
-                false,
-            ),
-            backlog: Kpi::new(
-                Some(backlog_cur.get(name).copied().unwrap_or(0.0)),
-                Some(backlog_prev.get(name).copied().unwrap_or(0.0)),
-                t.backlog,
-                false,
-                false,
-            ),
-            reopen_pct: Kpi::new(
-                reopen_at(cur_m),
-                reopen_at(cur_m - 1),
-                t.reopen_pct,
-                false,
-                true,
-            ),
-            trends,
-            months,
-            weeks: weeks_out,
-            aging: aging_out,
-            breaches_by_priority: by_prio.into_iter().collect(),
-            top_breaches,
-            problems: problems_out,
-            changes: changes_out,
-            opened_flagged: (flv("tickets"), flv("flagged")),
-            what_changed: Vec::new(),
-            missed: Vec::new(),
-        };
-        unit.missed = missed(&unit);
-        units.push(unit);
-    }
-    super::changes::describe(f, &mut units)?;
-    Ok(units)
+        })
+        .collect()
 }
 
 /// The KPIs that missed their target, named for people and scheduled jobs.

@@ -32,24 +32,26 @@ fn num(v: Option<f64>, digits: usize) -> String {
 /// The charts of a unit's page, each with the table behind it.
 pub fn figures(f: &Fetch, u: &Unit, label: &str) -> Result<Vec<Figure>> {
     let name = |n: &str| format!("{label}-{}-{n}", u.slug);
-    let months: Vec<String> = f.months.clone();
-    let short: Vec<String> = months.iter().map(|m| m[2..].to_string()).collect();
-    let att: Vec<Option<f64>> = u.months.iter().map(|m| m.attainment_pct).collect();
-    let p50: Vec<Option<f64>> = u
-        .months
-        .iter()
-        .map(|m| m.mttr_median_s.map(|s| s / 3600.0))
-        .collect();
-    let p90: Vec<Option<f64>> = u
-        .months
-        .iter()
-        .map(|m| m.mttr_p90_s.map(|s| s / 3600.0))
-        .collect();
-    let verdict = |k: &str| u.trends.get(k).map_or("insufficient data", |t| t.verdict);
-    let mut out = Vec::new();
+    // The 13-month charts label their axis `YY-MM`; their tables keep `YYYY-MM`.
+    let short: Vec<String> = f.months.iter().map(|m| m[2..].to_string()).collect();
+    Ok(vec![
+        attainment_figure(u, name("attainment-trend"), &f.months, &short)?,
+        mttr_figure(u, name("mttr-trend"), &short)?,
+        weekly_flow_figure(u, name("weekly-flow"))?,
+        aging_figure(u, name("aging"))?,
+        breaches_figure(u, name("breaches-by-priority"))?,
+    ])
+}
 
-    let n = name("attainment-trend");
-    out.push(Figure {
+/// The verdict of one of the unit's trends, for the charts' descriptions and captions.
+fn verdict(u: &Unit, k: &str) -> &'static str {
+    u.trends.get(k).map_or("insufficient data", |t| t.verdict)
+}
+
+/// Monthly SLA attainment against its target over the 13 months.
+fn attainment_figure(u: &Unit, n: String, months: &[String], short: &[String]) -> Result<Figure> {
+    let att: Vec<Option<f64>> = u.months.iter().map(|m| m.attainment_pct).collect();
+    Ok(Figure {
         svg: charts::line(
             Labels {
                 name: &n,
@@ -58,10 +60,10 @@ pub fn figures(f: &Fetch, u: &Unit, label: &str) -> Result<Vec<Figure>> {
                     "Monthly SLA attainment (all SLAs), {} to {}; trend: {}.",
                     months[0],
                     months[months.len() - 1],
-                    verdict("attainment_pct")
+                    verdict(u, "attainment_pct")
                 ),
             },
-            &short,
+            short,
             &[Series {
                 name: "attainment %".into(),
                 values: att.clone(),
@@ -72,7 +74,7 @@ pub fn figures(f: &Fetch, u: &Unit, label: &str) -> Result<Vec<Figure>> {
         )?,
         caption: format!(
             "SLA attainment per month (trend: {}).",
-            verdict("attainment_pct")
+            verdict(u, "attainment_pct")
         ),
         header: vec!["month".into(), "attainment_pct".into(), "target_pct".into()],
         rows: months
@@ -81,20 +83,33 @@ pub fn figures(f: &Fetch, u: &Unit, label: &str) -> Result<Vec<Figure>> {
             .map(|(m, a)| vec![m.clone(), num(*a, 2), num(u.attainment_pct.target, 1)])
             .collect(),
         name: n,
-    });
-    let n = name("mttr-trend");
-    out.push(Figure {
+    })
+}
+
+/// Monthly MTTR median and p90 in hours over the 13 months, against the median's target.
+fn mttr_figure(u: &Unit, n: String, short: &[String]) -> Result<Figure> {
+    let p50: Vec<Option<f64>> = u
+        .months
+        .iter()
+        .map(|m| m.mttr_median_s.map(|s| s / 3600.0))
+        .collect();
+    let p90: Vec<Option<f64>> = u
+        .months
+        .iter()
+        .map(|m| m.mttr_p90_s.map(|s| s / 3600.0))
+        .collect();
+    Ok(Figure {
         svg: charts::line(
             Labels {
                 name: &n,
                 title: &format!("MTTR of {}, 13 months", u.name),
                 desc: &format!(
                     "Monthly MTTR median and p90 in hours; median trend: {}, p90 trend: {}.",
-                    verdict("mttr_median_s"),
-                    verdict("mttr_p90_s")
+                    verdict(u, "mttr_median_s"),
+                    verdict(u, "mttr_p90_s")
                 ),
             },
-            &short,
+            short,
             &[
                 Series {
                     name: "median (h)".into(),
@@ -111,8 +126,8 @@ pub fn figures(f: &Fetch, u: &Unit, label: &str) -> Result<Vec<Figure>> {
         )?,
         caption: format!(
             "MTTR median (trend: {}) and p90 (trend: {}) per month, hours.",
-            verdict("mttr_median_s"),
-            verdict("mttr_p90_s")
+            verdict(u, "mttr_median_s"),
+            verdict(u, "mttr_p90_s")
         ),
         header: vec![
             "month".into(),
@@ -134,7 +149,11 @@ pub fn figures(f: &Fetch, u: &Unit, label: &str) -> Result<Vec<Figure>> {
             })
             .collect(),
         name: n,
-    });
+    })
+}
+
+/// Opened, resolved and backlog per week of the period.
+fn weekly_flow_figure(u: &Unit, n: String) -> Result<Figure> {
     let weeks: Vec<String> = u
         .weeks
         .iter()
@@ -146,17 +165,53 @@ pub fn figures(f: &Fetch, u: &Unit, label: &str) -> Result<Vec<Figure>> {
             .map(|w| Some(g(w) as f64))
             .collect::<Vec<_>>()
     };
-    let n = name("weekly-flow");
-    out.push(Figure {
-        svg: charts::bars(&n, &format!("Weekly flow of {}", u.name), "Incidents and requests opened and resolved per week of the month, and the backlog at each week's end.",
-            &weeks, &[Series { name: "opened".into(), values: col(&|w| w.opened) }, Series { name: "resolved".into(), values: col(&|w| w.resolved) }, Series { name: "backlog".into(), values: col(&|w| w.backlog) }])?,
+    Ok(Figure {
+        svg: charts::bars(
+            &n,
+            &format!("Weekly flow of {}", u.name),
+            "Incidents and requests opened and resolved per week of the month, and the backlog at each week's end.",
+            &weeks,
+            &[
+                Series {
+                    name: "opened".into(),
+                    values: col(&|w| w.opened),
+                },
+                Series {
+                    name: "resolved".into(),
+                    values: col(&|w| w.resolved),
+                },
+                Series {
+                    name: "backlog".into(),
+                    values: col(&|w| w.backlog),
+                },
+            ],
+        )?,
         caption: "Opened, resolved and backlog per week (weeks start on Monday; the first and last are cut at the month's edges).".into(),
-        header: vec!["week_start".into(), "opened".into(), "resolved".into(), "backlog".into()],
-        rows: u.weeks.iter().map(|w| vec![w.week_start.clone(), w.opened.to_string(), w.resolved.to_string(), w.backlog.to_string()]).collect(),
+        header: vec![
+            "week_start".into(),
+            "opened".into(),
+            "resolved".into(),
+            "backlog".into(),
+        ],
+        rows: u
+            .weeks
+            .iter()
+            .map(|w| {
+                vec![
+                    w.week_start.clone(),
+                    w.opened.to_string(),
+                    w.resolved.to_string(),
+                    w.backlog.to_string(),
+                ]
+            })
+            .collect(),
         name: n,
-    });
-    let n = name("aging");
-    out.push(Figure {
+    })
+}
+
+/// Open incidents and requests by age band at the end of the period.
+fn aging_figure(u: &Unit, n: String) -> Result<Figure> {
+    Ok(Figure {
         svg: charts::bars(
             &n,
             &format!("Backlog aging of {}", u.name),
@@ -175,9 +230,12 @@ pub fn figures(f: &Fetch, u: &Unit, label: &str) -> Result<Vec<Figure>> {
             .map(|a| vec![a.0.clone(), a.1.to_string()])
             .collect(),
         name: n,
-    });
-    let n = name("breaches-by-priority");
-    out.push(Figure {
+    })
+}
+
+/// The period's SLA breaches per ticket priority.
+fn breaches_figure(u: &Unit, n: String) -> Result<Figure> {
+    Ok(Figure {
         svg: charts::bars(
             &n,
             &format!("SLA breaches of {} by priority", u.name),
@@ -203,6 +261,5 @@ pub fn figures(f: &Fetch, u: &Unit, label: &str) -> Result<Vec<Figure>> {
             .map(|a| vec![a.0.clone(), a.1.to_string()])
             .collect(),
         name: n,
-    });
-    Ok(out)
+    })
 }

@@ -62,57 +62,7 @@ pub fn summarize(root: &Path, m: &Manifest) -> Result<(Summary, Option<DataFrame
         Some(&["kind", "status", "opened_at", "dq_flags"]),
     )?
     .unwrap_or_default();
-    let mut by_kind_status: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-    let mut opened_by_month: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-    let mut flags = BTreeMap::new();
-    if tickets.height() > 0 {
-        let (kind, status, dq) = (
-            text_chunks(&tickets, "kind")?,
-            text_chunks(&tickets, "status")?,
-            text_chunks(&tickets, "dq_flags")?,
-        );
-        let opened = micros(&tickets, "opened_at")?;
-        let mut counts: BTreeMap<(&str, &str), u64> = BTreeMap::new();
-        let mut months: BTreeMap<(i64, &str), u64> = BTreeMap::new();
-        let mut flag_counts: std::collections::HashMap<&str, u64> = Default::default();
-        for (((k, st), o), d) in kind
-            .iter()
-            .zip(status.iter())
-            .zip(opened.iter())
-            .zip(dq.iter())
-        {
-            let k = k.unwrap_or_default();
-            *counts.entry((k, st.unwrap_or_default())).or_default() += 1;
-            if let Some(o) = o {
-                // Month index since 1970 from the UTC day; labelled once per month below.
-                let d = chrono::DateTime::from_timestamp_micros(o).map(|t| t.date_naive());
-                if let Some(d) = d {
-                    *months
-                        .entry((i64::from(d.year()) * 12 + i64::from(d.month0()), k))
-                        .or_default() += 1;
-                }
-            }
-            for f in d.iter().flat_map(|s| s.split(';')) {
-                *flag_counts.entry(f).or_default() += 1;
-            }
-        }
-        flags.extend(flag_counts.into_iter().map(|(f, n)| (f.to_string(), n)));
-        for ((k, st), n) in counts {
-            *by_kind_status
-                .entry(k.to_string())
-                .or_default()
-                .entry(st.to_string())
-                .or_default() += n;
-        }
-        for ((mi, k), n) in months {
-            let label = format!("{:04}-{:02}", mi.div_euclid(12), mi.rem_euclid(12) + 1);
-            *opened_by_month
-                .entry(label)
-                .or_default()
-                .entry(k.to_string())
-                .or_default() += n;
-        }
-    }
+    let (by_kind_status, opened_by_month, flags) = ticket_counts(&tickets)?;
     let rejects = dataset::store::read_table(root, m, dataset::REJECTS)?;
     let mut rejects_by_type = BTreeMap::new();
     if let Some(r) = &rejects {
@@ -120,26 +70,7 @@ pub fn summarize(root: &Path, m: &Manifest) -> Result<(Summary, Option<DataFrame
             bump(&mut rejects_by_type, t);
         }
     }
-    let mut sla_states: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
-    if let Some(sla) =
-        dataset::store::read_columns(root, m, crate::dataset::SLA, Some(&["sla_name", "state"]))?
-    {
-        // Counted by borrowed text, then owned once per (SLA, state): millions of rows.
-        let (names, states) = (text_chunks(&sla, "sla_name")?, text_chunks(&sla, "state")?);
-        let mut counts: std::collections::HashMap<(&str, &str), u64> = Default::default();
-        for (n, st) in names.iter().zip(states.iter()) {
-            *counts
-                .entry((n.unwrap_or_default(), st.unwrap_or_default()))
-                .or_default() += 1;
-        }
-        for ((n, st), c) in counts {
-            *sla_states
-                .entry(n.to_string())
-                .or_default()
-                .entry(st.to_string())
-                .or_default() += c;
-        }
-    }
+    let sla_states = sla_state_counts(root, m)?;
     let files = m.ingests.iter().flat_map(|i| &i.files);
     let s = Summary {
         dataset_version: m.version,
@@ -164,13 +95,111 @@ pub fn summarize(root: &Path, m: &Manifest) -> Result<(Summary, Option<DataFrame
     Ok((s, rejects))
 }
 
+/// Counts per two keys (kind and status, month and kind, SLA and state).
+type Counts2 = BTreeMap<String, BTreeMap<String, u64>>;
+
+/// The tickets counted per kind and status, per opening month (UTC) and kind, and per flag.
+fn ticket_counts(tickets: &DataFrame) -> Result<(Counts2, Counts2, BTreeMap<String, u64>)> {
+    let mut by_kind_status: Counts2 = BTreeMap::new();
+    let mut opened_by_month: Counts2 = BTreeMap::new();
+    let mut flags = BTreeMap::new();
+    if tickets.height() == 0 {
+        return Ok((by_kind_status, opened_by_month, flags));
+    }
+    let (kind, status, dq) = (
+        text_chunks(tickets, "kind")?,
+        text_chunks(tickets, "status")?,
+        text_chunks(tickets, "dq_flags")?,
+    );
+    let opened = micros(tickets, "opened_at")?;
+    let mut counts: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+    let mut months: BTreeMap<(i64, &str), u64> = BTreeMap::new();
+    let mut flag_counts: std::collections::HashMap<&str, u64> = Default::default();
+    for (((k, st), o), d) in kind
+        .iter()
+        .zip(status.iter())
+        .zip(opened.iter())
+        .zip(dq.iter())
+    {
+        let k = k.unwrap_or_default();
+        *counts.entry((k, st.unwrap_or_default())).or_default() += 1;
+        if let Some(o) = o {
+            // Month index since 1970 from the UTC day; labelled once per month below.
+            let d = chrono::DateTime::from_timestamp_micros(o).map(|t| t.date_naive());
+            if let Some(d) = d {
+                *months
+                    .entry((i64::from(d.year()) * 12 + i64::from(d.month0()), k))
+                    .or_default() += 1;
+            }
+        }
+        for f in d.iter().flat_map(|s| s.split(';')) {
+            *flag_counts.entry(f).or_default() += 1;
+        }
+    }
+    flags.extend(flag_counts.into_iter().map(|(f, n)| (f.to_string(), n)));
+    for ((k, st), n) in counts {
+        *by_kind_status
+            .entry(k.to_string())
+            .or_default()
+            .entry(st.to_string())
+            .or_default() += n;
+    }
+    for ((mi, k), n) in months {
+        let label = format!("{:04}-{:02}", mi.div_euclid(12), mi.rem_euclid(12) + 1);
+        *opened_by_month
+            .entry(label)
+            .or_default()
+            .entry(k.to_string())
+            .or_default() += n;
+    }
+    Ok((by_kind_status, opened_by_month, flags))
+}
+
+/// SLA clocks per SLA and state; empty before the first build.
+fn sla_state_counts(root: &Path, m: &Manifest) -> Result<Counts2> {
+    let mut sla_states: Counts2 = BTreeMap::new();
+    if let Some(sla) =
+        dataset::store::read_columns(root, m, crate::dataset::SLA, Some(&["sla_name", "state"]))?
+    {
+        // Counted by borrowed text, then owned once per (SLA, state): millions of rows.
+        let (names, states) = (text_chunks(&sla, "sla_name")?, text_chunks(&sla, "state")?);
+        let mut counts: std::collections::HashMap<(&str, &str), u64> = Default::default();
+        for (n, st) in names.iter().zip(states.iter()) {
+            *counts
+                .entry((n.unwrap_or_default(), st.unwrap_or_default()))
+                .or_default() += 1;
+        }
+        for ((n, st), c) in counts {
+            *sla_states
+                .entry(n.to_string())
+                .or_default()
+                .entry(st.to_string())
+                .or_default() += c;
+        }
+    }
+    Ok(sla_states)
+}
+
 fn tile(label: &str, value: u64) -> String {
     format!("<div class=\"tile\">{}<b>{value}</b></div>", escape(label))
 }
 
 /// Render the HTML body.
 fn render(s: &Summary, m: &Manifest, rejects: Option<&DataFrame>) -> Result<String> {
-    let mut b = format!(
+    let mut b = headline(s);
+    b.push_str(&ticket_text(s));
+    b.push_str(&ingests(m));
+    b.push_str(&by_kind_status(s));
+    b.push_str(&opened_by_month(s));
+    b.push_str(&sla_states(s));
+    b.push_str(&flags(s));
+    b.push_str(&rejected(s, rejects)?);
+    Ok(b)
+}
+
+/// The title, what the counts mean, and the tiles of the row accounting.
+fn headline(s: &Summary) -> String {
+    format!(
         "<h1>Data quality — dataset version {}</h1>\n<p class=\"muted\">Committed {}. Every record read is either loaded or rejected; \
          superseded rows were replaced by a newer version of the same ticket.</p>\n<div class=\"tiles\">{}{}{}{}{}</div>\n",
         s.dataset_version,
@@ -180,18 +209,26 @@ fn render(s: &Summary, m: &Manifest, rejects: Option<&DataFrame>) -> Result<Stri
         tile("Loaded", s.loaded),
         tile("Rejected", s.rejected),
         tile("Superseded", s.superseded),
-    );
-    if s.incidents > 0 {
-        b.push_str(&format!(
-            "<h2>Ticket text</h2>\n<p>{} of {} incidents ({:.1} %) have a title and description with no signal \
-             after normalisation (for example \"Issue reported, please help\"): they cannot be matched to a \
-             recurring problem.</p>\n",
-            s.uninformative_incidents,
-            s.incidents,
-            100.0 * s.uninformative_incidents as f64 / s.incidents as f64
-        ));
+    )
+}
+
+/// The share of incidents whose text carries no signal; empty when none were considered.
+fn ticket_text(s: &Summary) -> String {
+    if s.incidents == 0 {
+        return String::new();
     }
-    b.push_str("<h2>Ingests</h2>\n");
+    format!(
+        "<h2>Ticket text</h2>\n<p>{} of {} incidents ({:.1} %) have a title and description with no signal \
+         after normalisation (for example \"Issue reported, please help\"): they cannot be matched to a \
+         recurring problem.</p>\n",
+        s.uninformative_incidents,
+        s.incidents,
+        100.0 * s.uninformative_incidents as f64 / s.incidents as f64
+    )
+}
+
+/// Every file of every ingest with its row accounting.
+fn ingests(m: &Manifest) -> String {
     let rows: Vec<Vec<String>> = m
         .ingests
         .iter()
@@ -211,6 +248,7 @@ fn render(s: &Summary, m: &Manifest, rejects: Option<&DataFrame>) -> Result<Stri
             })
         })
         .collect();
+    let mut b = String::from("<h2>Ingests</h2>\n");
     b.push_str(&table(
         &[
             "Ingest",
@@ -225,7 +263,11 @@ fn render(s: &Summary, m: &Manifest, rejects: Option<&DataFrame>) -> Result<Stri
         ],
         &rows,
     ));
-    b.push_str("<h2>Tickets by kind and status</h2>\n");
+    b
+}
+
+/// Tickets per kind, a column per status (every status, zeros included).
+fn by_kind_status(s: &Summary) -> String {
     let statuses = crate::dataset::schema::STATUSES;
     let rows: Vec<Vec<String>> = s
         .by_kind_status
@@ -242,8 +284,13 @@ fn render(s: &Summary, m: &Manifest, rejects: Option<&DataFrame>) -> Result<Stri
         .collect();
     let mut header = vec!["Kind"];
     header.extend(statuses);
+    let mut b = String::from("<h2>Tickets by kind and status</h2>\n");
     b.push_str(&table(&header, &rows));
-    b.push_str("<h2>Tickets opened per month (UTC)</h2>\n");
+    b
+}
+
+/// Tickets opened per month of the last 13 months with tickets, newest first, a column per kind.
+fn opened_by_month(s: &Summary) -> String {
     let kinds = crate::dataset::schema::KINDS;
     let rows: Vec<Vec<String>> = s
         .opened_by_month
@@ -262,76 +309,94 @@ fn render(s: &Summary, m: &Manifest, rejects: Option<&DataFrame>) -> Result<Stri
         .collect();
     let mut header = vec!["Month"];
     header.extend(kinds);
+    let mut b = String::from("<h2>Tickets opened per month (UTC)</h2>\n");
     b.push_str(&table(&header, &rows));
-    b.push_str("<h2>SLA clocks by state</h2>\n");
+    b
+}
+
+/// SLA clocks per SLA, a column per state; a note instead before the first build.
+fn sla_states(s: &Summary) -> String {
+    let mut b = String::from("<h2>SLA clocks by state</h2>\n");
     if s.sla_states.is_empty() {
         b.push_str("<p>No SLAs are declared, or the derived tables were not built yet.</p>\n");
-    } else {
-        let states = [
-            "met",
-            "breached",
-            "in_progress",
-            "in_progress_breached",
-            "cancelled",
-            "invalid",
-        ];
-        let rows: Vec<Vec<String>> = s
-            .sla_states
-            .iter()
-            .map(|(n, st)| {
-                std::iter::once(n.clone())
-                    .chain(
-                        states
-                            .iter()
-                            .map(|x| st.get(*x).copied().unwrap_or(0).to_string()),
-                    )
-                    .collect()
-            })
-            .collect();
-        let mut header = vec!["SLA"];
-        header.extend(states);
-        b.push_str(&table(&header, &rows));
+        return b;
     }
-    b.push_str("<h2>Data-quality flags on kept tickets</h2>\n");
+    let states = [
+        "met",
+        "breached",
+        "in_progress",
+        "in_progress_breached",
+        "cancelled",
+        "invalid",
+    ];
+    let rows: Vec<Vec<String>> = s
+        .sla_states
+        .iter()
+        .map(|(n, st)| {
+            std::iter::once(n.clone())
+                .chain(
+                    states
+                        .iter()
+                        .map(|x| st.get(*x).copied().unwrap_or(0).to_string()),
+                )
+                .collect()
+        })
+        .collect();
+    let mut header = vec!["SLA"];
+    header.extend(states);
+    b.push_str(&table(&header, &rows));
+    b
+}
+
+/// Kept tickets per data-quality flag.
+fn flags(s: &Summary) -> String {
+    let mut b = String::from("<h2>Data-quality flags on kept tickets</h2>\n");
     if s.flags.is_empty() {
         b.push_str("<p>No flags.</p>\n");
-    } else {
-        let rows: Vec<Vec<String>> = s
-            .flags
-            .iter()
-            .map(|(f, n)| vec![f.clone(), n.to_string()])
-            .collect();
-        b.push_str(&table(&["Flag", "Tickets"], &rows));
+        return b;
     }
-    b.push_str("<h2>Rejected records</h2>\n");
-    match rejects {
-        Some(r) if r.height() > 0 => {
-            let rows: Vec<Vec<String>> = s
-                .rejects_by_type
-                .iter()
-                .map(|(t, n)| vec![t.clone(), n.to_string()])
-                .collect();
-            b.push_str(&table(&["Reason", "Records"], &rows));
-            let cols: Vec<Vec<Option<String>>> =
-                ["source_file", "line", "column", "error_type", "message"]
-                    .iter()
-                    .map(|c| text_vec(r, c))
-                    .collect::<Result<_>>()?;
-            let rows: Vec<Vec<String>> = (0..r.height().min(50))
-                .map(|i| {
-                    cols.iter()
-                        .map(|c| c[i].clone().unwrap_or_else(|| "-".into()))
-                        .collect()
-                })
-                .collect();
-            b.push_str(&format!("<p class=\"muted\">The first {} of {} (all: <code>ticketlake rejects</code>).</p>\n", rows.len(), r.height()));
-            b.push_str(&table(
-                &["File", "Line", "Column", "Reason", "Message"],
-                &rows,
-            ));
-        }
-        _ => b.push_str("<p>No rejected records.</p>\n"),
-    }
+    let rows: Vec<Vec<String>> = s
+        .flags
+        .iter()
+        .map(|(f, n)| vec![f.clone(), n.to_string()])
+        .collect();
+    b.push_str(&table(&["Flag", "Tickets"], &rows));
+    b
+}
+
+/// Rejected records per reason, then the first 50 of them (`ticketlake rejects` lists all).
+fn rejected(s: &Summary, rejects: Option<&DataFrame>) -> Result<String> {
+    let mut b = String::from("<h2>Rejected records</h2>\n");
+    let Some(r) = rejects.filter(|r| r.height() > 0) else {
+        b.push_str("<p>No rejected records.</p>\n");
+        return Ok(b);
+    };
+    let rows: Vec<Vec<String>> = s
+        .rejects_by_type
+        .iter()
+        .map(|(t, n)| vec![t.clone(), n.to_string()])
+        .collect();
+    b.push_str(&table(&["Reason", "Records"], &rows));
+    let cols: Vec<Vec<Option<String>>> = ["source_file", "line", "column", "error_type", "message"]
+        .iter()
+        .map(|c| text_vec(r, c))
+        .collect::<Result<_>>()?;
+    let rows: Vec<Vec<String>> = (0..r.height().min(50))
+        .map(|i| {
+            cols.iter()
+                .map(|c| c[i].clone().unwrap_or_else(|| "-".into()))
+                .collect()
+        })
+        .collect();
+    b.push_str(&format!(
+        "<p class=\"muted\">The first {} of {} (all: <code>ticketlake rejects</code>).</p>\n",
+        rows.len(),
+        r.height()
+    ));
+    b.push_str(&table(
+        &["File", "Line", "Column", "Reason", "Message"],
+        &rows,
+    ));
     Ok(b)
 }
 
