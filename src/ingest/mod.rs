@@ -15,6 +15,7 @@ pub mod localtime;
 pub mod mapping;
 pub mod normalize;
 mod pieces;
+mod prepare;
 pub mod raw;
 mod read;
 pub mod rejects;
