@@ -84,13 +84,6 @@ fn parse(
     had_invalid_utf8: bool,
     opts: &CsvOptions,
 ) -> Result<(RawTable, usize)> {
-    if headers.is_none() && text.trim().is_empty() {
-        return Err(Error::Input {
-            path: path.into(),
-            line: None,
-            message: "the file is empty: there is no header row. Re-export it, or leave it out of the ingest".into(),
-        });
-    }
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -100,27 +93,11 @@ fn parse(
     let mut rec = csv::ByteRecord::new();
     let headers: Vec<String> = match headers {
         Some(h) => h.to_vec(),
-        None => {
-            let header_ok = rdr.read_byte_record(&mut rec).map_err(|e| Error::Input {
-                path: path.into(),
-                line: Some(1),
-                message: format!("cannot read the header row: {e}"),
-            })?;
-            if !header_ok {
-                return Err(Error::Input {
-                    path: path.into(),
-                    line: Some(1),
-                    message: "no header row".into(),
-                });
-            }
-            if !last && rdr.position().byte() as usize == text.len() {
-                // The header row may run past the end of this piece: read a larger one.
-                return Ok((RawTable::empty(Vec::new()), 0));
-            }
-            rec.iter()
-                .map(|f| String::from_utf8_lossy(f).trim().to_string())
-                .collect()
-        }
+        None => match read_header(path, &text, &mut rdr, &mut rec, last)? {
+            Some(h) => h,
+            // The header row may run past the end of this piece: read a larger one.
+            None => return Ok((RawTable::empty(Vec::new()), 0)),
+        },
     };
     let mut table = RawTable::empty(headers);
     let mut spans = Vec::new();
@@ -147,34 +124,20 @@ fn parse(
         if !last && end == text.len() {
             // Possibly cut off by the end of the piece: the next piece reads it whole.
             cut = start.byte() as usize;
-            newlines += text.as_bytes()[counted_to..cut]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count() as u64;
+            newlines += count_newlines(&text.as_bytes()[counted_to..cut]);
             break;
         }
         let mut begin = start.byte() as usize;
         while begin < end && matches!(text.as_bytes()[begin], b'\r' | b'\n') {
             begin += 1;
         }
-        newlines += text.as_bytes()[counted_to..begin]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64;
+        newlines += count_newlines(&text.as_bytes()[counted_to..begin]);
         counted_to = begin;
         let span = (begin, end);
         let raw_str = &text[span.0..span.1];
         record_no += 1;
         let line = newlines + 1;
-        let reject = |error_type: &'static str, column: Option<String>, message: String| Reject {
-            line: Some(line),
-            record: record_no,
-            column,
-            error_type,
-            message,
-            raw: truncate_raw(raw_str.trim_end_matches(['\r', '\n'])),
-        };
-        if let Some(r) = structural_problem(
+        if let Some(problem) = structural_problem(
             &table.headers,
             &rec,
             raw_str,
@@ -182,25 +145,19 @@ fn parse(
             opts,
             had_invalid_utf8,
         ) {
-            let (t, c, m) = r;
-            table.rejects.push(reject(t, c, m));
+            table
+                .rejects
+                .push(record_reject(problem, line, record_no, raw_str));
             continue;
         }
-        for (i, field) in rec.iter().enumerate() {
-            // Safe: structural_problem checked UTF-8 for every field.
-            let s = std::str::from_utf8(field).unwrap_or_default();
-            table.columns[i].push(Some(s).filter(|s| !is_null_spelling(s, &opts.null_values)));
-        }
+        store_fields(&mut table, &rec, &opts.null_values);
         table.lines.push(Some(line));
         table.records.push(record_no);
         spans.push(span);
     }
     if cut == text.len() {
         // The next piece counts from the end of this one.
-        newlines += text.as_bytes()[counted_to..]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64;
+        newlines += count_newlines(&text.as_bytes()[counted_to..]);
     }
     table.records_read = record_no - at.records;
     *at = Cursor {
@@ -209,6 +166,76 @@ fn parse(
     };
     table.raw = RawText::Spans(text, spans);
     Ok((table, cut))
+}
+
+/// The header row of the piece that starts the file, trimmed; `None` when it may run past
+/// the end of the piece (not `last`). An empty file or an unreadable header is an error.
+fn read_header(
+    path: &Path,
+    text: &str,
+    rdr: &mut csv::Reader<&[u8]>,
+    rec: &mut csv::ByteRecord,
+    last: bool,
+) -> Result<Option<Vec<String>>> {
+    if text.trim().is_empty() {
+        return Err(Error::Input {
+            path: path.into(),
+            line: None,
+            message: "the file is empty: there is no header row. Re-export it, or leave it out of the ingest".into(),
+        });
+    }
+    let header_ok = rdr.read_byte_record(rec).map_err(|e| Error::Input {
+        path: path.into(),
+        line: Some(1),
+        message: format!("cannot read the header row: {e}"),
+    })?;
+    if !header_ok {
+        return Err(Error::Input {
+            path: path.into(),
+            line: Some(1),
+            message: "no header row".into(),
+        });
+    }
+    if !last && rdr.position().byte() as usize == text.len() {
+        return Ok(None);
+    }
+    Ok(Some(
+        rec.iter()
+            .map(|f| String::from_utf8_lossy(f).trim().to_string())
+            .collect(),
+    ))
+}
+
+/// The number of `\n` bytes in `bytes`: physical lines passed.
+fn count_newlines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+/// The reject for a record with a structural `problem` (error type, column, message) at
+/// physical `line`; `raw` is the record's text.
+fn record_reject(
+    (error_type, column, message): (&'static str, Option<String>, String),
+    line: u64,
+    record: u64,
+    raw: &str,
+) -> Reject {
+    Reject {
+        line: Some(line),
+        record,
+        column,
+        error_type,
+        message,
+        raw: truncate_raw(raw.trim_end_matches(['\r', '\n'])),
+    }
+}
+
+/// Appends a structurally sound record's fields to `table`'s columns, null spellings as NULL.
+fn store_fields(table: &mut RawTable, rec: &csv::ByteRecord, null_values: &[String]) {
+    for (i, field) in rec.iter().enumerate() {
+        // Safe: structural_problem checked UTF-8 for every field.
+        let s = std::str::from_utf8(field).unwrap_or_default();
+        table.columns[i].push(Some(s).filter(|s| !is_null_spelling(s, null_values)));
+    }
 }
 
 /// Reads a CSV export piece by piece, so that an export of any size is held in memory one

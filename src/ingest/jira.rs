@@ -45,10 +45,33 @@ fn values(pairs: &[(&str, &[&str])]) -> BTreeMap<String, String> {
 
 /// The stock JSM workflows' statuses and issue types; override with `--mapping`.
 pub fn mapping(json: bool) -> Mapping {
+    let pairs = column_sources(json);
+    let pairs: Vec<(&str, &[&str])> = pairs.iter().map(|(k, v)| (*k, v.as_slice())).collect();
+    Mapping::vendor(
+        "jira",
+        super::servicenow::cols(&pairs),
+        if json {
+            vec![history::UTC_FORMAT.into()]
+        } else {
+            CSV_DATE_FORMATS.iter().map(|s| s.to_string()).collect()
+        },
+        vec![],
+        ValueMaps {
+            priority: priorities(),
+            status: statuses(),
+            kind: kinds(),
+            kind_prefix: BTreeMap::new(),
+        },
+    )
+}
+
+/// Each canonical column's source field: the CSV header(s) to look for, in order, or the
+/// REST JSON field.
+fn column_sources(json: bool) -> Vec<(&'static str, Vec<&'static str>)> {
     let c = |csv: &[&'static str], js: &'static str| -> Vec<&'static str> {
         if json { vec![js] } else { csv.to_vec() }
     };
-    let pairs: Vec<(&str, Vec<&str>)> = vec![
+    vec![
         ("ticket_id", c(&["Issue key"], "key")),
         ("title", c(&["Summary"], "summary")),
         ("description", c(&["Description"], "description")),
@@ -87,8 +110,12 @@ pub fn mapping(json: bool) -> Mapping {
             "vendor_sla",
             c(&["Custom field (Time to resolution)"], "vendor_sla"),
         ),
-    ];
-    let pairs: Vec<(&str, &[&str])> = pairs.iter().map(|(k, v)| (*k, v.as_slice())).collect();
+    ]
+}
+
+/// Jira's priority names, and the common alternatives (blocker, p1, …), to canonical
+/// priorities 1 (highest) to 5.
+fn priorities() -> BTreeMap<String, i32> {
     let mut priority = BTreeMap::new();
     for (n, names) in [
         (1, &["highest", "blocker", "critical", "p1", "urgent"][..]),
@@ -101,93 +128,88 @@ pub fn mapping(json: bool) -> Mapping {
             priority.insert(s.to_string(), n);
         }
     }
-    Mapping::vendor(
-        "jira",
-        super::servicenow::cols(&pairs),
-        if json {
-            vec![history::UTC_FORMAT.into()]
-        } else {
-            CSV_DATE_FORMATS.iter().map(|s| s.to_string()).collect()
-        },
-        vec![],
-        ValueMaps {
-            priority,
-            status: values(&[
-                (
-                    "new",
-                    &[
-                        "open",
-                        "to do",
-                        "new",
-                        "backlog",
-                        "waiting for support",
-                        "pending approval",
-                    ],
-                ),
-                (
-                    "in_progress",
-                    &[
-                        "in progress",
-                        "work in progress",
-                        "escalated",
-                        "under investigation",
-                        "investigating",
-                        "planning",
-                        "implementing",
-                        "under review",
-                        "awaiting implementation",
-                        "awaiting approval",
-                    ],
-                ),
-                (
-                    "on_hold",
-                    &[
-                        "waiting for customer",
-                        "pending",
-                        "on hold",
-                        "waiting for third party",
-                        "waiting for vendor",
-                    ],
-                ),
-                ("resolved", &["resolved"]),
-                ("closed", &["closed", "done", "completed", "failed"]),
-                (
-                    "cancelled",
-                    &["canceled", "cancelled", "declined", "won't do", "rejected"],
-                ),
-            ]),
-            kind: values(&[
-                ("incident", &["incident", "[system] incident", "bug"]),
-                (
-                    "request",
-                    &[
-                        "service request",
-                        "service request with approvals",
-                        "[system] service request",
-                        "[system] service request with approvals",
-                        "it help",
-                        "get it help",
-                        "task",
-                        "sub-task",
-                        "support",
-                        "question",
-                    ],
-                ),
-                ("problem", &["problem", "[system] problem"]),
-                (
-                    "change",
-                    &[
-                        "change",
-                        "[system] change",
-                        "emergency change",
-                        "standard change",
-                        "normal change",
-                    ],
-                ),
-            ]),
-            kind_prefix: BTreeMap::new(),
-        },
-    )
+    priority
+}
+
+/// The stock workflows' status names to canonical statuses.
+fn statuses() -> BTreeMap<String, String> {
+    values(&[
+        (
+            "new",
+            &[
+                "open",
+                "to do",
+                "new",
+                "backlog",
+                "waiting for support",
+                "pending approval",
+            ],
+        ),
+        (
+            "in_progress",
+            &[
+                "in progress",
+                "work in progress",
+                "escalated",
+                "under investigation",
+                "investigating",
+                "planning",
+                "implementing",
+                "under review",
+                "awaiting implementation",
+                "awaiting approval",
+            ],
+        ),
+        (
+            "on_hold",
+            &[
+                "waiting for customer",
+                "pending",
+                "on hold",
+                "waiting for third party",
+                "waiting for vendor",
+            ],
+        ),
+        ("resolved", &["resolved"]),
+        ("closed", &["closed", "done", "completed", "failed"]),
+        (
+            "cancelled",
+            &["canceled", "cancelled", "declined", "won't do", "rejected"],
+        ),
+    ])
+}
+
+/// The stock issue types to canonical kinds.
+fn kinds() -> BTreeMap<String, String> {
+    values(&[
+        ("incident", &["incident", "[system] incident", "bug"]),
+        (
+            "request",
+            &[
+                "service request",
+                "service request with approvals",
+                "[system] service request",
+                "[system] service request with approvals",
+                "it help",
+                "get it help",
+                "task",
+                "sub-task",
+                "support",
+                "question",
+            ],
+        ),
+        ("problem", &["problem", "[system] problem"]),
+        (
+            "change",
+            &[
+                "change",
+                "[system] change",
+                "emergency change",
+                "standard change",
+                "normal change",
+            ],
+        ),
+    ])
 }
 
 /// Number repeated headers apart (`Comment`, `Comment (2)`, …) so each stays a distinct
@@ -338,26 +360,7 @@ fn sla_verdict(fields: &Map<String, Value>) -> Option<Value> {
 /// Flatten a search response into rows: per issue its snapshots (one per status change in
 /// the changelog) and its current state.
 pub fn flatten_json(doc: Value, path: &Path) -> Result<(Vec<Value>, history::WithHistory)> {
-    let issues = match doc {
-        Value::Object(mut o) => match o.remove("issues") {
-            Some(Value::Array(a)) => a,
-            _ => {
-                return Err(Error::Input {
-                    path: path.into(),
-                    line: None,
-                    message: "a Jira JSON export holds its issues in an `issues` array (/rest/api/3/search?expand=changelog)".into(),
-                });
-            }
-        },
-        Value::Array(a) => a,
-        _ => {
-            return Err(Error::Input {
-                path: path.into(),
-                line: None,
-                message: "expected a JSON object with `issues`".into(),
-            });
-        }
-    };
+    let issues = issues_of(doc, path)?;
     let mut rows = Vec::new();
     let mut with_history = history::WithHistory::new();
     for issue in issues {
@@ -366,83 +369,8 @@ pub fn flatten_json(doc: Value, path: &Path) -> Result<(Vec<Value>, history::Wit
             rows.push(issue);
             continue;
         };
-        let mut cur = Map::new();
-        let mut put = |k: &str, v: Option<Value>| {
-            cur.insert(k.into(), v.unwrap_or(Value::Null));
-        };
-        put("key", name(&issue, "/key"));
-        put("summary", name(&issue, "/fields/summary"));
-        put(
-            "description",
-            fields
-                .get("description")
-                .and_then(adf_text)
-                .map(Value::String),
-        );
-        put("issuetype", name(&issue, "/fields/issuetype/name"));
-        put("priority", name(&issue, "/fields/priority/name"));
-        put("status", name(&issue, "/fields/status/name"));
-        put(
-            "statusCategory",
-            name(&issue, "/fields/status/statusCategory/key"),
-        );
-        for (k, f) in [
-            ("created", "created"),
-            ("updated", "updated"),
-            ("resolutiondate", "resolutiondate"),
-        ] {
-            put(
-                k,
-                history::text(&issue, &format!("/fields/{f}")).map(|s| Value::String(utc(&s))),
-            );
-        }
-        put("assignee", name(&issue, "/fields/assignee/displayName"));
-        put("reporter", name(&issue, "/fields/reporter/displayName"));
-        put("component", name(&issue, "/fields/components/0/name"));
-        put(
-            "requesttype",
-            name(&issue, "/fields/customfield_10010/requestType/name")
-                .or_else(|| name(&issue, "/fields/labels/0")),
-        );
-        put("team", name(&issue, "/fields/customfield_10001/name"));
-        put("vendor_sla_met", sla_verdict(fields));
-        // The JSM SLA fields as exported, for analysts and a later cross-check.
-        let slas: Map<String, Value> = fields
-            .iter()
-            .filter(|(_, v)| v.get("completedCycles").is_some() || v.get("ongoingCycle").is_some())
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        put(
-            "vendor_sla",
-            (!slas.is_empty()).then(|| Value::String(Value::Object(slas).to_string())),
-        );
-        let mut list: Vec<Change> = Vec::new();
-        for h in issue
-            .pointer("/changelog/histories")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            for item in h
-                .get("items")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                if item.get("field").and_then(Value::as_str) == Some("status")
-                    && let (Some(at), Some(to)) = (
-                        history::text(h, "/created"),
-                        history::text(item, "/toString"),
-                    )
-                {
-                    list.push(Change {
-                        at,
-                        from: history::text(item, "/fromString"),
-                        to,
-                    });
-                }
-            }
-        }
+        let cur = current_state(&issue, fields);
+        let list = status_changes(&issue);
         if !list.is_empty()
             && let Some(k) = history::text(&issue, "/key")
         {
@@ -455,4 +383,112 @@ pub fn flatten_json(doc: Value, path: &Path) -> Result<(Vec<Value>, history::Wit
         ));
     }
     Ok((rows, with_history))
+}
+
+/// The issues of a search response (or of a bare array of issues).
+fn issues_of(doc: Value, path: &Path) -> Result<Vec<Value>> {
+    match doc {
+        Value::Object(mut o) => match o.remove("issues") {
+            Some(Value::Array(a)) => Ok(a),
+            _ => Err(Error::Input {
+                path: path.into(),
+                line: None,
+                message: "a Jira JSON export holds its issues in an `issues` array (/rest/api/3/search?expand=changelog)".into(),
+            }),
+        },
+        Value::Array(a) => Ok(a),
+        _ => Err(Error::Input {
+            path: path.into(),
+            line: None,
+            message: "expected a JSON object with `issues`".into(),
+        }),
+    }
+}
+
+/// The issue's current state as one flat row under the names the JSON mapping reads;
+/// timestamps in UTC.
+fn current_state(issue: &Value, fields: &Map<String, Value>) -> Map<String, Value> {
+    let mut cur = Map::new();
+    let mut put = |k: &str, v: Option<Value>| {
+        cur.insert(k.into(), v.unwrap_or(Value::Null));
+    };
+    put("key", name(issue, "/key"));
+    put("summary", name(issue, "/fields/summary"));
+    put(
+        "description",
+        fields
+            .get("description")
+            .and_then(adf_text)
+            .map(Value::String),
+    );
+    put("issuetype", name(issue, "/fields/issuetype/name"));
+    put("priority", name(issue, "/fields/priority/name"));
+    put("status", name(issue, "/fields/status/name"));
+    put(
+        "statusCategory",
+        name(issue, "/fields/status/statusCategory/key"),
+    );
+    for (k, f) in [
+        ("created", "created"),
+        ("updated", "updated"),
+        ("resolutiondate", "resolutiondate"),
+    ] {
+        put(
+            k,
+            history::text(issue, &format!("/fields/{f}")).map(|s| Value::String(utc(&s))),
+        );
+    }
+    put("assignee", name(issue, "/fields/assignee/displayName"));
+    put("reporter", name(issue, "/fields/reporter/displayName"));
+    put("component", name(issue, "/fields/components/0/name"));
+    put(
+        "requesttype",
+        name(issue, "/fields/customfield_10010/requestType/name")
+            .or_else(|| name(issue, "/fields/labels/0")),
+    );
+    put("team", name(issue, "/fields/customfield_10001/name"));
+    put("vendor_sla_met", sla_verdict(fields));
+    // The JSM SLA fields as exported, for analysts and a later cross-check.
+    let slas: Map<String, Value> = fields
+        .iter()
+        .filter(|(_, v)| v.get("completedCycles").is_some() || v.get("ongoingCycle").is_some())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    put(
+        "vendor_sla",
+        (!slas.is_empty()).then(|| Value::String(Value::Object(slas).to_string())),
+    );
+    cur
+}
+
+/// The issue's status changes from its changelog, in changelog order.
+fn status_changes(issue: &Value) -> Vec<Change> {
+    let mut list: Vec<Change> = Vec::new();
+    for h in issue
+        .pointer("/changelog/histories")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        for item in h
+            .get("items")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if item.get("field").and_then(Value::as_str) == Some("status")
+                && let (Some(at), Some(to)) = (
+                    history::text(h, "/created"),
+                    history::text(item, "/toString"),
+                )
+            {
+                list.push(Change {
+                    at,
+                    from: history::text(item, "/fromString"),
+                    to,
+                });
+            }
+        }
+    }
+    list
 }

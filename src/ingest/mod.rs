@@ -16,6 +16,7 @@ pub mod mapping;
 pub mod normalize;
 mod pieces;
 mod plan;
+mod prepare;
 pub mod raw;
 mod read;
 pub mod rejects;

@@ -122,213 +122,17 @@ pub fn normalize(
     path: &std::path::Path,
 ) -> Result<Normalized> {
     let (found, missing) = resolve(&table, m, path)?;
-    let used: std::collections::BTreeSet<usize> = found.values().copied().collect();
-    let extra_columns: Vec<String> = table
-        .headers
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| !used.contains(i))
-        .map(|(_, h)| h.clone())
-        .collect();
+    let extra_columns = super::prepare::extra_columns(&table, &found);
     let mut warnings = Vec::new();
-    let has_ts = TIMESTAMP_COLUMNS.iter().any(|c| found.contains_key(*c));
-    let tz_name = match tz.or(m.timezone.as_deref()) {
-        Some(t) => t.to_string(),
-        None if has_ts => {
-            let cols: Vec<&str> = TIMESTAMP_COLUMNS
-                .iter()
-                .copied()
-                .filter(|c| found.contains_key(*c))
-                .collect();
-            return Err(Error::Input {
-                path: path.into(),
-                line: None,
-                message: format!(
-                    "timestamps in {} are naive local times and no source time zone is declared; \
-                     pass --tz ZONE (e.g. --tz Europe/London), or set `timezone` in the mapping \
-                     or [ingest] timezone in ticketlake.toml. ticketlake never guesses the machine's zone",
-                    cols.join(", ")
-                ),
-            });
-        }
-        None => "UTC".to_string(),
-    };
-    // Every zone was validated where it was set (flag, mapping or config key), so this only
-    // fails for a zone given through the library.
-    let zone = crate::time::parse_tz(&tz_name).map_err(|message| Error::Input {
-        path: path.into(),
-        line: None,
-        message: format!("time zone {message}"),
-    })?;
-
-    // Build the frame of raw strings under canonical names.
-    let n = table.len();
-    let mut columns: Vec<Column> = Vec::with_capacity(found.len() + 3);
-    let mut taken: BTreeMap<usize, String> = BTreeMap::new();
-    for (canon, &i) in &found {
-        let cells = match taken.get(&i) {
-            Some(first) => columns
-                .iter()
-                .find(|c| c.name() == first.as_str())
-                .unwrap()
-                .as_materialized_series()
-                .clone(),
-            None => {
-                // Convert and free the raw column at once, so the text is held twice at most.
-                let col = std::mem::take(&mut table.columns[i]);
-                StringChunked::from_iter_options(canon.as_str().into(), col.iter()).into_series()
-            }
-        };
-        taken.entry(i).or_insert_with(|| canon.clone());
-        columns.push(cells.with_name(canon.as_str().into()).into_column());
-    }
-    columns.push(Column::new(
-        "__row".into(),
-        (0..n as u32).collect::<Vec<u32>>(),
-    ));
-    columns.push(Column::new(
-        "source_record".into(),
-        table
-            .records
-            .iter()
-            .map(|&r| r as i64)
-            .collect::<Vec<i64>>(),
-    ));
-    columns.push(Column::new(
-        "source_line".into(),
-        table
-            .lines
-            .iter()
-            .map(|l| l.map(|v| v as i64))
-            .collect::<Vec<Option<i64>>>(),
-    ));
-    let mut df =
-        DataFrame::new_infer_height(columns).map_err(Error::polars("building the raw frame"))?;
+    let (tz_name, zone) = super::prepare::source_zone(tz, m, &found, path)?;
+    let mut df = super::prepare::raw_frame(&mut table, &found)?;
     let has = |c: &str| found.contains_key(c);
 
     // Stage 1: parse and map.
-    let mut s1: Vec<Expr> = Vec::new();
+    let mut s1 = parse_timestamps(&mut df, m, &found)?;
     let mut errs: Vec<(String, Expr)> = Vec::new();
-    let parse = |c: &str, f: &str| {
-        col(c).str().strip_chars(lit(NULL)).str().to_datetime(
-            Some(TimeUnit::Microseconds),
-            None,
-            StrptimeOptions {
-                format: Some(f.into()),
-                strict: false,
-                exact: true,
-                // Timestamps rarely repeat: a cache of parsed strings only adds a hash
-                // and an insert per cell.
-                cache: false,
-            },
-            lit("raise"),
-        )
-    };
-    for c in TIMESTAMP_COLUMNS.iter().filter(|c| has(c)) {
-        let formats = &m.timestamp_formats;
-        // Most exports use one format per column: parse with the first, and only when some
-        // non-null cell fails it fall back to trying every format (a coalesce evaluates all
-        // of them on every cell). The result is the same either way; this is only faster.
-        if formats.len() > 1 {
-            let first = df
-                .clone()
-                .lazy()
-                .select([parse(c, &formats[0]).alias("p")])
-                .collect()
-                .map_err(Error::polars(format!("parsing {c}")))?;
-            let p = first.column("p").map_err(Error::polars("parsed column"))?;
-            let raw_nonnull = df.column(c).map(|x| x.len() - x.null_count()).unwrap_or(0);
-            if p.len() - p.null_count() == raw_nonnull {
-                let name = format!("__p_{c}");
-                df.with_column(p.clone().with_name(name.as_str().into()))
-                    .map_err(Error::polars("parsed column"))?;
-                s1.push(col(name).alias(format!("__n_{c}")));
-                continue;
-            }
-        }
-        let parsed: Vec<Expr> = formats.iter().map(|f| parse(c, f)).collect();
-        s1.push(coalesce(&parsed).alias(format!("__n_{c}")));
-    }
-    if has("priority") {
-        let p = &m.values.priority;
-        s1.push(
-            lookup(
-                col("priority"),
-                lower_keys(p),
-                Series::new("v".into(), p.values().copied().collect::<Vec<i32>>()),
-            )
-            .alias("__priority"),
-        );
-        errs.push((
-            "priority".into(),
-            unknown_if(col("priority"), col("__priority")),
-        ));
-    }
-    if has("status") {
-        let st = &m.values.status;
-        s1.push(
-            lookup(
-                col("status"),
-                lower_keys(st),
-                Series::new("v".into(), st.values().cloned().collect::<Vec<String>>()),
-            )
-            .alias("__status_map"),
-        );
-        errs.push((
-            "status".into(),
-            unknown_if(col("status"), col("__status_map")),
-        ));
-    }
-    // Kind: an explicit column, else the id prefix, else the mapping's constant.
-    let mut kind = match &m.kind {
-        Some(k) => lit(k.clone()),
-        None => lit(NULL).cast(DataType::String),
-    };
-    for (prefix, k) in m.values.kind_prefix.iter().rev() {
-        kind = when(
-            col("ticket_id")
-                .str()
-                .strip_chars(lit(NULL))
-                .str()
-                .starts_with(lit(prefix.clone())),
-        )
-        .then(lit(k.clone()))
-        .otherwise(kind);
-    }
-    if has("kind") {
-        let mut km = m.values.kind.clone();
-        for k in crate::dataset::schema::KINDS {
-            km.entry(k.to_string()).or_insert_with(|| k.to_string());
-        }
-        let mapped = lookup(
-            col("kind"),
-            lower_keys(&km),
-            Series::new("v".into(), km.values().cloned().collect::<Vec<String>>()),
-        );
-        kind = when(col("kind").is_not_null()).then(mapped).otherwise(kind);
-    }
-    s1.push(kind.alias("__kind"));
-    errs.push((
-        "kind".into(),
-        when(col("__kind").is_null())
-            .then(lit(E_UNKNOWN))
-            .otherwise(lit(0i32)),
-    ));
-    for c in COUNTER_COLUMNS.iter().filter(|c| has(c)) {
-        s1.push(
-            col(*c)
-                .str()
-                .strip_chars(lit(NULL))
-                .cast(DataType::Int32)
-                .alias(format!("__c_{c}")),
-        );
-        errs.push((
-            c.to_string(),
-            when(col(*c).is_not_null().and(col(format!("__c_{c}")).is_null()))
-                .then(lit(E_NUMBER))
-                .otherwise(lit(0i32)),
-        ));
-    }
+    map_values(m, &found, &mut s1, &mut errs);
+    cast_counters(&found, &mut s1, &mut errs);
     errs.push((
         "ticket_id".into(),
         when(col("ticket_id").str().strip_chars(lit(NULL)).is_null())
@@ -343,62 +147,16 @@ pub fn normalize(
         .with_columns(s1)
         .collect()
         .map_err(Error::polars(format!("parsing {}", path.display())))?;
-    let rules = localtime::Rules {
-        fold: match m.dst_ambiguous {
-            Ambiguous::Reject => None,
-            Ambiguous::Earliest => Some(false),
-            Ambiguous::Latest => Some(true),
-        },
-        gap_shift_forward: m.dst_nonexistent == DstGap::ShiftForward,
-    };
     let ts_cols: Vec<&str> = TIMESTAMP_COLUMNS
         .iter()
         .copied()
         .filter(|c| has(c))
         .collect();
-    for (utc, code) in
-        localtime::localize(&parsed, &ts_cols, zone, rules, (E_AMBIGUOUS, E_NONEXISTENT))?
-    {
-        parsed
-            .with_column(utc)
-            .and_then(|d| d.with_column(code))
-            .map_err(Error::polars("localised timestamps"))?;
-    }
-    for c in &ts_cols {
-        errs.push((
-            c.to_string(),
-            when(col(*c).is_not_null().and(col(format!("__n_{c}")).is_null()))
-                .then(lit(E_FORMAT))
-                .otherwise(col(format!("__dst_{c}"))),
-        ));
-    }
-    if has("opened_at") {
-        errs.push((
-            "opened_at".into(),
-            when(col("opened_at").is_null())
-                .then(lit(E_MISSING))
-                .otherwise(lit(0i32)),
-        ));
-    }
+    to_utc(&mut parsed, &ts_cols, m, zone)?;
+    flag_timestamps(&ts_cols, &found, &mut errs);
 
     // Stage 3: error codes and the "bad" flag.
-    let err_exprs: Vec<Expr> = errs
-        .iter()
-        .enumerate()
-        .map(|(i, (_, e))| e.clone().cast(DataType::Int32).alias(format!("__err{i}")))
-        .collect();
-    let bad = (0..errs.len())
-        .map(|i| col(format!("__err{i}")).gt(lit(0i32)))
-        .reduce(|a, b| a.or(b))
-        .unwrap_or(lit(false));
-    let lf = parsed
-        .lazy()
-        .with_columns(err_exprs)
-        .with_column(bad.alias("__bad"));
-    let all = lf
-        .collect()
-        .map_err(Error::polars(format!("normalising {}", path.display())))?;
-
+    let all = flag_rows(parsed, &errs, path)?;
     let bad_rows = all
         .clone()
         .lazy()
@@ -423,6 +181,240 @@ pub fn normalize(
         warnings,
         flagged,
     })
+}
+
+/// Raw column `c` parsed with strptime format `f`; a cell that does not match becomes NULL.
+fn parse_with(c: &str, f: &str) -> Expr {
+    col(c).str().strip_chars(lit(NULL)).str().to_datetime(
+        Some(TimeUnit::Microseconds),
+        None,
+        StrptimeOptions {
+            format: Some(f.into()),
+            strict: false,
+            exact: true,
+            // Timestamps rarely repeat: a cache of parsed strings only adds a hash
+            // and an insert per cell.
+            cache: false,
+        },
+        lit("raise"),
+    )
+}
+
+/// One `__n_{c}` expression per mapped timestamp column: its naive local time, parsed with
+/// the mapping's formats. A column the first format reads whole is parsed here already (into
+/// `df` as `__p_{c}`), and its expression only renames it.
+fn parse_timestamps(
+    df: &mut DataFrame,
+    m: &Mapping,
+    found: &BTreeMap<String, usize>,
+) -> Result<Vec<Expr>> {
+    let mut s1 = Vec::new();
+    for c in TIMESTAMP_COLUMNS.iter().filter(|c| found.contains_key(**c)) {
+        let formats = &m.timestamp_formats;
+        // Most exports use one format per column: parse with the first, and only when some
+        // non-null cell fails it fall back to trying every format (a coalesce evaluates all
+        // of them on every cell). The result is the same either way; this is only faster.
+        if formats.len() > 1 {
+            let first = df
+                .clone()
+                .lazy()
+                .select([parse_with(c, &formats[0]).alias("p")])
+                .collect()
+                .map_err(Error::polars(format!("parsing {c}")))?;
+            let p = first.column("p").map_err(Error::polars("parsed column"))?;
+            let raw_nonnull = df.column(c).map(|x| x.len() - x.null_count()).unwrap_or(0);
+            if p.len() - p.null_count() == raw_nonnull {
+                let name = format!("__p_{c}");
+                df.with_column(p.clone().with_name(name.as_str().into()))
+                    .map_err(Error::polars("parsed column"))?;
+                s1.push(col(name).alias(format!("__n_{c}")));
+                continue;
+            }
+        }
+        let parsed: Vec<Expr> = formats.iter().map(|f| parse_with(c, f)).collect();
+        s1.push(coalesce(&parsed).alias(format!("__n_{c}")));
+    }
+    Ok(s1)
+}
+
+/// The mapped `__priority`, `__status_map` and `__kind` expressions (into `s1`) and their
+/// E_UNKNOWN checks (into `errs`).
+fn map_values(
+    m: &Mapping,
+    found: &BTreeMap<String, usize>,
+    s1: &mut Vec<Expr>,
+    errs: &mut Vec<(String, Expr)>,
+) {
+    if found.contains_key("priority") {
+        let p = &m.values.priority;
+        s1.push(
+            lookup(
+                col("priority"),
+                lower_keys(p),
+                Series::new("v".into(), p.values().copied().collect::<Vec<i32>>()),
+            )
+            .alias("__priority"),
+        );
+        errs.push((
+            "priority".into(),
+            unknown_if(col("priority"), col("__priority")),
+        ));
+    }
+    if found.contains_key("status") {
+        let st = &m.values.status;
+        s1.push(
+            lookup(
+                col("status"),
+                lower_keys(st),
+                Series::new("v".into(), st.values().cloned().collect::<Vec<String>>()),
+            )
+            .alias("__status_map"),
+        );
+        errs.push((
+            "status".into(),
+            unknown_if(col("status"), col("__status_map")),
+        ));
+    }
+    s1.push(map_kind(m, found).alias("__kind"));
+    errs.push((
+        "kind".into(),
+        when(col("__kind").is_null())
+            .then(lit(E_UNKNOWN))
+            .otherwise(lit(0i32)),
+    ));
+}
+
+/// The canonical kind: an explicit column, else the id prefix, else the mapping's constant.
+fn map_kind(m: &Mapping, found: &BTreeMap<String, usize>) -> Expr {
+    let mut kind = match &m.kind {
+        Some(k) => lit(k.clone()),
+        None => lit(NULL).cast(DataType::String),
+    };
+    for (prefix, k) in m.values.kind_prefix.iter().rev() {
+        kind = when(
+            col("ticket_id")
+                .str()
+                .strip_chars(lit(NULL))
+                .str()
+                .starts_with(lit(prefix.clone())),
+        )
+        .then(lit(k.clone()))
+        .otherwise(kind);
+    }
+    if found.contains_key("kind") {
+        // The canonical kinds are accepted as spelled, besides the mapping's own spellings.
+        let mut km = m.values.kind.clone();
+        for k in crate::dataset::schema::KINDS {
+            km.entry(k.to_string()).or_insert_with(|| k.to_string());
+        }
+        let mapped = lookup(
+            col("kind"),
+            lower_keys(&km),
+            Series::new("v".into(), km.values().cloned().collect::<Vec<String>>()),
+        );
+        kind = when(col("kind").is_not_null()).then(mapped).otherwise(kind);
+    }
+    kind
+}
+
+/// The `__c_{c}` integer casts of the mapped counter columns (into `s1`) and their E_NUMBER
+/// checks (into `errs`).
+fn cast_counters(
+    found: &BTreeMap<String, usize>,
+    s1: &mut Vec<Expr>,
+    errs: &mut Vec<(String, Expr)>,
+) {
+    for c in COUNTER_COLUMNS.iter().filter(|c| found.contains_key(**c)) {
+        s1.push(
+            col(*c)
+                .str()
+                .strip_chars(lit(NULL))
+                .cast(DataType::Int32)
+                .alias(format!("__c_{c}")),
+        );
+        errs.push((
+            c.to_string(),
+            when(col(*c).is_not_null().and(col(format!("__c_{c}")).is_null()))
+                .then(lit(E_NUMBER))
+                .otherwise(lit(0i32)),
+        ));
+    }
+}
+
+/// Adds to `parsed` each timestamp column's UTC instant and its `__dst_{c}` code (a DST fold
+/// or gap the mapping's rules do not resolve), from its naive `__n_{c}`.
+fn to_utc(
+    parsed: &mut DataFrame,
+    ts_cols: &[&str],
+    m: &Mapping,
+    zone: chrono_tz::Tz,
+) -> Result<()> {
+    let rules = localtime::Rules {
+        fold: match m.dst_ambiguous {
+            Ambiguous::Reject => None,
+            Ambiguous::Earliest => Some(false),
+            Ambiguous::Latest => Some(true),
+        },
+        gap_shift_forward: m.dst_nonexistent == DstGap::ShiftForward,
+    };
+    for (utc, code) in
+        localtime::localize(parsed, ts_cols, zone, rules, (E_AMBIGUOUS, E_NONEXISTENT))?
+    {
+        parsed
+            .with_column(utc)
+            .and_then(|d| d.with_column(code))
+            .map_err(Error::polars("localised timestamps"))?;
+    }
+    Ok(())
+}
+
+/// The timestamp checks (into `errs`): E_FORMAT where no format read the cell, else its DST
+/// code; and E_MISSING where `opened_at` is empty.
+fn flag_timestamps(
+    ts_cols: &[&str],
+    found: &BTreeMap<String, usize>,
+    errs: &mut Vec<(String, Expr)>,
+) {
+    for c in ts_cols {
+        errs.push((
+            c.to_string(),
+            when(col(*c).is_not_null().and(col(format!("__n_{c}")).is_null()))
+                .then(lit(E_FORMAT))
+                .otherwise(col(format!("__dst_{c}"))),
+        ));
+    }
+    if found.contains_key("opened_at") {
+        errs.push((
+            "opened_at".into(),
+            when(col("opened_at").is_null())
+                .then(lit(E_MISSING))
+                .otherwise(lit(0i32)),
+        ));
+    }
+}
+
+/// Every row with its `__err{i}` code per check in `errs` (the order the reject builder
+/// reads them in) and `__bad`: whether any check failed.
+fn flag_rows(
+    parsed: DataFrame,
+    errs: &[(String, Expr)],
+    path: &std::path::Path,
+) -> Result<DataFrame> {
+    let err_exprs: Vec<Expr> = errs
+        .iter()
+        .enumerate()
+        .map(|(i, (_, e))| e.clone().cast(DataType::Int32).alias(format!("__err{i}")))
+        .collect();
+    let bad = (0..errs.len())
+        .map(|i| col(format!("__err{i}")).gt(lit(0i32)))
+        .reduce(|a, b| a.or(b))
+        .unwrap_or(lit(false));
+    let lf = parsed
+        .lazy()
+        .with_columns(err_exprs)
+        .with_column(bad.alias("__bad"));
+    lf.collect()
+        .map_err(Error::polars(format!("normalising {}", path.display())))
 }
 
 /// Code E_UNKNOWN where the raw value is present but did not map.

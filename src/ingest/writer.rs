@@ -232,22 +232,7 @@ pub fn commit(root: &Path, current: &Manifest, mut batch: Batch) -> Result<Manif
     let old_tickets = existing_runs(root, current, TICKETS)?;
     let old_intervals = existing_runs(root, current, STATUS_INTERVALS)?;
     let existing_rows: u64 = old_tickets.iter().map(|r| r.rows() as u64).sum();
-    let history = if batch.history.is_empty() {
-        None
-    } else {
-        Some(
-            concat(
-                batch
-                    .history
-                    .drain(..)
-                    .map(|d| d.lazy())
-                    .collect::<Vec<_>>(),
-                UnionArgs::default(),
-            )
-            .and_then(|lf| lf.collect())
-            .map_err(Error::polars("history"))?,
-        )
-    };
+    let history = gather_history(&mut batch.history)?;
     // Ranges are merged by one worker per core, each holding one range: the range size is
     // split between them so memory stays the same on any machine.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -258,55 +243,16 @@ pub fn commit(root: &Path, current: &Manifest, mut batch: Batch) -> Result<Manif
     store::phase("read existing");
     store::fault_point("before-data-files");
     let v = batch.version;
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let failed = std::sync::atomic::AtomicBool::new(false);
-    let work = || -> Result<Vec<RangeFiles>> {
-        let mut done = Vec::new();
-        loop {
-            use std::sync::atomic::Ordering::Relaxed;
-            let i = next.fetch_add(1, Relaxed);
-            if i >= ranges.len() || failed.load(Relaxed) {
-                return Ok(done);
-            }
-            let r = write_range(
-                root,
-                v,
-                i,
-                &ranges,
-                (&old_tickets, &old_intervals),
-                &batch,
-                history.as_ref(),
-            );
-            match r {
-                Ok(w) => done.push(w),
-                Err(e) => {
-                    failed.store(true, Relaxed);
-                    return Err(e);
-                }
-            }
-        }
-    };
-    let mut written: Vec<RangeFiles> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..cores.min(ranges.len()))
-            .map(|_| s.spawn(work))
-            .collect();
-        let mut all = Vec::new();
-        for h in handles {
-            all.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?);
-        }
-        Ok::<_, Error>(all)
-    })?;
-    written.sort_by_key(|w| w.range);
-    let mut tally = Tally::default();
-    let (mut ticket_files, mut interval_files) = (Vec::new(), Vec::new());
-    for w in written {
-        ticket_files.extend(w.tickets);
-        interval_files.extend(w.status_intervals);
-        tally.from_before += w.tally.from_before;
-        for (f, n) in w.tally.survivors {
-            *tally.survivors.entry(f).or_default() += n;
-        }
-    }
+    let written = write_ranges(
+        root,
+        v,
+        &ranges,
+        (&old_tickets, &old_intervals),
+        &batch,
+        history.as_ref(),
+        cores,
+    )?;
+    let (ticket_files, interval_files, tally) = combine(written);
     store::phase("merge and write (by key range)");
     for f in &mut batch.files {
         if f.outcome == "loaded" {
@@ -352,4 +298,80 @@ pub fn commit(root: &Path, current: &Manifest, mut batch: Batch) -> Result<Manif
     };
     store::publish(root, &next)?;
     Ok(next)
+}
+
+/// The batch's status history as one frame (`None` when no file had any); `history` is
+/// left empty.
+fn gather_history(history: &mut Vec<DataFrame>) -> Result<Option<DataFrame>> {
+    if history.is_empty() {
+        return Ok(None);
+    }
+    concat(
+        history.drain(..).map(|d| d.lazy()).collect::<Vec<_>>(),
+        UnionArgs::default(),
+    )
+    .and_then(|lf| lf.collect())
+    .map(Some)
+    .map_err(Error::polars("history"))
+}
+
+/// The files of every range, in range order: the ranges are taken in turn by `cores`
+/// workers, and once one fails the others take no more.
+fn write_ranges(
+    root: &Path,
+    version: u64,
+    ranges: &[Range],
+    old: (&[Run], &[Run]),
+    batch: &Batch,
+    history: Option<&DataFrame>,
+    cores: usize,
+) -> Result<Vec<RangeFiles>> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let work = || -> Result<Vec<RangeFiles>> {
+        let mut done = Vec::new();
+        loop {
+            use std::sync::atomic::Ordering::Relaxed;
+            let i = next.fetch_add(1, Relaxed);
+            if i >= ranges.len() || failed.load(Relaxed) {
+                return Ok(done);
+            }
+            let r = write_range(root, version, i, ranges, old, batch, history);
+            match r {
+                Ok(w) => done.push(w),
+                Err(e) => {
+                    failed.store(true, Relaxed);
+                    return Err(e);
+                }
+            }
+        }
+    };
+    let mut written: Vec<RangeFiles> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..cores.min(ranges.len()))
+            .map(|_| s.spawn(work))
+            .collect();
+        let mut all = Vec::new();
+        for h in handles {
+            all.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?);
+        }
+        Ok::<_, Error>(all)
+    })?;
+    written.sort_by_key(|w| w.range);
+    Ok(written)
+}
+
+/// The `tickets` and `status_intervals` files of the ranges, in their order, and the sum
+/// of their tallies.
+fn combine(written: Vec<RangeFiles>) -> (Vec<DataFile>, Vec<DataFile>, Tally) {
+    let mut tally = Tally::default();
+    let (mut ticket_files, mut interval_files) = (Vec::new(), Vec::new());
+    for w in written {
+        ticket_files.extend(w.tickets);
+        interval_files.extend(w.status_intervals);
+        tally.from_before += w.tally.from_before;
+        for (f, n) in w.tally.survivors {
+            *tally.survivors.entry(f).or_default() += n;
+        }
+    }
+    (ticket_files, interval_files, tally)
 }

@@ -1,0 +1,113 @@
+//! The first steps of [`normalize`](super::normalize::normalize), before any value is
+//! parsed: the file's unused columns, the source time zone, and the frame of raw strings
+//! under canonical names that the parse and map stages work on.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+
+use super::mapping::Mapping;
+use crate::dataset::schema::TIMESTAMP_COLUMNS;
+use super::raw::RawTable;
+use crate::error::{Error, Result};
+
+/// The file's headers that no mapped column uses, in file order.
+pub(super) fn extra_columns(table: &RawTable, found: &BTreeMap<String, usize>) -> Vec<String> {
+    let used: std::collections::BTreeSet<usize> = found.values().copied().collect();
+    table
+        .headers
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !used.contains(i))
+        .map(|(_, h)| h.clone())
+        .collect()
+}
+
+/// The source time zone's name and zone: `tz`, else the mapping's, else UTC when no timestamp
+/// column is mapped; naive timestamps with no declared zone are an error.
+pub(super) fn source_zone(
+    tz: Option<&str>,
+    m: &Mapping,
+    found: &BTreeMap<String, usize>,
+    path: &std::path::Path,
+) -> Result<(String, chrono_tz::Tz)> {
+    let has_ts = TIMESTAMP_COLUMNS.iter().any(|c| found.contains_key(*c));
+    let tz_name = match tz.or(m.timezone.as_deref()) {
+        Some(t) => t.to_string(),
+        None if has_ts => {
+            let cols: Vec<&str> = TIMESTAMP_COLUMNS
+                .iter()
+                .copied()
+                .filter(|c| found.contains_key(*c))
+                .collect();
+            return Err(Error::Input {
+                path: path.into(),
+                line: None,
+                message: format!(
+                    "timestamps in {} are naive local times and no source time zone is declared; \
+                     pass --tz ZONE (e.g. --tz Europe/London), or set `timezone` in the mapping \
+                     or [ingest] timezone in ticketlake.toml. ticketlake never guesses the machine's zone",
+                    cols.join(", ")
+                ),
+            });
+        }
+        None => "UTC".to_string(),
+    };
+    // Every zone was validated where it was set (flag, mapping or config key), so this only
+    // fails for a zone given through the library.
+    let zone = crate::time::parse_tz(&tz_name).map_err(|message| Error::Input {
+        path: path.into(),
+        line: None,
+        message: format!("time zone {message}"),
+    })?;
+    Ok((tz_name, zone))
+}
+
+/// The frame of raw strings under canonical names, plus `__row`, `source_record` and
+/// `source_line`. The mapped raw columns are moved out of `table`.
+pub(super) fn raw_frame(
+    table: &mut RawTable,
+    found: &BTreeMap<String, usize>,
+) -> Result<DataFrame> {
+    let n = table.len();
+    let mut columns: Vec<Column> = Vec::with_capacity(found.len() + 3);
+    let mut taken: BTreeMap<usize, String> = BTreeMap::new();
+    for (canon, &i) in found {
+        let cells = match taken.get(&i) {
+            Some(first) => columns
+                .iter()
+                .find(|c| c.name() == first.as_str())
+                .unwrap()
+                .as_materialized_series()
+                .clone(),
+            None => {
+                // Convert and free the raw column at once, so the text is held twice at most.
+                let col = std::mem::take(&mut table.columns[i]);
+                StringChunked::from_iter_options(canon.as_str().into(), col.iter()).into_series()
+            }
+        };
+        taken.entry(i).or_insert_with(|| canon.clone());
+        columns.push(cells.with_name(canon.as_str().into()).into_column());
+    }
+    columns.push(Column::new(
+        "__row".into(),
+        (0..n as u32).collect::<Vec<u32>>(),
+    ));
+    columns.push(Column::new(
+        "source_record".into(),
+        table
+            .records
+            .iter()
+            .map(|&r| r as i64)
+            .collect::<Vec<i64>>(),
+    ));
+    columns.push(Column::new(
+        "source_line".into(),
+        table
+            .lines
+            .iter()
+            .map(|l| l.map(|v| v as i64))
+            .collect::<Vec<Option<i64>>>(),
+    ));
+    DataFrame::new_infer_height(columns).map_err(Error::polars("building the raw frame"))
+}
