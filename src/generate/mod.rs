@@ -2,6 +2,7 @@
 //! export shape, plus `truth.json` with what was injected.
 
 pub mod clock;
+mod draw;
 pub mod model;
 pub mod vendors;
 

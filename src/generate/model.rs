@@ -8,6 +8,8 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
+use super::draw;
+
 /// One service with its routing.
 pub struct Service {
     pub name: &'static str,
@@ -192,18 +194,18 @@ pub struct Recurring {
 }
 
 /// Draw a standard normal (Box-Muller).
-fn normal(rng: &mut SmallRng) -> f64 {
+pub(super) fn normal(rng: &mut SmallRng) -> f64 {
     let u1: f64 = rng.random::<f64>().max(1e-12);
     let u2: f64 = rng.random();
     (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
 }
 
-fn pick<T: Copy>(rng: &mut SmallRng, items: &[T]) -> T {
+pub(super) fn pick<T: Copy>(rng: &mut SmallRng, items: &[T]) -> T {
     items[rng.random_range(0..items.len())]
 }
 
 /// An arrival instant in [start, end): weekdays and business hours are far more likely.
-fn arrival(rng: &mut SmallRng, start: NaiveDate, days: i64) -> DateTime<Utc> {
+pub(super) fn arrival(rng: &mut SmallRng, start: NaiveDate, days: i64) -> DateTime<Utc> {
     loop {
         let day = start + Duration::days(rng.random_range(0..days));
         let weekend = day.weekday().number_from_monday() > 5;
@@ -221,157 +223,14 @@ fn arrival(rng: &mut SmallRng, start: NaiveDate, days: i64) -> DateTime<Utc> {
     }
 }
 
-/// Generate `n` tickets over `months` months ending with `end` (first day of the last month).
-pub fn tickets(n: u64, months: u32, end: NaiveDate, seed: u64) -> (Vec<Ticket>, Truth) {
-    let mut rng = SmallRng::seed_from_u64(seed);
-    let start = end
-        .checked_sub_months(chrono::Months::new(months.saturating_sub(1)))
-        .expect("start month");
-    let stop = end
-        .checked_add_months(chrono::Months::new(1))
-        .expect("end month");
-    let days = (stop - start).num_days();
-    let now = Utc.from_utc_datetime(&stop.and_hms_opt(0, 0, 0).expect("midnight"));
-    let mut out: Vec<Ticket> = Vec::with_capacity(n as usize);
-    let (mut inc, mut req, mut chg, mut prb) = (0u64, 0u64, 0u64, 0u64);
-    let mut failed_changes: Vec<String> = Vec::new();
-    let mut problems: Vec<(String, usize)> = Vec::new();
-    for _ in 0..n {
-        let r: f64 = rng.random();
-        let kind = if r < 0.70 {
-            "incident"
-        } else if r < 0.90 {
-            "request"
-        } else if r < 0.97 {
-            "change"
-        } else {
-            "problem"
-        };
-        let number = match kind {
-            "incident" => {
-                inc += 1;
-                format!("INC{inc:07}")
-            }
-            "request" => {
-                req += 1;
-                format!("RITM{req:07}")
-            }
-            "change" => {
-                chg += 1;
-                format!("CHG{chg:07}")
-            }
-            _ => {
-                prb += 1;
-                format!("PRB{prb:07}")
-            }
-        };
-        let s = rng.random_range(0..SERVICES.len());
-        let svc = &SERVICES[s];
-        let p: f64 = rng.random();
-        let priority = if p < 0.02 {
-            1
-        } else if p < 0.12 {
-            2
-        } else if p < 0.62 {
-            3
-        } else if p < 0.98 {
-            4
-        } else {
-            5
-        };
-        let opened = arrival(&mut rng, start, days);
-        let title = if kind == "incident" && rng.random::<f64>() < 0.03 {
-            pick(&mut rng, VAGUE).to_string()
-        } else {
-            pick(&mut rng, svc.titles).to_string()
-        };
-        let mut t = Ticket {
-            number,
-            kind,
-            service: s,
-            ci: pick(&mut rng, svc.cis),
-            title,
-            priority,
-            state: "Closed",
-            opened,
-            hold: None,
-            resolved: None,
-            closed: None,
-            updated: opened,
-            assignee: pick(&mut rng, PEOPLE),
-            caller: pick(&mut rng, PEOPLE),
-            location: pick(&mut rng, LOCATIONS),
-            reopen_count: u32::from(rng.random::<f64>() < 0.05),
-            reassignment_count: (normal(&mut rng).abs() * 1.2) as u32,
-            problem_id: None,
-            caused_by: None,
-            change_type: None,
-            close_code: None,
-            planned: None,
-        };
-        // Resolution time: log-normal around a fraction of the priority's target.
-        let target = TARGET_HOURS[priority as usize - 1];
-        let hours = (target * 0.45) * (0.9 * normal(&mut rng)).exp();
-        let mut resolved = opened + Duration::seconds((hours * 3600.0) as i64 + 60);
-        if rng.random::<f64>() < 0.15 {
-            let hold_start = opened + (resolved - opened) / 3;
-            let hold_len = Duration::seconds(rng.random_range(1800..86_400 * 2));
-            t.hold = Some((hold_start, hold_start + hold_len));
-            resolved += hold_len;
-        }
-        if kind == "change" {
-            let ct: f64 = rng.random();
-            t.change_type = Some(if ct < 0.6 {
-                "Normal"
-            } else if ct < 0.9 {
-                "Standard"
-            } else {
-                "Emergency"
-            });
-            let cc: f64 = rng.random();
-            t.close_code = Some(if cc < 0.88 {
-                "Successful"
-            } else if cc < 0.95 {
-                "Successful with issues"
-            } else {
-                "Unsuccessful"
-            });
-            t.planned = Some((
-                opened + Duration::days(2),
-                opened + Duration::days(2) + Duration::hours(2),
-            ));
-            if t.close_code == Some("Unsuccessful") {
-                failed_changes.push(t.number.clone());
-            }
-        }
-        if kind == "problem" {
-            problems.push((t.number.clone(), s));
-        }
-        if resolved >= now {
-            // Still open at the export.
-            t.state = if t.hold.is_some_and(|(a, _)| a < now) {
-                "On Hold"
-            } else if rng.random::<f64>() < 0.3 {
-                "New"
-            } else {
-                "In Progress"
-            };
-            t.updated = opened.max(now - Duration::hours(rng.random_range(1..48)));
-        } else {
-            t.resolved = Some(resolved);
-            let closed = resolved + Duration::days(3);
-            if closed < now {
-                t.closed = Some(closed);
-                t.state = "Closed";
-                t.updated = closed;
-            } else {
-                t.state = "Resolved";
-                t.updated = resolved;
-            }
-        }
-        out.push(t);
-    }
-    // Links: incidents caused by failed changes, incidents linked to problems of their service.
+/// Link incidents: 2% are caused by a random failed change, 8% are linked to the first problem
+/// of their service. Returns how many of each.
+fn link(
+    rng: &mut SmallRng,
+    out: &mut [Ticket],
+    failed_changes: &[String],
+    problems: &[(String, usize)],
+) -> (u64, u64) {
     let (mut caused, mut linked) = (0u64, 0u64);
     for t in out.iter_mut().filter(|t| t.kind == "incident") {
         if !failed_changes.is_empty() && rng.random::<f64>() < 0.02 {
@@ -385,7 +244,12 @@ pub fn tickets(n: u64, months: u32, end: NaiveDate, seed: u64) -> (Vec<Ticket>, 
             linked += 1;
         }
     }
-    let recurring = inject_recurring(&mut rng, &mut out, start, days);
+    (caused, linked)
+}
+
+/// The share of resolved incidents whose wall-clock resolution exceeded their priority's
+/// [`TARGET_HOURS`].
+fn breach_rate(out: &[Ticket]) -> f64 {
     let breached = out
         .iter()
         .filter(|t| t.kind == "incident")
@@ -401,6 +265,38 @@ pub fn tickets(n: u64, months: u32, end: NaiveDate, seed: u64) -> (Vec<Ticket>, 
         .filter(|t| t.kind == "incident" && t.resolved.is_some())
         .count()
         .max(1);
+    breached as f64 / resolved as f64
+}
+
+/// Generate `n` tickets over `months` months ending with `end` (first day of the last month).
+pub fn tickets(n: u64, months: u32, end: NaiveDate, seed: u64) -> (Vec<Ticket>, Truth) {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    let start = end
+        .checked_sub_months(chrono::Months::new(months.saturating_sub(1)))
+        .expect("start month");
+    let stop = end
+        .checked_add_months(chrono::Months::new(1))
+        .expect("end month");
+    let days = (stop - start).num_days();
+    let now = Utc.from_utc_datetime(&stop.and_hms_opt(0, 0, 0).expect("midnight"));
+    let mut out: Vec<Ticket> = Vec::with_capacity(n as usize);
+    let mut numbers = draw::Numbers::default();
+    let mut failed_changes: Vec<String> = Vec::new();
+    let mut problems: Vec<(String, usize)> = Vec::new();
+    for _ in 0..n {
+        let t = draw::ticket(&mut rng, &mut numbers, start, days, now);
+        // Only changes have a close code.
+        if t.close_code == Some("Unsuccessful") {
+            failed_changes.push(t.number.clone());
+        }
+        if t.kind == "problem" {
+            problems.push((t.number.clone(), t.service));
+        }
+        out.push(t);
+    }
+    // Links: incidents caused by failed changes, incidents linked to problems of their service.
+    let (caused, linked) = link(&mut rng, &mut out, &failed_changes, &problems);
+    let recurring = inject_recurring(&mut rng, &mut out, start, days);
     let truth = Truth {
         seed,
         tickets: n,
@@ -408,15 +304,15 @@ pub fn tickets(n: u64, months: u32, end: NaiveDate, seed: u64) -> (Vec<Ticket>, 
         period_end: stop.to_string(),
         timezone: "Europe/London",
         kinds: [
-            ("incident", inc),
-            ("request", req),
-            ("change", chg),
-            ("problem", prb),
+            ("incident", numbers.inc),
+            ("request", numbers.req),
+            ("change", numbers.chg),
+            ("problem", numbers.prb),
         ]
         .into_iter()
         .collect(),
         sla_target_hours: TARGET_HOURS,
-        resolution_breach_rate: breached as f64 / resolved as f64,
+        resolution_breach_rate: breach_rate(&out),
         recurring,
         failed_changes: failed_changes.len() as u64,
         incidents_caused_by_change: caused,

@@ -10,9 +10,10 @@
 //! - recency halves every 90 days between the last incident and the as-of instant.
 
 pub mod cluster;
+mod candidate;
 pub mod text;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
@@ -145,37 +146,51 @@ fn median(mut v: Vec<i64>) -> Option<i64> {
     })
 }
 
-/// Detect recurring candidates among the incidents of `tickets` opened in `period` (µs,
-/// half-open; all when `None`). `sla` marks breaching members; `as_of` drives recency.
-pub fn detect(
-    tickets: &DataFrame,
-    sla: Option<&DataFrame>,
-    cfg: &ProblemConfig,
-    period: Option<(i64, i64)>,
-    as_of: i64,
-) -> Result<Detection> {
-    let p = cfg.params()?;
-    let col = |n: &str| text_col(tickets, n);
-    let (kind, id, source, title, desc) = (
-        col("kind")?,
-        col("ticket_id")?,
-        col("source")?,
-        col("title")?,
-        col("description")?,
-    );
-    let (service, ci, category, location, problem) = (
-        col("service")?,
-        col("config_item")?,
-        col("category")?,
-        col("location")?,
-        col("problem_id")?,
-    );
-    let (opened, resolved) = (
-        micros(tickets, "opened_at")?,
-        micros(tickets, "resolved_at")?,
-    );
-    let priority = int32(tickets, "priority")?;
-    let mut breached: HashSet<(String, String)> = HashSet::new();
+/// The `tickets` columns detection reads, each read and cast once.
+struct TicketCols {
+    kind: StringChunked,
+    id: StringChunked,
+    source: StringChunked,
+    title: StringChunked,
+    desc: StringChunked,
+    service: StringChunked,
+    ci: StringChunked,
+    category: StringChunked,
+    location: StringChunked,
+    problem: StringChunked,
+    opened: Int64Chunked,
+    resolved: Int64Chunked,
+    priority: Int32Chunked,
+}
+
+impl TicketCols {
+    /// The columns of `tickets`, or the error of the first one missing (in this order).
+    fn read(tickets: &DataFrame) -> Result<TicketCols> {
+        let col = |n: &str| text_col(tickets, n);
+        Ok(TicketCols {
+            kind: col("kind")?,
+            id: col("ticket_id")?,
+            source: col("source")?,
+            title: col("title")?,
+            desc: col("description")?,
+            service: col("service")?,
+            ci: col("config_item")?,
+            category: col("category")?,
+            location: col("location")?,
+            problem: col("problem_id")?,
+            opened: micros(tickets, "opened_at")?,
+            resolved: micros(tickets, "resolved_at")?,
+            priority: int32(tickets, "priority")?,
+        })
+    }
+}
+
+/// `(source, ticket_id)` of the tickets that breached an SLA.
+type Breached = HashSet<(String, String)>;
+
+/// The keys of the breaching rows of the `sla` table (none without one).
+fn breached_keys(sla: Option<&DataFrame>) -> Result<Breached> {
+    let mut breached: Breached = HashSet::new();
     if let Some(s) = sla {
         let (sid, ssrc, sb) = (
             text_col(s, "ticket_id")?,
@@ -188,16 +203,28 @@ pub fn detect(
             }
         }
     }
+    Ok(breached)
+}
+
+/// The incidents opened in `period`, with normalised text, and how many of them carry no
+/// signal in their text.
+fn incidents_of(
+    height: usize,
+    cols: &TicketCols,
+    period: Option<(i64, i64)>,
+) -> (Vec<cluster::Incident>, u64) {
     // Titles repeat a lot; normalise each distinct text once.
     let mut cache: HashMap<String, text::Normalized> = HashMap::new();
     let mut incidents = Vec::new();
     let mut uninformative = 0u64;
-    for i in 0..tickets.height() {
-        let Some(o) = opened.get(i) else { continue };
-        if kind.get(i) != Some("incident") || period.is_some_and(|(a, b)| o < a || o >= b) {
+    for i in 0..height {
+        let Some(o) = cols.opened.get(i) else {
+            continue;
+        };
+        if cols.kind.get(i) != Some("incident") || period.is_some_and(|(a, b)| o < a || o >= b) {
             continue;
         }
-        let t = match (title.get(i), desc.get(i)) {
+        let t = match (cols.title.get(i), cols.desc.get(i)) {
             (Some(t), Some(d)) => format!("{t} {d}"),
             (t, d) => t.or(d).unwrap_or_default().to_string(),
         };
@@ -215,13 +242,22 @@ pub fn detect(
         incidents.push(cluster::Incident {
             row: i,
             opened: o,
-            service: service.get(i).map(String::from),
-            category: category.get(i).map(String::from),
+            service: cols.service.get(i).map(String::from),
+            category: cols.category.get(i).map(String::from),
             text: n,
         });
     }
-    let found = cluster::candidates(&incidents, cluster::group(&incidents, p.similarity), &p);
+    (incidents, uninformative)
+}
 
+/// `(score, candidate id, index into found)` per candidate, best first: the score rounded to
+/// hundredths, ties broken by id so the ranking is stable.
+fn ranked(
+    found: &[cluster::Cluster],
+    incidents: &[cluster::Incident],
+    priority: &Int32Chunked,
+    as_of: i64,
+) -> Vec<(f64, String, usize)> {
     let mut rows: Vec<(f64, String, usize)> = Vec::new();
     for (k, c) in found.iter().enumerate() {
         let n = c.members.len() as f64;
@@ -238,93 +274,34 @@ pub fn detect(
         rows.push(((score * 100.0).round() / 100.0, id, k));
     }
     rows.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    rows
+}
 
+/// Detect recurring candidates among the incidents of `tickets` opened in `period` (µs,
+/// half-open; all when `None`). `sla` marks breaching members; `as_of` drives recency.
+pub fn detect(
+    tickets: &DataFrame,
+    sla: Option<&DataFrame>,
+    cfg: &ProblemConfig,
+    period: Option<(i64, i64)>,
+    as_of: i64,
+) -> Result<Detection> {
+    let p = cfg.params()?;
+    let cols = TicketCols::read(tickets)?;
+    let breached = breached_keys(sla)?;
+    let (incidents, uninformative) = incidents_of(tickets.height(), &cols, period);
+    let found = cluster::candidates(&incidents, cluster::group(&incidents, p.similarity), &p);
+    let rows = ranked(&found, &incidents, &cols.priority, as_of);
     let mut out = Columns::default();
     for (rank, (score, cid, k)) in rows.iter().enumerate() {
-        let c = &found[*k];
-        let rows_of: Vec<usize> = c.members.iter().map(|&m| incidents[m].row).collect();
-        let get = |ca: &StringChunked| mode(rows_of.iter().map(|&r| ca.get(r)));
-        let mut terms: BTreeMap<&str, usize> = BTreeMap::new();
-        for &m in &c.members {
-            for t in &incidents[m].text.tokens {
-                if Some(t) != c.entity.as_ref() {
-                    *terms.entry(t.as_str()).or_default() += 1;
-                }
-            }
-        }
-        let mut terms: Vec<(&str, usize)> = terms.into_iter().collect();
-        terms.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        let top: Vec<&str> = terms.iter().take(3).map(|t| t.0).collect();
-        let label = match &c.entity {
-            Some(e) => format!("{e}: {}", top.join(" ")),
-            None => top.join(" "),
-        };
-        // A CI the entity names is the candidate's CI; otherwise the most common one.
-        let entity_ci = c.entity.as_ref().and_then(|e| {
-            rows_of
-                .iter()
-                .filter_map(|&r| ci.get(r))
-                .find(|v| v.eq_ignore_ascii_case(e))
-                .map(String::from)
-        });
-        let durations: Vec<i64> = rows_of
-            .iter()
-            .filter_map(|&r| Some(resolved.get(r)? - opened.get(r)?))
-            .filter(|d| *d >= 0)
-            .collect();
-        let problems: BTreeSet<&str> = rows_of
-            .iter()
-            .filter_map(|&r| problem.get(r))
-            .filter(|p| !p.is_empty())
-            .collect();
-        let n_breached = rows_of
-            .iter()
-            .filter(|&&r| {
-                let key = (
-                    source.get(r).unwrap_or_default().to_string(),
-                    id.get(r).unwrap_or_default().to_string(),
-                );
-                breached.contains(&key)
-            })
-            .count();
-        let first = incidents[c.members[0]].opened;
-        let last = incidents[*c.members.last().expect("members")].opened;
-        let weeks = ((last - first) as f64 / (7 * DAY) as f64).max(1.0);
-        out.id.push(cid.clone());
-        out.rank.push(rank as i32 + 1);
-        out.label.push(label);
-        out.entity.push(c.entity.clone());
-        out.service.push(get(&service));
-        out.config_item.push(entity_ci.or_else(|| get(&ci)));
-        out.category.push(get(&category));
-        out.location.push(get(&location));
-        out.incidents.push(c.members.len() as i64);
-        out.first_seen.push(first);
-        out.last_seen.push(last);
-        out.per_week
-            .push((c.members.len() as f64 / weeks * 100.0).round() / 100.0);
-        out.window_start.push(c.window_start);
-        out.window_count.push(c.window_count as i64);
-        out.total_res
-            .push(durations.iter().sum::<i64>() / 1_000_000);
-        out.median_res
-            .push(median(durations).map(|d| d / 1_000_000));
-        out.breach_pct
-            .push((n_breached as f64 * 10_000.0 / c.members.len() as f64).round() / 100.0);
-        out.problem_ids
-            .push(problems.iter().copied().collect::<Vec<_>>().join(", "));
-        out.unlinked.push(problems.is_empty());
-        out.score.push(*score);
-        for &r in &rows_of {
-            out.m_id.push(cid.clone());
-            out.m_ticket.push(id.get(r).map(String::from));
-            out.m_source.push(source.get(r).map(String::from));
-            out.m_opened.push(opened.get(r));
-            out.m_priority.push(priority.get(r));
-            out.m_title.push(title.get(r).map(String::from));
-            out.m_problem.push(problem.get(r).map(String::from));
-            out.m_ci.push(ci.get(r).map(String::from));
-        }
+        out.push_candidate(
+            rank,
+            (*score, cid),
+            &found[*k],
+            &incidents,
+            &cols,
+            &breached,
+        );
     }
     let (candidates, members) = out.finish()?;
     Ok(Detection {
@@ -381,6 +358,69 @@ fn ts(name: &str, v: Vec<Option<i64>>) -> Result<Column> {
 }
 
 impl Columns {
+    /// Append the candidate ranked `rank` (from 0): its `problem_candidates` row and its
+    /// `problem_candidate_members` rows.
+    fn push_candidate(
+        &mut self,
+        rank: usize,
+        (score, cid): (f64, &str),
+        c: &cluster::Cluster,
+        incidents: &[cluster::Incident],
+        cols: &TicketCols,
+        breached: &Breached,
+    ) {
+        let rows_of: Vec<usize> = c.members.iter().map(|&m| incidents[m].row).collect();
+        let get = |ca: &StringChunked| mode(rows_of.iter().map(|&r| ca.get(r)));
+        let label = candidate::label(c, incidents);
+        // A CI the entity names is the candidate's CI; otherwise the most common one.
+        let entity_ci = candidate::entity_ci(c.entity.as_ref(), &rows_of, &cols.ci);
+        let durations = candidate::durations(&rows_of, cols);
+        let problems = candidate::linked_problems(&rows_of, &cols.problem);
+        let n_breached = candidate::breached_count(&rows_of, cols, breached);
+        let first = incidents[c.members[0]].opened;
+        let last = incidents[*c.members.last().expect("members")].opened;
+        let weeks = ((last - first) as f64 / (7 * DAY) as f64).max(1.0);
+        self.id.push(cid.to_string());
+        self.rank.push(rank as i32 + 1);
+        self.label.push(label);
+        self.entity.push(c.entity.clone());
+        self.service.push(get(&cols.service));
+        self.config_item.push(entity_ci.or_else(|| get(&cols.ci)));
+        self.category.push(get(&cols.category));
+        self.location.push(get(&cols.location));
+        self.incidents.push(c.members.len() as i64);
+        self.first_seen.push(first);
+        self.last_seen.push(last);
+        self.per_week
+            .push((c.members.len() as f64 / weeks * 100.0).round() / 100.0);
+        self.window_start.push(c.window_start);
+        self.window_count.push(c.window_count as i64);
+        self.total_res
+            .push(durations.iter().sum::<i64>() / 1_000_000);
+        self.median_res
+            .push(median(durations).map(|d| d / 1_000_000));
+        self.breach_pct
+            .push((n_breached as f64 * 10_000.0 / c.members.len() as f64).round() / 100.0);
+        self.problem_ids
+            .push(problems.iter().copied().collect::<Vec<_>>().join(", "));
+        self.unlinked.push(problems.is_empty());
+        self.score.push(score);
+        self.push_members(cid, &rows_of, cols);
+    }
+
+    /// Append one `problem_candidate_members` row per ticket row of candidate `cid`.
+    fn push_members(&mut self, cid: &str, rows_of: &[usize], cols: &TicketCols) {
+        for &r in rows_of {
+            self.m_id.push(cid.to_string());
+            self.m_ticket.push(cols.id.get(r).map(String::from));
+            self.m_source.push(cols.source.get(r).map(String::from));
+            self.m_opened.push(cols.opened.get(r));
+            self.m_priority.push(cols.priority.get(r));
+            self.m_title.push(cols.title.get(r).map(String::from));
+            self.m_problem.push(cols.problem.get(r).map(String::from));
+            self.m_ci.push(cols.ci.get(r).map(String::from));
+        }
+    }
     fn finish(self) -> Result<(DataFrame, DataFrame)> {
         let some = |v: Vec<i64>| v.into_iter().map(Some).collect::<Vec<_>>();
         let c = DataFrame::new_infer_height(vec![

@@ -132,6 +132,154 @@ pub fn evaluate(
     )
 }
 
+/// The recorded history of `intervals`: derived intervals say nothing about responses or
+/// reopens.
+#[inline]
+fn recorded<'s, 'a>(
+    intervals: &'s [Interval<'a>],
+) -> impl Iterator<Item = &'s Interval<'a>> + Clone {
+    intervals.iter().filter(|i| !i.derived)
+}
+
+/// Where the clock stops, if it has: resolution, or the first response (from the export, else
+/// the first recorded move out of `new` at or after `start`).
+#[inline]
+fn clock_stop(policy: &Policy, t: &TicketView, intervals: &[Interval], start: i64) -> Option<i64> {
+    match policy.config.metric {
+        Metric::Resolution => t.resolved,
+        Metric::Response => t.first_response.or_else(|| {
+            recorded(intervals)
+                .find(|i| i.status != "new" && i.from >= start)
+                .map(|i| i.from)
+        }),
+    }
+}
+
+/// Whether a response clock cannot be measured at all: a resolved ticket with neither a
+/// response time nor any recorded history to find one in.
+#[inline]
+fn response_unmeasurable(
+    policy: &Policy,
+    t: &TicketView,
+    intervals: &[Interval],
+    stop: Option<i64>,
+) -> bool {
+    policy.config.metric == Metric::Response
+        && stop.is_none()
+        && t.first_response.is_none()
+        && recorded(intervals).next().is_none()
+        && t.resolved.is_some()
+}
+
+/// The clock start after reopens (a resolved interval followed by work again): `Restart`
+/// moves the start to the latest reopen, `Resume` keeps it and fills `reopened` with the
+/// resolved spans to pause over instead.
+#[inline]
+fn apply_reopens(
+    on_reopen: OnReopen,
+    intervals: &[Interval],
+    mut start: i64,
+    reopened: &mut Vec<(i64, i64)>,
+) -> i64 {
+    reopened.clear();
+    let mut history = recorded(intervals);
+    if let Some(mut prev) = history.next() {
+        for next in history {
+            if prev.status == "resolved"
+                && !matches!(next.status, "resolved" | "closed" | "cancelled")
+            {
+                match on_reopen {
+                    OnReopen::Restart => start = start.max(next.from),
+                    OnReopen::Resume => reopened.push((prev.from, next.from)),
+                }
+            }
+            prev = next;
+        }
+    }
+    start
+}
+
+/// Fill `pauses` with the merged pauses within [start, end): intervals in a pausing status and
+/// the `reopened` spans.
+#[inline]
+fn fill_pauses(
+    pauses: &mut Vec<(i64, i64)>,
+    pause_on: &[String],
+    intervals: &[Interval],
+    reopened: &[(i64, i64)],
+    start: i64,
+    end: i64,
+) {
+    pauses.clear();
+    pauses.extend(
+        intervals
+            .iter()
+            .filter(|i| pause_on.iter().any(|p| p == i.status))
+            .map(|i| (i.from.max(start), i.to.unwrap_or(end).min(end))),
+    );
+    pauses.extend(reopened.iter().map(|&(a, b)| (a.max(start), b.min(end))));
+    merge(pauses);
+}
+
+/// Fill `active` with the segments the clock runs: [start, end) minus the merged `pauses`.
+#[inline]
+fn fill_active(active: &mut Vec<(i64, i64)>, pauses: &[(i64, i64)], start: i64, end: i64) {
+    active.clear();
+    let mut cursor = start;
+    for &(a, b) in pauses {
+        if a > cursor {
+            active.push((cursor, a));
+        }
+        cursor = cursor.max(b);
+    }
+    if end > cursor {
+        active.push((cursor, end));
+    }
+}
+
+/// Business microseconds in `ranges`.
+#[inline]
+fn business_sum(cal: &Calendar, ranges: &[(i64, i64)]) -> i64 {
+    ranges.iter().map(|&(a, b)| cal.business_micros(a, b)).sum()
+}
+
+/// The target in business microseconds from `start`; `None` when a working-day deadline
+/// falls outside the calendar's span.
+#[inline]
+fn target_micros(policy: &Policy, cal: &Calendar, tz: &chrono_tz::Tz, start: i64) -> Option<i64> {
+    match policy.target {
+        Target::Seconds(s) => Some(s * US),
+        Target::WorkingDays(n) => cal
+            .working_days_deadline(start, n, tz)
+            .map(|d| cal.business_micros(start, d)),
+    }
+}
+
+/// The instant the `active` segments use up `target` business microseconds, if they do.
+#[inline]
+fn breach_instant(cal: &Calendar, active: &[(i64, i64)], target: i64) -> Option<i64> {
+    let mut acc = 0;
+    for &(a, b) in active {
+        let seg = cal.business_micros(a, b);
+        if acc + seg > target {
+            return cal.business_add(a, target - acc);
+        }
+        acc += seg;
+    }
+    None
+}
+
+/// The row's state from whether the clock stopped and whether it breached.
+#[inline]
+fn clock_state(stopped: bool, breached: bool) -> &'static str {
+    match (stopped, breached) {
+        (true, false) => "met",
+        (true, true) => "breached",
+        (false, false) => "in_progress",
+        (false, true) => "in_progress_breached",
+    }
+}
+
 /// [`evaluate`] with caller-owned buffers (`intervals` sorted by `from`).
 pub fn evaluate_in(
     scratch: &mut Scratch,
@@ -145,51 +293,22 @@ pub fn evaluate_in(
     if t.status == "cancelled" {
         return Outcome::only("cancelled", None);
     }
-    let Some(mut start) = t.opened else {
+    let Some(opened) = t.opened else {
         return Outcome::only("invalid", Some("no opened_at".into()));
     };
-    // Recorded history only: derived intervals say nothing about responses or reopens.
-    let mut history = intervals.iter().filter(|i| !i.derived);
-    let stop = match policy.config.metric {
-        Metric::Resolution => t.resolved,
-        Metric::Response => t.first_response.or_else(|| {
-            history
-                .clone()
-                .find(|i| i.status != "new" && i.from >= start)
-                .map(|i| i.from)
-        }),
-    };
-    if policy.config.metric == Metric::Response
-        && stop.is_none()
-        && t.first_response.is_none()
-        && history.clone().next().is_none()
-        && t.resolved.is_some()
-    {
+    let stop = clock_stop(policy, t, intervals, opened);
+    if response_unmeasurable(policy, t, intervals, stop) {
         return Outcome::only(
             "invalid",
             Some("the export has no response time and no status history".into()),
         );
     }
-    // Reopens: a resolved interval followed by work again.
     let Scratch {
         pauses,
         active,
         reopened,
     } = scratch;
-    reopened.clear();
-    if let Some(mut prev) = history.next() {
-        for next in history {
-            if prev.status == "resolved"
-                && !matches!(next.status, "resolved" | "closed" | "cancelled")
-            {
-                match policy.config.on_reopen {
-                    OnReopen::Restart => start = start.max(next.from),
-                    OnReopen::Resume => reopened.push((prev.from, next.from)),
-                }
-            }
-            prev = next;
-        }
-    }
+    let start = apply_reopens(policy.config.on_reopen, intervals, opened, reopened);
     let end = stop.unwrap_or(as_of);
     if end < start {
         return Outcome::only(
@@ -199,59 +318,25 @@ pub fn evaluate_in(
             )),
         );
     }
-    pauses.clear();
-    pauses.extend(
-        intervals
-            .iter()
-            .filter(|i| policy.config.pause_on.iter().any(|p| p == i.status))
-            .map(|i| (i.from.max(start), i.to.unwrap_or(end).min(end))),
+    fill_pauses(
+        pauses,
+        &policy.config.pause_on,
+        intervals,
+        reopened,
+        start,
+        end,
     );
-    pauses.extend(reopened.iter().map(|&(a, b)| (a.max(start), b.min(end))));
-    merge(pauses);
-    // Active segments: [start, end) minus pauses.
-    active.clear();
-    let mut cursor = start;
-    for &(a, b) in pauses.iter() {
-        if a > cursor {
-            active.push((cursor, a));
-        }
-        cursor = cursor.max(b);
-    }
-    if end > cursor {
-        active.push((cursor, end));
-    }
-    let business: i64 = active.iter().map(|&(a, b)| cal.business_micros(a, b)).sum();
-    let paused: i64 = pauses.iter().map(|&(a, b)| cal.business_micros(a, b)).sum();
-    let target = match policy.target {
-        Target::Seconds(s) => Some(s * US),
-        Target::WorkingDays(n) => cal
-            .working_days_deadline(start, n, tz)
-            .map(|d| cal.business_micros(start, d)),
-    };
-    let Some(target) = target else {
+    fill_active(active, pauses, start, end);
+    let business = business_sum(cal, active);
+    let paused = business_sum(cal, pauses);
+    let Some(target) = target_micros(policy, cal, tz, start) else {
         return Outcome::only(
             "invalid",
             Some("the working-day deadline falls outside the calendar's span".into()),
         );
     };
     let breached = business > target;
-    let breach_at = breached.then(|| {
-        let mut acc = 0;
-        for &(a, b) in active.iter() {
-            let seg = cal.business_micros(a, b);
-            if acc + seg > target {
-                return cal.business_add(a, target - acc);
-            }
-            acc += seg;
-        }
-        None
-    });
-    let state = match (stop.is_some(), breached) {
-        (true, false) => "met",
-        (true, true) => "breached",
-        (false, false) => "in_progress",
-        (false, true) => "in_progress_breached",
-    };
+    let breach_at = breached.then(|| breach_instant(cal, active, target));
     Outcome {
         target_s: Some(target / US),
         start_at: Some(start),
@@ -261,7 +346,7 @@ pub fn evaluate_in(
         paused_s: Some(paused / US),
         breached: Some(breached),
         breach_at: breach_at.flatten(),
-        state,
+        state: clock_state(stop.is_some(), breached),
         reason: None,
     }
 }
