@@ -76,6 +76,7 @@ pub enum Command {
         /// `show ID` lists a candidate's member incidents.
         #[command(subcommand)]
         action: Option<ProblemsAction>,
+        /// How candidates are selected and printed.
         #[command(flatten)]
         options: ProblemOptions,
     },
@@ -102,6 +103,7 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
+        /// Limits of the statement.
         #[command(flatten)]
         bounds: QueryBounds,
     },
@@ -134,6 +136,7 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
+        /// Limits of the statement.
         #[command(flatten)]
         bounds: QueryBounds,
     },
@@ -289,6 +292,7 @@ pub enum ProblemsAction {
     Show {
         /// The candidate id (PC-...).
         id: String,
+        /// How candidates are selected and printed.
         #[command(flatten)]
         options: ProblemOptions,
     },

@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use crate::dataset::manifest::{self, BuildRecord, Manifest, TableFiles};
 use crate::dataset::{SLA, STATUS_INTERVALS, TICKETS, lock, store};
-use crate::time::{now_rfc3339, rfc3339};
 use crate::error::{Error, Result};
 use crate::sla::{engine, policy::Policies};
+use crate::time::{now_rfc3339, rfc3339};
 
 /// What a build did.
 #[derive(Debug, Serialize)]
@@ -128,7 +128,10 @@ pub fn build(
     for (name, df) in [
         (SLA, &mut sla),
         (crate::dataset::PROBLEM_CANDIDATES, &mut found.candidates),
-        (crate::dataset::PROBLEM_CANDIDATE_MEMBERS, &mut found.members),
+        (
+            crate::dataset::PROBLEM_CANDIDATE_MEMBERS,
+            &mut found.members,
+        ),
     ] {
         tables.insert(
             name.into(),

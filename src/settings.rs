@@ -93,10 +93,17 @@ pub fn project(cli: &cli::Cli, shown: &mut Shown) -> Result<Project> {
         Some(p) => (Some(p.clone()), "--config"),
         None => {
             let default = PathBuf::from("ticketlake.toml");
-            (Some(default).filter(|p| p.exists()), "default (./ticketlake.toml if present)")
+            (
+                Some(default).filter(|p| p.exists()),
+                "default (./ticketlake.toml if present)",
+            )
         }
     };
-    shown.add("config", path.as_ref().map(|p| p.display().to_string()), origin);
+    shown.add(
+        "config",
+        path.as_ref().map(|p| p.display().to_string()),
+        origin,
+    );
     let cfg = match &path {
         Some(p) => Config::load(p)?,
         None => Config::default(),
@@ -170,13 +177,22 @@ fn limits(
 
 /// `ingest`: the adapter, mapping and zone from the flags, the default zone and the limits
 /// from the flags over `[ingest]`.
-pub fn ingest(p: &Project, a: &IngestArgs, quiet: bool, shown: &mut Shown) -> Result<IngestOptions> {
+pub fn ingest(
+    p: &Project,
+    a: &IngestArgs,
+    quiet: bool,
+    shown: &mut Shown,
+) -> Result<IngestOptions> {
     if let Some(tz) = &a.tz {
         crate::time::parse_tz(tz).map_err(|m| Error::Usage(format!("--tz {m}")))?;
     }
     shown.add("ingest.source", a.source, "--source");
     let flag_or_unset = |set: bool, flag: &str| {
-        if set { flag.to_string() } else { "default (not set)".to_string() }
+        if set {
+            flag.to_string()
+        } else {
+            "default (not set)".to_string()
+        }
     };
     shown.add(
         "ingest.mapping",
@@ -187,7 +203,11 @@ pub fn ingest(p: &Project, a: &IngestArgs, quiet: bool, shown: &mut Shown) -> Re
     shown.add(
         "ingest.timezone",
         &p.timezone,
-        if p.timezone.is_some() { config::key("ingest", "timezone") } else { "default (not set)".into() },
+        if p.timezone.is_some() {
+            config::key("ingest", "timezone")
+        } else {
+            "default (not set)".into()
+        },
     );
     shown.add(
         "ingest.encoding",
@@ -203,9 +223,20 @@ pub fn ingest(p: &Project, a: &IngestArgs, quiet: bool, shown: &mut Shown) -> Re
     shown.add(
         "ingest.build",
         !a.no_build,
-        if a.no_build { "--no-build" } else { "default (rebuild when the derived tables are stale)" },
+        if a.no_build {
+            "--no-build"
+        } else {
+            "default (rebuild when the derived tables are stale)"
+        },
     );
-    shown.add("ingest.files", a.files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(), "arguments");
+    shown.add(
+        "ingest.files",
+        a.files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>(),
+        "arguments",
+    );
     Ok(IngestOptions {
         source: a.source,
         mapping: a.mapping.clone(),
@@ -235,7 +266,11 @@ pub fn sources(p: &Project, progress: bool, shown: &mut Shown) -> Result<Vec<Sou
         ]);
         shown.add(&format!("{table}.timezone"), &tz, tz_from);
         if let Some(m) = &src.mapping {
-            shown.add(&format!("{table}.mapping"), m.display().to_string(), at("mapping"));
+            shown.add(
+                &format!("{table}.mapping"),
+                m.display().to_string(),
+                at("mapping"),
+            );
         }
         out.push(Source {
             name: name.clone(),
@@ -274,9 +309,17 @@ pub fn report(
     shown.add(
         "report.period",
         &period,
-        if period.is_some() { "--period" } else { "default (the last complete month before the dataset's as-of)" },
+        if period.is_some() {
+            "--period"
+        } else {
+            "default (the last complete month before the dataset's as-of)"
+        },
     );
-    shown.add("report.unit", unit.dim(), "--by-group / --group, else default (service)");
+    shown.add(
+        "report.unit",
+        unit.dim(),
+        "--by-group / --group, else default (service)",
+    );
     if only.is_some() {
         shown.add("report.only", &only, "--service / --group");
     }
@@ -287,7 +330,11 @@ pub fn report(
     ]);
     let out = out.unwrap_or_default();
     shown.add("report.out", out.display().to_string(), origin);
-    shown.add("report.top", p.report_top, config::key("report", "top") + " (default 10)");
+    shown.add(
+        "report.top",
+        p.report_top,
+        config::key("report", "top") + " (default 10)",
+    );
     shown.add(
         "queries-dir",
         p.queries_dir.as_ref().map(|d| d.display().to_string()),
@@ -295,7 +342,11 @@ pub fn report(
     );
     shown.add(
         "slas",
-        p.policies.slas.iter().map(|s| s.config.name.clone()).collect::<Vec<_>>(),
+        p.policies
+            .slas
+            .iter()
+            .map(|s| s.config.name.clone())
+            .collect::<Vec<_>>(),
         "[[sla]]",
     );
     ReportOptions {
@@ -315,7 +366,10 @@ pub fn check(p: &Project, min: Option<f64>, shown: &mut Shown) -> Result<Option<
     }
     let (value, origin) = pick([
         (min, "--min-attainment".to_string()),
-        (p.targets.default.attainment_pct, config::key("targets", "attainment-pct")),
+        (
+            p.targets.default.attainment_pct,
+            config::key("targets", "attainment-pct"),
+        ),
     ]);
     shown.add("check.min-attainment", value, origin);
     Ok(min)

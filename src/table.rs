@@ -146,7 +146,11 @@ fn write_aligned(t: &Table, out: &mut dyn Write) -> std::io::Result<()> {
             .collect::<Vec<_>>()
             .join(" | ")
     };
-    writeln!(out, "{}", line(t.columns.iter().map(String::as_str).collect()))?;
+    writeln!(
+        out,
+        "{}",
+        line(t.columns.iter().map(String::as_str).collect())
+    )?;
     let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
     writeln!(out, "{}", rule.join("-+-"))?;
     for r in &t.rows {
@@ -181,7 +185,10 @@ mod tests {
 
     #[test]
     fn formats_agree_and_csv_is_guarded() {
-        let mut t = Table::text(&["name", "n"], vec![vec![Some("=HYPERLINK()".into()), Some("-3".into())]]);
+        let mut t = Table::text(
+            &["name", "n"],
+            vec![vec![Some("=HYPERLINK()".into()), Some("-3".into())]],
+        );
         t.numeric[1] = true;
         let render = |f| {
             let mut v = Vec::new();
@@ -189,7 +196,10 @@ mod tests {
             String::from_utf8(v).unwrap()
         };
         assert_eq!(render(Format::Csv), "name,n\n'=HYPERLINK(),-3\n");
-        assert_eq!(render(Format::Json), "[{\"name\":\"=HYPERLINK()\",\"n\":-3}]\n");
+        assert_eq!(
+            render(Format::Json),
+            "[{\"name\":\"=HYPERLINK()\",\"n\":-3}]\n"
+        );
         assert!(render(Format::Table).ends_with("(1 rows)\n"));
     }
 }

@@ -259,8 +259,7 @@ pub fn validate_improvements(list: &[Improvement], cfg: &std::path::Path) -> Res
         imp.target_value().map_err(|m| err("target", m))?;
         let b = crate::time::Period::parse(&imp.baseline)
             .map_err(|e| err("baseline", e.to_string()))?;
-        let d =
-            crate::time::Period::parse(&imp.due).map_err(|e| err("due", e.to_string()))?;
+        let d = crate::time::Period::parse(&imp.due).map_err(|e| err("due", e.to_string()))?;
         if d.start < b.start {
             return Err(err(
                 "due",

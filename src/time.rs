@@ -159,10 +159,16 @@ mod tests {
         let t = parse_instant("2026-10-31T23:59:59Z").unwrap();
         assert_eq!(rfc3339(t), "2026-10-31T23:59:59Z");
         assert_eq!(rfc3339(t + 1), "2026-10-31T23:59:59.000001Z");
-        assert_eq!(parse_instant("2026-10-31").unwrap(), parse_instant("2026-10-31T00:00:00Z").unwrap());
-        assert!(parse_instant("31/10/2026").unwrap_err().contains("RFC 3339"));
+        assert_eq!(
+            parse_instant("2026-10-31").unwrap(),
+            parse_instant("2026-10-31T00:00:00Z").unwrap()
+        );
+        assert!(
+            parse_instant("31/10/2026")
+                .unwrap_err()
+                .contains("RFC 3339")
+        );
     }
-
 
     #[test]
     fn periods_are_half_open_in_utc() {

@@ -17,7 +17,11 @@ pub(crate) fn run(
     shown.add(
         "build.as-of",
         as_of,
-        if as_of.is_some() { "--as-of" } else { "default (the newest updated_at)" },
+        if as_of.is_some() {
+            "--as-of"
+        } else {
+            "default (the newest updated_at)"
+        },
     );
     if ctx.showed(shown, json)? {
         return Ok(ExitStatus::Success);

@@ -21,7 +21,15 @@ pub(crate) fn run(
     shown: &mut Shown,
 ) -> Result<ExitStatus> {
     let min = settings::check(p, min, shown)?;
-    shown.add("check.period", period, if period.is_some() { "--period" } else { "default (the last complete month)" });
+    shown.add(
+        "check.period",
+        period,
+        if period.is_some() {
+            "--period"
+        } else {
+            "default (the last complete month)"
+        },
+    );
     if ctx.showed(shown, format == CheckFormat::Json)? {
         return Ok(ExitStatus::Success);
     }

@@ -19,8 +19,16 @@ pub(crate) fn run(a: &GenerateArgs, ctx: &Ctx, shown: &mut Shown) -> Result<Exit
     shown.add("generate.tickets", o.tickets, "--tickets");
     shown.add("generate.months", o.months, "--months (default 13)");
     shown.add("generate.seed", o.seed, "--seed (default 1)");
-    shown.add("generate.format", format!("{:?}", o.format), "--format (default servicenow-csv)");
-    shown.add("generate.end-month", &o.end_month, "--end-month (default: last month)");
+    shown.add(
+        "generate.format",
+        format!("{:?}", o.format),
+        "--format (default servicenow-csv)",
+    );
+    shown.add(
+        "generate.end-month",
+        &o.end_month,
+        "--end-month (default: last month)",
+    );
     shown.add("generate.out", o.out.display().to_string(), "--out");
     if ctx.showed(shown, false)? {
         return Ok(ExitStatus::Success);

@@ -10,8 +10,16 @@ use crate::settings::Shown;
 /// Run `init`.
 pub(crate) fn run(dir: &Path, force: bool, ctx: &Ctx, shown: &mut Shown) -> Result<ExitStatus> {
     let path = dir.join("ticketlake.toml");
-    shown.add("init.path", path.display().to_string(), "DIR argument (default .)");
-    shown.add("init.force", force, if force { "--force" } else { "default" });
+    shown.add(
+        "init.path",
+        path.display().to_string(),
+        "DIR argument (default .)",
+    );
+    shown.add(
+        "init.force",
+        force,
+        if force { "--force" } else { "default" },
+    );
     if ctx.showed(shown, false)? {
         return Ok(ExitStatus::Success);
     }

@@ -23,7 +23,8 @@ pub(crate) fn line(line: &str) -> Result<()> {
 
 /// Write a value as one JSON line.
 pub(crate) fn json(v: &impl Serialize) -> Result<()> {
-    let v = serde_json::to_string(v).map_err(|e| Error::Usage(format!("serialising output: {e}")))?;
+    let v =
+        serde_json::to_string(v).map_err(|e| Error::Usage(format!("serialising output: {e}")))?;
     line(&v)
 }
 

@@ -25,11 +25,31 @@ pub(crate) fn run(
     };
     let mut cfg = s.problems.clone();
     let origin = |flag: bool, name: &str, key: &str| {
-        if flag { format!("--{name}") } else { format!("[problems] {key} (default {})", key_default(key)) }
+        if flag {
+            format!("--{name}")
+        } else {
+            format!("[problems] {key} (default {})", key_default(key))
+        }
     };
-    shown.add("problems.min-incidents", o.min_incidents.unwrap_or(cfg.min_incidents), origin(o.min_incidents.is_some(), "min-incidents", "min-incidents"));
-    shown.add("problems.window", o.window.clone().unwrap_or(cfg.window.clone()), origin(o.window.is_some(), "window", "window"));
-    shown.add("problems.period", &o.period, if o.period.is_some() { "--period" } else { "default (all of history)" });
+    shown.add(
+        "problems.min-incidents",
+        o.min_incidents.unwrap_or(cfg.min_incidents),
+        origin(o.min_incidents.is_some(), "min-incidents", "min-incidents"),
+    );
+    shown.add(
+        "problems.window",
+        o.window.clone().unwrap_or(cfg.window.clone()),
+        origin(o.window.is_some(), "window", "window"),
+    );
+    shown.add(
+        "problems.period",
+        &o.period,
+        if o.period.is_some() {
+            "--period"
+        } else {
+            "default (all of history)"
+        },
+    );
     if let Some(n) = o.min_incidents {
         cfg.min_incidents = n;
     }

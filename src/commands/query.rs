@@ -24,9 +24,33 @@ pub(crate) fn run(p: &Project, c: &Command, ctx: &Ctx, shown: &mut Shown) -> Res
     else {
         return Ok(ExitStatus::Success);
     };
-    shown.add("query.period", period, if period.is_some() { "--period" } else { "default (the last complete month)" });
-    shown.add("query.as-of", as_of, if as_of.is_some() { "--as-of" } else { "default (the period's end or the last build's as-of)" });
-    shown.add("query.by", by, if by.is_some() { "--by" } else { "default (one group)" });
+    shown.add(
+        "query.period",
+        period,
+        if period.is_some() {
+            "--period"
+        } else {
+            "default (the last complete month)"
+        },
+    );
+    shown.add(
+        "query.as-of",
+        as_of,
+        if as_of.is_some() {
+            "--as-of"
+        } else {
+            "default (the period's end or the last build's as-of)"
+        },
+    );
+    shown.add(
+        "query.by",
+        by,
+        if by.is_some() {
+            "--by"
+        } else {
+            "default (one group)"
+        },
+    );
     shown.add(
         "queries-dir",
         p.queries_dir.as_ref().map(|d| d.display().to_string()),

@@ -29,7 +29,15 @@ pub(crate) fn run(
     ctx: &Ctx,
     shown: &mut Shown,
 ) -> Result<ExitStatus> {
-    shown.add("rejects.ingest", ingest, if ingest.is_some() { "--ingest" } else { "default (every ingest)" });
+    shown.add(
+        "rejects.ingest",
+        ingest,
+        if ingest.is_some() {
+            "--ingest"
+        } else {
+            "default (every ingest)"
+        },
+    );
     if ctx.showed(shown, format == Format::Json)? {
         return Ok(ExitStatus::Success);
     }

@@ -31,7 +31,9 @@ pub(crate) fn run(
     }
     if !talk {
         if let Some(name) = &done.stopped_at {
-            eprintln!("ticketlake: source {name}: rejects over the limit; nothing was committed or reported");
+            eprintln!(
+                "ticketlake: source {name}: rejects over the limit; nothing was committed or reported"
+            );
         }
         return Ok(done.status);
     }

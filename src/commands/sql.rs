@@ -11,7 +11,15 @@ use crate::table::Format;
 pub(crate) fn show_bounds(b: &QueryBounds, shown: &mut Shown) {
     shown.add("sql.max-rows", b.max_rows, "--max-rows (default 10000)");
     shown.add("sql.memory-mb", b.memory_mb, "--memory-mb (default 2048)");
-    shown.add("sql.timeout", b.timeout, if b.timeout.is_some() { "--timeout" } else { "default (none)" });
+    shown.add(
+        "sql.timeout",
+        b.timeout,
+        if b.timeout.is_some() {
+            "--timeout"
+        } else {
+            "default (none)"
+        },
+    );
 }
 
 /// Run `sql`.

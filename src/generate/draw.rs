@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rand::Rng;
 use rand::rngs::SmallRng;
 
-use super::model::{
+use super::desk::{
     LOCATIONS, PEOPLE, SERVICES, Service, TARGET_HOURS, Ticket, VAGUE, arrival, normal, pick,
 };
 

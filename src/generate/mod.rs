@@ -1,10 +1,11 @@
 //! `ticketlake generate`: writes the synthetic service desk of [`model`] in each ServiceNow
 //! export shape, plus `truth.json` with what was injected.
 
-pub mod clock;
+pub(crate) mod clock;
+mod desk;
 mod draw;
-pub mod model;
-pub mod vendors;
+pub(crate) mod model;
+pub(crate) mod vendors;
 
 use clock::{Layout, LocalClock};
 

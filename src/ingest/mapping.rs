@@ -269,4 +269,3 @@ impl Mapping {
         self.delimiter.as_bytes()[0]
     }
 }
-

@@ -307,14 +307,21 @@ impl Run {
     }
 
     fn add_rejects(&mut self, file: &str, rejects: impl IntoIterator<Item = raw::Reject>) {
-        self.rejects.extend(rejects.into_iter().map(|reject| FileReject {
-            source_file: file.to_string(),
-            reject,
-        }));
+        self.rejects
+            .extend(rejects.into_iter().map(|reject| FileReject {
+                source_file: file.to_string(),
+                reject,
+            }));
     }
 
     /// An audit trail's accounting: each change read is loaded (as history) or rejected.
-    fn history_file(&mut self, mut rec: FileRecord, shape: &str, read: u64, rejects: Vec<raw::Reject>) {
+    fn history_file(
+        &mut self,
+        mut rec: FileRecord,
+        shape: &str,
+        read: u64,
+        rejects: Vec<raw::Reject>,
+    ) {
         rec.shape = shape.into();
         rec.outcome = "history".into();
         rec.records_read = read;

@@ -9,17 +9,17 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 use super::localtime;
-use super::mapping::{self, Ambiguous, Mapping, NonExistent as DstGap};
-use crate::dataset::schema::{COUNTER_COLUMNS, TIMESTAMP_COLUMNS};
+use super::mapping::{Ambiguous, Mapping, NonExistent as DstGap};
 use super::raw::{RawTable, Reject};
+use crate::dataset::schema::{COUNTER_COLUMNS, TIMESTAMP_COLUMNS};
 use crate::error::{Error, Result};
 
+pub use super::canonical::Lineage;
 /// Error codes written into the `__err_*` columns.
 use super::rejects::codes::{
     AMBIGUOUS as E_AMBIGUOUS, FORMAT as E_FORMAT, MISSING as E_MISSING,
     NONEXISTENT as E_NONEXISTENT, NUMBER as E_NUMBER, UNKNOWN as E_UNKNOWN,
 };
-pub use super::canonical::Lineage;
 
 /// The result of normalising one file.
 #[derive(Debug)]

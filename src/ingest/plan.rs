@@ -59,7 +59,11 @@ pub(super) fn plan(
         planned.push(FilePlan {
             path: path.clone(),
             json,
-            role: if sys_audit { Role::SysAudit } else { Role::Tickets },
+            role: if sys_audit {
+                Role::SysAudit
+            } else {
+                Role::Tickets
+            },
             stream: None,
         });
     }
@@ -99,7 +103,6 @@ fn is_json(path: &Path, bytes: &[u8]) -> bool {
             .find(|b| !b.is_ascii_whitespace())
             .is_some_and(|&b| b == b'{' || b == b'[')
 }
-
 
 /// The first line of a file (all of it when it has no newline).
 fn first_line(path: &Path) -> Result<Vec<u8>> {

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 use super::mapping::Mapping;
-use crate::dataset::schema::TIMESTAMP_COLUMNS;
 use super::raw::RawTable;
+use crate::dataset::schema::TIMESTAMP_COLUMNS;
 use crate::error::{Error, Result};
 
 /// The file's headers that no mapped column uses, in file order.

@@ -115,7 +115,9 @@ fn read_zendesk(
         return Err(Error::Input {
             path: path.into(),
             line: None,
-            message: "an audits export was read as tickets; ingest it together with its tickets export".into(),
+            message:
+                "an audits export was read as tickets; ingest it together with its tickets export"
+                    .into(),
         });
     };
     let (rows, ids) = zendesk::flatten(doc, audits);
@@ -125,7 +127,13 @@ fn read_zendesk(
 }
 
 /// A CSV or NDJSON export read with its format's reader.
-fn read_table(path: &Path, bytes: Vec<u8>, m: &Mapping, opts: &IngestOptions, json: bool) -> Result<RawTable> {
+fn read_table(
+    path: &Path,
+    bytes: Vec<u8>,
+    m: &Mapping,
+    opts: &IngestOptions,
+    json: bool,
+) -> Result<RawTable> {
     if json || m.format == Format::Ndjson {
         json_reader::read_json(path, &bytes, &m.null_values)
     } else {
@@ -141,7 +149,11 @@ fn read_generic(
     custom: Option<&Mapping>,
     json: bool,
 ) -> Result<Read> {
-    let m = custom.cloned().ok_or_else(|| Error::Usage("--source generic needs --mapping FILE (see the mapping reference in README.md)".into()))?;
+    let m = custom.cloned().ok_or_else(|| {
+        Error::Usage(
+            "--source generic needs --mapping FILE (see the mapping reference in README.md)".into(),
+        )
+    })?;
     let t = read_table(path, bytes, &m, opts, json)?;
     Ok(Read {
         table: t,

@@ -15,7 +15,6 @@ fn accepted<T>(map: &std::collections::BTreeMap<String, T>) -> String {
     keys.join(", ")
 }
 
-
 /// The codes the normaliser gives each bad cell; [`describe`] turns them into reject types
 /// and messages.
 pub(super) mod codes {
@@ -215,7 +214,11 @@ fn named(from: &str, value: String) -> String {
 }
 
 /// Whether the ingest's rejects exceed a limit of `limits`.
-pub(super) fn check_limits(read: u64, rejected: u64, limits: &RejectLimits) -> Option<LimitExceeded> {
+pub(super) fn check_limits(
+    read: u64,
+    rejected: u64,
+    limits: &RejectLimits,
+) -> Option<LimitExceeded> {
     let over = |limit: String| LimitExceeded {
         limit,
         rejected,

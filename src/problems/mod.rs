@@ -9,8 +9,8 @@
 //! - impact is the members' mean priority weight (P1 8, P2 4, P3 2, P4 1, P5 0.5; unknown 1);
 //! - recency halves every 90 days between the last incident and the as-of instant.
 
-pub mod cluster;
 mod candidate;
+pub mod cluster;
 pub mod text;
 
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -76,12 +76,7 @@ fn dim(by: CheckBy) -> &'static str {
 }
 
 /// Evaluate attainment of `period` per SLA and `by`.
-pub fn evaluate(
-    s: &Project,
-    period: Option<&str>,
-    min: Option<f64>,
-    by: CheckBy,
-) -> Result<Check> {
+pub fn evaluate(s: &Project, period: Option<&str>, min: Option<f64>, by: CheckBy) -> Result<Check> {
     if min.is_none()
         && s.targets.default.attainment_pct.is_none()
         && s.targets

@@ -10,6 +10,7 @@ use super::model::{self, Unit};
 use super::page::Figure;
 use crate::error::{Error, Result};
 
+/// Write a chart's table as CSV, text cells guarded against formula injection.
 pub fn write_csv(path: &Path, header: &[String], rows: &[Vec<String>]) -> Result<()> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let io = |e: csv::Error| Error::io("writing", path)(std::io::Error::other(e));

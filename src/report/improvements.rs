@@ -7,8 +7,8 @@ use serde::Serialize;
 use super::data::{Fetch, Part, quote, sum_by};
 use super::model::Trend;
 use crate::error::Result;
-use crate::time::Period;
 use crate::targets::Improvement;
+use crate::time::Period;
 
 /// The metric's value in a month (`YYYY-MM`).
 type ValueAt = Box<dyn Fn(&str) -> Option<f64>>;

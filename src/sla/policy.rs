@@ -8,8 +8,8 @@ use chrono::{NaiveDate, NaiveTime};
 use serde::Deserialize;
 
 use super::calendar::{CalendarSpec, Closure};
-use crate::error::{Error, Result};
 use crate::dataset::schema::{KINDS, STATUSES};
+use crate::error::{Error, Result};
 use crate::time::parse_tz;
 
 /// `[calendars.NAME]` as written.

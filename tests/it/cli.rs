@@ -255,8 +255,8 @@ fn run_without_sources_says_what_to_add() {
 fn the_committed_sample_report_comes_from_the_sample_config() {
     // The README's main job: the sample config must parse and name files that exist.
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let s =
-        ticketlake::settings::resolve(Some(&root.join("sample-data/ticketlake.toml")), None).unwrap();
+    let s = ticketlake::settings::resolve(Some(&root.join("sample-data/ticketlake.toml")), None)
+        .unwrap();
     assert!(s.sources.len() >= 2);
     for (name, src) in &s.sources {
         let files = ticketlake::job::expand(name, &src.files, &s).unwrap();

@@ -48,13 +48,16 @@ fn show_settings_of_ingest_names_each_origin() {
 
 #[test]
 fn show_settings_of_report_and_run() {
-    insta::assert_snapshot!("show_settings_report", show(&["report", "--period", "2026-10"]));
+    insta::assert_snapshot!(
+        "show_settings_report",
+        show(&["report", "--period", "2026-10"])
+    );
     insta::assert_snapshot!("show_settings_run", show(&["run", "--out", "/tmp/out"]));
     // JSON has the same settings, each with value and origin.
     let text = show(&["run", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(v["command"], "run");
-    assert_eq!(v["settings"]["report.out"]["value"], "sample-data/reports");
+    assert_eq!(v["settings"]["report.out"]["value"], "reports");
     assert_eq!(v["settings"]["report.out"]["origin"], "[report] out");
     assert_eq!(
         v["settings"]["sources.helpdesk.adapter"]["value"],
@@ -69,26 +72,46 @@ fn the_environment_sits_between_the_flag_and_the_config() {
         if let Some(e) = env {
             c.env("TICKETLAKE_DATASET", e);
         }
-        c.args(["--config", "sample-data/ticketlake.toml", "--show-settings", "--json"]);
+        c.args(["--config", "sample-data/ticketlake.toml", "--show-settings"]);
         if let Some(f) = flag {
             c.args(["--dataset", f]);
         }
-        let o = c.args(["dataset", "info"]).output().unwrap();
+        let o = c.args(["dataset", "info", "--json"]).output().unwrap();
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         (
-            v["settings"]["dataset"]["value"].as_str().unwrap().to_string(),
-            v["settings"]["dataset"]["origin"].as_str().unwrap().to_string(),
+            v["settings"]["dataset"]["value"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+            v["settings"]["dataset"]["origin"]
+                .as_str()
+                .unwrap()
+                .to_string(),
         )
     };
-    assert_eq!(run(None, None), ("sample-data/dataset".into(), "[dataset] path".into()));
-    assert_eq!(run(Some("/tmp/e"), None), ("/tmp/e".into(), "TICKETLAKE_DATASET".into()));
-    assert_eq!(run(Some("/tmp/e"), Some("/tmp/f")), ("/tmp/f".into(), "--dataset".into()));
+    assert_eq!(
+        run(None, None),
+        ("sample-data/dataset".into(), "[dataset] path".into())
+    );
+    assert_eq!(
+        run(Some("/tmp/e"), None),
+        ("/tmp/e".into(), "TICKETLAKE_DATASET".into())
+    );
+    assert_eq!(
+        run(Some("/tmp/e"), Some("/tmp/f")),
+        ("/tmp/f".into(), "--dataset".into())
+    );
 }
 
 /// stderr of a command that must fail with exit 2.
 fn fails(p: &Project, args: &[&str]) -> String {
     let o = p.run(args);
-    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stdout));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
     String::from_utf8(o.stderr).unwrap()
 }
 
@@ -102,23 +125,44 @@ fn a_config_error_names_its_key_once() {
     );
     let err = fails(&p, &["run"]);
     assert!(err.contains("[sources.itsm] timezone"), "{err}");
-    assert!(err.contains("Mars/Olympus") && !err.contains("--tz"), "{err}");
+    assert!(
+        err.contains("Mars/Olympus") && !err.contains("--tz"),
+        "{err}"
+    );
     assert_eq!(err.matches("Mars/Olympus").count(), 1, "{err}");
     p.write("ticketlake.toml", "[ingest]\nmax-reject-pct = 250\n");
     let err = fails(&p, &["ingest", "--source", "servicenow", "in.csv"]);
     assert!(err.contains("[ingest] max-reject-pct"), "{err}");
-    assert!(!err.contains("--max-reject-pct") && err.matches("250").count() == 1, "{err}");
+    assert!(
+        !err.contains("--max-reject-pct") && err.matches("250").count() == 1,
+        "{err}"
+    );
     // A flag is named as a flag.
     p.write("ticketlake.toml", "");
-    let err = fails(&p, &["ingest", "--source", "servicenow", "--tz", "Nowhere", "in.csv"]);
+    let err = fails(
+        &p,
+        &[
+            "ingest",
+            "--source",
+            "servicenow",
+            "--tz",
+            "Nowhere",
+            "in.csv",
+        ],
+    );
     assert!(err.contains("--tz") && err.contains("Nowhere"), "{err}");
 }
 
 /// A list export whose every second row has a bad priority.
 fn half_bad(p: &Project) -> PathBuf {
-    let mut csv = String::from("number,short_description,priority,state,opened_at,sys_updated_on\n");
+    let mut csv =
+        String::from("number,short_description,priority,state,opened_at,sys_updated_on\n");
     for i in 0..10 {
-        let prio = if i % 2 == 0 { "2 - High" } else { "9 - Unheard of" };
+        let prio = if i % 2 == 0 {
+            "2 - High"
+        } else {
+            "9 - Unheard of"
+        };
         csv.push_str(&format!(
             "INC{i:04},Printer {i},{prio},New,2026-01-0{} 10:00:00,2026-01-0{} 11:00:00\n",
             i % 9 + 1,
@@ -146,17 +190,36 @@ fn ingest_over_the_reject_limit_prints_its_json_and_exits_1() {
     assert_eq!(v["records_read"], 10);
     assert_eq!(v["rejected"], 5);
     assert_eq!(v["limit_exceeded"]["limit"], "--max-reject-pct 10");
-    assert!(!p.dataset().join("_manifest").exists() || p.run(&["dataset", "info", "--json"]).status.success());
+    assert!(
+        !p.dataset().join("_manifest").exists()
+            || p.run(&["dataset", "info", "--json"]).status.success()
+    );
     let info = p.run(&["dataset", "info", "--json"]);
     let info: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap_or_default();
-    assert!(info["version"].as_u64().unwrap_or(0) == 0, "nothing committed: {info}");
+    assert!(
+        info["version"].as_u64().unwrap_or(0) == 0,
+        "nothing committed: {info}"
+    );
     // The same limit from the config names the key it came from.
     p.write("ticketlake.toml", "[ingest]\nmax-rejects = 2\n");
-    let (code, v, _) = p.ingest(&["--source", "servicenow", "--tz", "UTC", "exports/incident.csv"]);
+    let (code, v, _) = p.ingest(&[
+        "--source",
+        "servicenow",
+        "--tz",
+        "UTC",
+        "exports/incident.csv",
+    ]);
     assert_eq!(code, 1);
     assert_eq!(v["limit_exceeded"]["limit"], "[ingest] max-rejects = 2");
     // Text output says so too, and exits 1.
-    let o = p.run(&["ingest", "--source", "servicenow", "--tz", "UTC", "exports/incident.csv"]);
+    let o = p.run(&[
+        "ingest",
+        "--source",
+        "servicenow",
+        "--tz",
+        "UTC",
+        "exports/incident.csv",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stdout).contains("nothing was committed"));
 }
@@ -171,7 +234,12 @@ fn run_with_a_missed_target_prints_its_json_and_exits_1() {
          [targets]\nbacklog = 0\n",
     );
     let o = p.run(&["run", "--period", "2026-01", "--json"]);
-    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["exit_code"], 1);
     assert!(!v["report"]["missed"].as_array().unwrap().is_empty(), "{v}");
@@ -194,7 +262,11 @@ fn run_with_a_missed_target_prints_its_json_and_exits_1() {
 fn a_closed_pipe_ends_quietly_with_success() {
     let p = Project::new();
     p.write("in.csv", "number,opened_at\nINC1,2026-01-01 10:00:00\n");
-    assert_eq!(p.ingest(&["--source", "servicenow", "--tz", "UTC", "in.csv"]).0, 0);
+    assert_eq!(
+        p.ingest(&["--source", "servicenow", "--tz", "UTC", "in.csv"])
+            .0,
+        0
+    );
     let mut child = p
         .cmd()
         .args([
@@ -214,7 +286,12 @@ fn a_closed_pipe_ends_quietly_with_success() {
     assert!(n > 0);
     drop(stdout);
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0), "{err}");
     assert!(!err.contains("panic"), "{err}");
@@ -227,7 +304,11 @@ fn init_force_works_beside_a_broken_config() {
     let o = p.run(&["init", "--force"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let o = p.run(&["dataset", "info"]);
-    assert!(o.status.success(), "the template loads: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "the template loads: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 #[test]
@@ -236,13 +317,25 @@ fn completions_and_the_man_page_come_from_the_command_line() {
     let o = p.run(&["completions", "bash"]);
     assert!(o.status.success());
     let script = p.write("ticketlake.bash", &o.stdout);
-    let bash = Command::new("bash").arg("-n").arg(&script).output().unwrap();
-    assert!(bash.status.success(), "{}", String::from_utf8_lossy(&bash.stderr));
+    let bash = Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        bash.status.success(),
+        "{}",
+        String::from_utf8_lossy(&bash.stderr)
+    );
     assert!(String::from_utf8_lossy(&o.stdout).contains("show-settings"));
     let o = p.run(&["manpage"]);
     assert!(o.status.success());
     let man = String::from_utf8(o.stdout).unwrap();
-    assert!(man.starts_with(".ie") || man.starts_with(".TH"), "{}", &man[..80.min(man.len())]);
+    assert!(
+        man.starts_with(".ie") || man.starts_with(".TH"),
+        "{}",
+        &man[..80.min(man.len())]
+    );
     assert!(man.contains(".TH ticketlake") && man.contains("ingest"));
 }
 
