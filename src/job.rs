@@ -85,7 +85,8 @@ pub fn ingest_and_build(
 ) -> Result<Ingested> {
     let _lock = lock::acquire(&p.dataset)?;
     let ingest = ingest::ingest(&p.dataset, files, opts)?;
-    let build = if build && ingest.limit_exceeded.is_none() {
+    // An ingest into a project without SLAs leaves the derive stage to `build` and `run`.
+    let build = if build && ingest.limit_exceeded.is_none() && !p.policies.slas.is_empty() {
         refresh(p)?
     } else {
         None
