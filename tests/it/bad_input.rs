@@ -452,7 +452,7 @@ fn reject_limit_commits_nothing_and_exits_1() {
             "INC0020,x,Bogus,New,2026-01-05 10:00:00,,2026-01-05 10:00:00",
         ]),
     );
-    let (code, _, err) = p.ingest(&[
+    let (code, v, err) = p.ingest(&[
         "--source",
         "servicenow",
         "--tz",
@@ -461,8 +461,10 @@ fn reject_limit_commits_nothing_and_exits_1() {
         "0",
         f.to_str().unwrap(),
     ]);
+    // A finding, not an error: the JSON outcome says nothing was committed.
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("nothing was committed"));
+    assert_eq!(v["committed"], false);
+    assert_eq!(v["limit_exceeded"]["limit"], "--max-rejects 0");
     assert_eq!(p.version(), 0);
     let (code, _, _) = p.ingest(&[
         "--source",
