@@ -113,33 +113,7 @@ pub enum Command {
         ticketlake query sla_attainment --period 2026-Q3 --by month --format json\n  \
         ticketlake query backlog_aging --as-of 2026-11-01 --by group --format csv"
     )]
-    Query {
-        /// The query's name (its file stem); see --list.
-        name: Option<String>,
-        /// List the queries with their descriptions and dimensions.
-        #[arg(long, conflicts_with = "name")]
-        list: bool,
-        /// Reporting period: YYYY-MM, YYYY-Qn, YYYY or FROM..TO (TO exclusive); default: the
-        /// last complete month before the dataset's as-of.
-        #[arg(long)]
-        period: Option<String>,
-        /// As-of instant for backlog and still-open shares (default: the period's end, or the
-        /// last build's as-of if earlier).
-        #[arg(long)]
-        as_of: Option<String>,
-        /// Grouping dimension (priority, service, group, category, ... as the query allows).
-        #[arg(long)]
-        by: Option<String>,
-        /// Print the SQL that would run instead of running it.
-        #[arg(long)]
-        show_sql: bool,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-        format: OutputFormat,
-        /// Limits of the statement.
-        #[command(flatten)]
-        bounds: QueryBounds,
-    },
+    Query(QueryArgs),
     /// Inspect the dataset.
     #[command(subcommand)]
     Dataset(DatasetCommand),
@@ -178,29 +152,7 @@ pub enum Command {
         Examples:\n  ticketlake report --period 2026-10\n  ticketlake report --period 2026-10 --service Email --out /tmp/reports\n  \
         ticketlake report --period 2026-10 --group Network-L2"
     )]
-    Report {
-        /// Month to report, YYYY-MM (default: the last complete month before the dataset's as-of).
-        #[arg(long)]
-        period: Option<String>,
-        /// Only this service.
-        #[arg(long, conflicts_with_all = ["group", "all"])]
-        service: Option<String>,
-        /// Report by assignment group: only this group.
-        #[arg(long, conflicts_with = "all")]
-        group: Option<String>,
-        /// Every service (the default).
-        #[arg(long)]
-        all: bool,
-        /// Report every assignment group instead of every service.
-        #[arg(long, conflicts_with_all = ["service", "group"])]
-        by_group: bool,
-        /// Output root (default `[report] out`, else ./reports).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Print a one-line JSON summary on stdout.
-        #[arg(long)]
-        json: bool,
-    },
+    Report(ReportArgs),
     /// Check SLA attainment against targets, for CI pipelines (exit 1 when any row misses).
     #[command(
         after_help = "Exit codes: 0 every row on target; 1 a row missed its target; 2 error.\n\n\
@@ -375,4 +327,60 @@ pub struct GenerateArgs {
     /// Output directory.
     #[arg(long)]
     pub out: PathBuf,
+}
+
+/// `query` arguments.
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The query's name (its file stem); see --list.
+    pub name: Option<String>,
+    /// List the queries with their descriptions and dimensions.
+    #[arg(long, conflicts_with = "name")]
+    pub list: bool,
+    /// Reporting period: YYYY-MM, YYYY-Qn, YYYY or FROM..TO (TO exclusive); default: the
+    /// last complete month before the dataset's as-of.
+    #[arg(long)]
+    pub period: Option<String>,
+    /// As-of instant for backlog and still-open shares (default: the period's end, or the
+    /// last build's as-of if earlier).
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Grouping dimension (priority, service, group, category, ... as the query allows).
+    #[arg(long)]
+    pub by: Option<String>,
+    /// Print the SQL that would run instead of running it.
+    #[arg(long)]
+    pub show_sql: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Limits of the statement.
+    #[command(flatten)]
+    pub bounds: QueryBounds,
+}
+
+/// `report` arguments.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Month to report, YYYY-MM (default: the last complete month before the dataset's as-of).
+    #[arg(long)]
+    pub period: Option<String>,
+    /// Only this service.
+    #[arg(long, conflicts_with_all = ["group", "all"])]
+    pub service: Option<String>,
+    /// Report by assignment group: only this group.
+    #[arg(long, conflicts_with = "all")]
+    pub group: Option<String>,
+    /// Every service (the default).
+    #[arg(long)]
+    pub all: bool,
+    /// Report every assignment group instead of every service.
+    #[arg(long, conflicts_with_all = ["service", "group"])]
+    pub by_group: bool,
+    /// Output root (default `[report] out`, else ./reports).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print a one-line JSON summary on stdout.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -5,7 +5,7 @@
 //! the reports are rewritten from the same data). Outcomes are data: a job over its reject
 //! limit or with a missed target returns normally, with the finding in its outcome.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -108,11 +108,9 @@ pub struct Source {
 /// What `run` did, printed as text or as one JSON object whatever the outcome.
 #[derive(Debug, Serialize)]
 pub struct RunOutcome {
-    /// 0 done; 1 a source over its reject limit (then nothing after it ran) or a target
-    /// missed.
-    pub exit_code: i32,
-    /// Success or findings.
-    #[serde(skip)]
+    /// Success, or findings: a source over its reject limit (then nothing after it ran)
+    /// or a target missed. Written as the process's `exit_code` (0 or 1).
+    #[serde(rename = "exit_code", serialize_with = "exit_code")]
     pub status: ExitStatus,
     /// The source whose rejects stopped the job, if any.
     pub stopped_at: Option<String>,
@@ -152,7 +150,6 @@ pub fn run(p: &Project, sources: &[Source], opts: &report::Options) -> Result<Ru
     }
     let _lock = lock::acquire(&p.dataset)?;
     let mut out = RunOutcome {
-        exit_code: 0,
         status: ExitStatus::Success,
         stopped_at: None,
         sources: Vec::new(),
@@ -173,7 +170,6 @@ pub fn run(p: &Project, sources: &[Source], opts: &report::Options) -> Result<Ru
         if over {
             out.stopped_at = Some(s.name.clone());
             out.status = ExitStatus::Findings;
-            out.exit_code = out.status.code();
             return Ok(out);
         }
     }
@@ -184,14 +180,13 @@ pub fn run(p: &Project, sources: &[Source], opts: &report::Options) -> Result<Ru
     let quality =
         report::quality::write_summary(&outcome.manifest, summary, rejects.as_ref(), &outcome.dir)?;
     out.status = ExitStatus::findings_if(!outcome.missed.is_empty());
-    out.exit_code = out.status.code();
     out.period = Some(outcome.period.clone());
     out.dataset_version = Some(outcome.manifest.version);
-    out.data_quality = Some(path_text(&quality));
+    out.data_quality = Some(quality.display().to_string());
     out.report = Some(outcome);
     Ok(out)
 }
 
-fn path_text(p: &Path) -> String {
-    p.display().to_string()
+fn exit_code<S: serde::Serializer>(status: &ExitStatus, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_i32(status.code())
 }

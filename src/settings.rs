@@ -29,7 +29,8 @@ pub struct Shown {
 }
 
 impl Shown {
-    fn new(command: &str) -> Shown {
+    /// A new record of settings for `command`.
+    pub fn new(command: &str) -> Shown {
         Shown {
             command: command.to_string(),
             entries: Vec::new(),
@@ -99,6 +100,30 @@ pub fn project(cli: &cli::Cli, shown: &mut Shown) -> Result<Project> {
             )
         }
     };
+    let env = std::env::var_os(DATASET_ENV)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    load(path, origin, cli.dataset.clone(), env, shown)
+}
+
+/// [`project`] from a config path and a dataset, as a library caller (tests, benches) has
+/// them: the dataset given, else the config's, else `./dataset`. Only the arguments count,
+/// never the caller's environment.
+pub fn resolve(config: Option<&Path>, dataset: Option<&Path>) -> Result<Project> {
+    let path = config.map(Path::to_path_buf);
+    let dataset = dataset.map(Path::to_path_buf);
+    load(path, "caller", dataset, None, &mut Shown::new("library"))
+}
+
+/// Load and validate the config at `path`, and pick the dataset: the flag, the
+/// environment, `[dataset] path`, `./dataset`.
+fn load(
+    path: Option<PathBuf>,
+    origin: &str,
+    flag: Option<PathBuf>,
+    env: Option<PathBuf>,
+    shown: &mut Shown,
+) -> Result<Project> {
     shown.add(
         "config",
         path.as_ref().map(|p| p.display().to_string()),
@@ -109,11 +134,8 @@ pub fn project(cli: &cli::Cli, shown: &mut Shown) -> Result<Project> {
         None => Config::default(),
     };
     let base = config::base_of(path.as_deref());
-    let env = std::env::var_os(DATASET_ENV)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from);
     let (dataset, origin) = pick([
-        (cli.dataset.clone(), "--dataset".to_string()),
+        (flag, "--dataset".to_string()),
         (env, DATASET_ENV.to_string()),
         (
             cfg.dataset.path.as_ref().map(|p| base.join(p)),
@@ -124,27 +146,6 @@ pub fn project(cli: &cli::Cli, shown: &mut Shown) -> Result<Project> {
     let dataset = dataset.unwrap_or_default();
     shown.add("dataset", dataset.display().to_string(), origin);
     Project::new(path, cfg, dataset)
-}
-
-/// [`project`] from a config path and a dataset, as a library caller (tests, benches) has
-/// them: the dataset given, else the config's, else `./dataset`.
-pub fn resolve(config: Option<&Path>, dataset: Option<&Path>) -> Result<Project> {
-    // Only the arguments count here, never the caller's environment.
-    let cfg = match config {
-        Some(p) => Config::load(p)?,
-        None => Config::default(),
-    };
-    let base = config::base_of(config);
-    let dataset = dataset
-        .map(Path::to_path_buf)
-        .or_else(|| cfg.dataset.path.as_ref().map(|p| base.join(p)))
-        .unwrap_or_else(|| PathBuf::from("dataset"));
-    Project::new(config.map(Path::to_path_buf), cfg, dataset)
-}
-
-/// A new record of settings for `command`.
-pub fn shown(command: &str) -> Shown {
-    Shown::new(command)
 }
 
 /// The reject limits: each flag over its `[ingest]` key.

@@ -59,11 +59,11 @@ fn name(c: &Command) -> &'static str {
         Command::Problems { .. } => "problems",
         Command::SlaCheck { .. } => "sla-check",
         Command::Sql { .. } => "sql",
-        Command::Query { .. } => "query",
+        Command::Query(_) => "query",
         Command::Dataset(_) => "dataset",
         Command::Rejects { .. } => "rejects",
         Command::Run { .. } => "run",
-        Command::Report { .. } => "report",
+        Command::Report(_) => "report",
         Command::Check { .. } => "check",
         Command::Generate(_) => "generate",
         Command::Completions { .. } => "completions",
@@ -77,7 +77,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         quiet: cli.quiet,
         show_settings: cli.show_settings,
     };
-    let mut shown = settings::shown(name(&cli.command));
+    let mut shown = Shown::new(name(&cli.command));
     // These read no config: a broken ./ticketlake.toml must not stop `init --force`.
     match &cli.command {
         Command::Init { dir, force } => return init::run(dir, *force, &ctx, &mut shown),
@@ -100,9 +100,9 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
             bounds,
         } => sql::run(&p, statement.as_deref(), format, &bounds, &ctx, s),
         Command::Problems { action, options } => problems::run(&p, action, options, &ctx, s),
-        Command::Query { .. } => query::run(&p, &cli.command, &ctx, s),
+        Command::Query(a) => query::run(&p, &a, &ctx, s),
         Command::Run { out, period, json } => run::run(&p, out, period, json, &ctx, s),
-        Command::Report { .. } => report::run(&p, cli.command, &ctx, s),
+        Command::Report(a) => report::run(&p, a, &ctx, s),
         Command::Check {
             period,
             min_attainment,

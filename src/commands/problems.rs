@@ -24,22 +24,28 @@ pub(crate) fn run(
         None => (None, options),
     };
     let mut cfg = s.problems.clone();
-    let origin = |flag: bool, name: &str, key: &str| {
+    let defaults = crate::problems::ProblemConfig::default();
+    // The flag and the config key share a name.
+    let origin = |flag: bool, key: &str, default: String| {
         if flag {
-            format!("--{name}")
+            format!("--{key}")
         } else {
-            format!("[problems] {key} (default {})", key_default(key))
+            format!("[problems] {key} (default {default})")
         }
     };
     shown.add(
         "problems.min-incidents",
         o.min_incidents.unwrap_or(cfg.min_incidents),
-        origin(o.min_incidents.is_some(), "min-incidents", "min-incidents"),
+        origin(
+            o.min_incidents.is_some(),
+            "min-incidents",
+            defaults.min_incidents.to_string(),
+        ),
     );
     shown.add(
         "problems.window",
         o.window.clone().unwrap_or(cfg.window.clone()),
-        origin(o.window.is_some(), "window", "window"),
+        origin(o.window.is_some(), "window", defaults.window),
     );
     shown.add(
         "problems.period",
@@ -118,11 +124,4 @@ pub(crate) fn run(
         );
     }
     Ok(ExitStatus::Success)
-}
-
-fn key_default(key: &str) -> &'static str {
-    match key {
-        "min-incidents" => "3",
-        _ => "30d",
-    }
 }

@@ -1,7 +1,7 @@
 //! `ticketlake query`: a named metric from `queries/` for a period, or the catalog.
 
 use super::{Ctx, out, sql::show_bounds};
-use crate::cli::Command;
+use crate::cli::QueryArgs;
 use crate::config::Project;
 use crate::error::{ExitStatus, Result};
 use crate::query::{catalog, metric, session};
@@ -10,8 +10,8 @@ use crate::table::{Format, Table};
 use crate::time::rfc3339;
 
 /// Run `query`.
-pub(crate) fn run(p: &Project, c: &Command, ctx: &Ctx, shown: &mut Shown) -> Result<ExitStatus> {
-    let Command::Query {
+pub(crate) fn run(p: &Project, a: &QueryArgs, ctx: &Ctx, shown: &mut Shown) -> Result<ExitStatus> {
+    let QueryArgs {
         name,
         list,
         period,
@@ -20,10 +20,7 @@ pub(crate) fn run(p: &Project, c: &Command, ctx: &Ctx, shown: &mut Shown) -> Res
         show_sql,
         format,
         bounds,
-    } = c
-    else {
-        return Ok(ExitStatus::Success);
-    };
+    } = a;
     shown.add(
         "query.period",
         period,

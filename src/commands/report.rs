@@ -1,7 +1,7 @@
 //! `ticketlake report`: a month's reports from the dataset as it is.
 
 use super::{Ctx, out};
-use crate::cli::Command;
+use crate::cli::ReportArgs;
 use crate::config::Project;
 use crate::error::{ExitStatus, Result};
 use crate::report::{self, data::UnitKind};
@@ -25,8 +25,8 @@ pub(crate) fn print_outcome(o: &report::Outcome, w: &mut out::Lines) {
 }
 
 /// Run `report`.
-pub(crate) fn run(p: &Project, c: Command, ctx: &Ctx, shown: &mut Shown) -> Result<ExitStatus> {
-    let Command::Report {
+pub(crate) fn run(p: &Project, a: ReportArgs, ctx: &Ctx, shown: &mut Shown) -> Result<ExitStatus> {
+    let ReportArgs {
         period,
         service,
         group,
@@ -34,10 +34,7 @@ pub(crate) fn run(p: &Project, c: Command, ctx: &Ctx, shown: &mut Shown) -> Resu
         by_group,
         out: dir,
         json,
-    } = c
-    else {
-        return Ok(ExitStatus::Success);
-    };
+    } = a;
     let unit = if group.is_some() || by_group {
         UnitKind::Group
     } else {

@@ -15,16 +15,6 @@ pub const PROBLEM_CANDIDATES: &str = "problem_candidates";
 /// The member incidents of each candidate.
 pub const PROBLEM_CANDIDATE_MEMBERS: &str = "problem_candidate_members";
 
-/// Every table a dataset may hold, in the order listings show them.
-pub const TABLES: &[&str] = &[
-    TICKETS,
-    STATUS_INTERVALS,
-    REJECTS,
-    SLA,
-    PROBLEM_CANDIDATES,
-    PROBLEM_CANDIDATE_MEMBERS,
-];
-
 /// Canonical text columns of `tickets` that are carried through as strings.
 pub const TEXT_COLUMNS: &[&str] = &[
     "title",
@@ -99,12 +89,3 @@ pub const SLA_STATES: &[&str] = &[
     "cancelled",
     "invalid",
 ];
-
-/// Whether `value` is one of `list`; else the message that lists the accepted values.
-pub fn one_of(value: &str, list: &[&str]) -> std::result::Result<(), String> {
-    if list.contains(&value) {
-        Ok(())
-    } else {
-        Err(format!("`{value}` is not one of {}", list.join(", ")))
-    }
-}

@@ -110,7 +110,8 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
     ),
 ];
 
-/// Write the reports for one month.
+/// Write the reports for one month: check the period, assemble the units, then write each
+/// unit's page, charts and tables, the portfolio index and `summary.json`.
 pub fn write(s: &Project, o: &Options) -> Result<Outcome> {
     crate::dataset::store::phase("report start");
     let session = session::open(&s.dataset, &s.policies, Limits::default())?;
@@ -131,23 +132,7 @@ pub fn write(s: &Project, o: &Options) -> Result<Outcome> {
         month,
         params.as_of,
     )?;
-    let mut units = assemble::assemble(&fetch, &s.targets, s.report_top)?;
-    if let Some(only) = &o.only {
-        let names: Vec<String> = units.iter().map(|u| u.name.clone()).collect();
-        units.retain(|u| &u.name == only);
-        if units.is_empty() {
-            return Err(Error::Usage(format!(
-                "no {} named `{only}` has tickets in the 13 months to {}; there are: {}",
-                o.unit.dim(),
-                params.period.label,
-                names.join(", ")
-            )));
-        }
-    }
-    units.sort_by(|a, b| {
-        let key = |u: &Unit| u.attainment_pct.value.unwrap_or(f64::INFINITY);
-        key(a).total_cmp(&key(b)).then_with(|| a.name.cmp(&b.name))
-    });
+    let units = units(&fetch, s, o, &params.period.label)?;
     let register = improvements::evaluate(&fetch, &s.improvements)?;
 
     let dir = o.out.join(&params.period.label);
@@ -157,10 +142,65 @@ pub fn write(s: &Project, o: &Options) -> Result<Outcome> {
     let m = crate::dataset::manifest::current(&s.dataset)?;
     let (dq, rejects) = quality::summarize(&s.dataset, &m)?;
     crate::dataset::store::phase("report data quality");
-    let ctx = page::Context {
+    let ctx = context(s, o, &params, session.version, &dq);
+    let mut index_rows = Vec::new();
+    for u in &units {
+        let spark = write_unit(&fetch, &ctx, o, &dir, u, &register)?;
+        index_rows.push((u, spark));
+    }
+    crate::dataset::store::phase("report pages");
+    let all: Vec<&improvements::Progress> = register.iter().collect();
+    let index = dir.join("index.html");
+    write_file(&index, &page::index_page(&ctx, &index_rows, &all))?;
+    write_summary_json(&dir, &ctx, s, o, &units, &register, &dq)?;
+    Ok(Outcome {
+        period: params.period.label.clone(),
+        dir,
+        index,
+        units: units.len(),
+        missed: units
+            .iter()
+            .filter(|u| !u.missed.is_empty())
+            .map(|u| (u.name.clone(), u.missed.clone()))
+            .collect(),
+        quality: (dq, rejects),
+        manifest: m,
+    })
+}
+
+/// The units reported (every one, or the one asked for), worst attainment first.
+fn units(fetch: &Fetch, s: &Project, o: &Options, period: &str) -> Result<Vec<Unit>> {
+    let mut units = assemble::assemble(fetch, &s.targets, s.report_top)?;
+    if let Some(only) = &o.only {
+        let names: Vec<String> = units.iter().map(|u| u.name.clone()).collect();
+        units.retain(|u| &u.name == only);
+        if units.is_empty() {
+            return Err(Error::Usage(format!(
+                "no {} named `{only}` has tickets in the 13 months to {period}; there are: {}",
+                o.unit.dim(),
+                names.join(", ")
+            )));
+        }
+    }
+    units.sort_by(|a, b| {
+        let key = |u: &Unit| u.attainment_pct.value.unwrap_or(f64::INFINITY);
+        key(a).total_cmp(&key(b)).then_with(|| a.name.cmp(&b.name))
+    });
+    Ok(units)
+}
+
+/// What every page shows besides its unit: the period, the methodology and data quality.
+fn context(
+    s: &Project,
+    o: &Options,
+    params: &Params,
+    dataset_version: u64,
+    dq: &quality::Summary,
+) -> page::Context {
+    page::Context {
         period: params.period.label.clone(),
         as_of: crate::time::rfc3339(params.as_of),
-        dataset_version: session.version,
+        dataset_version,
         version: env!("CARGO_PKG_VERSION"),
         generated_at: crate::time::now_rfc3339(),
         unit_label: o.unit.dim(),
@@ -208,103 +248,118 @@ pub fn write(s: &Project, o: &Options) -> Result<Outcome> {
                 },
             ),
         ],
-    };
-
-    let mut index_rows = Vec::new();
-    for u in &units {
-        let figures = figures::figures(&fetch, u, o.unit.dim())?;
-        for f in &figures {
-            write_file(&dir.join("charts").join(format!("{}.svg", f.name)), &f.svg)?;
-            figures::write_csv(
-                &dir.join("tables").join(format!("{}.csv", f.name)),
-                &f.header,
-                &f.rows,
-            )?;
-        }
-        let stem = |n: &str| {
-            dir.join("tables")
-                .join(format!("{}-{}-{n}.csv", o.unit.dim(), u.slug))
-        };
-        figures::write_csv(
-            &stem("top-breaches"),
-            &[
-                "sla_name",
-                "ticket_id",
-                "priority",
-                "assignment_group",
-                "title",
-                "breach_at",
-                "overrun_s",
-            ]
-            .map(String::from),
-            &u.top_breaches
-                .iter()
-                .map(|b| {
-                    vec![
-                        b.sla_name.clone(),
-                        b.ticket_id.clone(),
-                        b.priority.clone(),
-                        b.group.clone(),
-                        b.title.clone(),
-                        b.breach_at.clone(),
-                        format!("{:.0}", b.overrun_s),
-                    ]
-                })
-                .collect::<Vec<_>>(),
-        )?;
-        figures::write_csv(
-            &stem("problem-candidates"),
-            &[
-                "candidate_id",
-                "rank",
-                "label",
-                "incidents",
-                "first_seen",
-                "last_seen",
-                "unlinked",
-                "problem_ids",
-            ]
-            .map(String::from),
-            &u.problems
-                .iter()
-                .map(|p| {
-                    vec![
-                        p.candidate_id.clone(),
-                        p.rank.to_string(),
-                        p.label.clone(),
-                        p.incidents.to_string(),
-                        p.first_seen.clone(),
-                        p.last_seen.clone(),
-                        p.unlinked.to_string(),
-                        p.problem_ids.clone(),
-                    ]
-                })
-                .collect::<Vec<_>>(),
-        )?;
-        let mine: Vec<&improvements::Progress> = register
-            .iter()
-            .filter(|p| o.unit == UnitKind::Service && p.declared.service == u.name)
-            .collect();
-        let html = page::unit_page(&ctx, u, &figures, &mine);
-        write_file(
-            &dir.join(format!("{}-{}.html", o.unit.dim(), u.slug)),
-            &html,
-        )?;
-        let spark: Vec<Option<f64>> = u.months.iter().map(|m| m.attainment_pct).collect();
-        let spark = charts::sparkline(
-            &format!("{}-spark", u.slug),
-            &format!("SLA attainment of {} over 13 months", u.name),
-            &spark,
-        )?;
-        index_rows.push((u, spark));
     }
-    crate::dataset::store::phase("report pages");
-    let all: Vec<&improvements::Progress> = register.iter().collect();
-    let index = dir.join("index.html");
-    write_file(&index, &page::index_page(&ctx, &index_rows, &all))?;
+}
+
+/// One unit's page, its charts and the tables behind them; returns its index sparkline.
+fn write_unit(
+    fetch: &Fetch,
+    ctx: &page::Context,
+    o: &Options,
+    dir: &Path,
+    u: &Unit,
+    register: &[improvements::Progress],
+) -> Result<String> {
+    let figures = figures::figures(fetch, u, o.unit.dim())?;
+    for f in &figures {
+        write_file(&dir.join("charts").join(format!("{}.svg", f.name)), &f.svg)?;
+        figures::write_csv(
+            &dir.join("tables").join(format!("{}.csv", f.name)),
+            &f.header,
+            &f.rows,
+        )?;
+    }
+    let stem = |n: &str| {
+        dir.join("tables")
+            .join(format!("{}-{}-{n}.csv", o.unit.dim(), u.slug))
+    };
+    figures::write_csv(
+        &stem("top-breaches"),
+        &[
+            "sla_name",
+            "ticket_id",
+            "priority",
+            "assignment_group",
+            "title",
+            "breach_at",
+            "overrun_s",
+        ]
+        .map(String::from),
+        &u.top_breaches
+            .iter()
+            .map(|b| {
+                vec![
+                    b.sla_name.clone(),
+                    b.ticket_id.clone(),
+                    b.priority.clone(),
+                    b.group.clone(),
+                    b.title.clone(),
+                    b.breach_at.clone(),
+                    format!("{:.0}", b.overrun_s),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    )?;
+    figures::write_csv(
+        &stem("problem-candidates"),
+        &[
+            "candidate_id",
+            "rank",
+            "label",
+            "incidents",
+            "first_seen",
+            "last_seen",
+            "unlinked",
+            "problem_ids",
+        ]
+        .map(String::from),
+        &u.problems
+            .iter()
+            .map(|p| {
+                vec![
+                    p.candidate_id.clone(),
+                    p.rank.to_string(),
+                    p.label.clone(),
+                    p.incidents.to_string(),
+                    p.first_seen.clone(),
+                    p.last_seen.clone(),
+                    p.unlinked.to_string(),
+                    p.problem_ids.clone(),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    )?;
+    let mine: Vec<&improvements::Progress> = register
+        .iter()
+        .filter(|p| o.unit == UnitKind::Service && p.declared.service == u.name)
+        .collect();
+    let html = page::unit_page(ctx, u, &figures, &mine);
+    write_file(
+        &dir.join(format!("{}-{}.html", o.unit.dim(), u.slug)),
+        &html,
+    )?;
+    let spark: Vec<Option<f64>> = u.months.iter().map(|m| m.attainment_pct).collect();
+    let spark = charts::sparkline(
+        &format!("{}-spark", u.slug),
+        &format!("SLA attainment of {} over 13 months", u.name),
+        &spark,
+    )?;
+    Ok(spark)
+}
+
+/// `summary.json`: the units, targets, register and data quality, for machines.
+fn write_summary_json(
+    dir: &Path,
+    ctx: &page::Context,
+    s: &Project,
+    o: &Options,
+    units: &[Unit],
+    register: &[improvements::Progress],
+    dq: &quality::Summary,
+) -> Result<()> {
     // The commit time of the dataset changes on every re-ingest of the same exports; the
     // version identifies the data, so the summary keeps only that.
-    let mut quality_json = serde_json::to_value(&dq).unwrap_or_default();
+    let mut quality_json = serde_json::to_value(dq).unwrap_or_default();
     if let Some(o) = quality_json.as_object_mut() {
         o.remove("committed_at");
     }
@@ -323,19 +378,7 @@ pub fn write(s: &Project, o: &Options) -> Result<Outcome> {
     });
     let text = serde_json::to_string_pretty(&summary).map_err(|e| Error::Usage(e.to_string()))?;
     write_file(&dir.join("summary.json"), &(text + "\n"))?;
-    Ok(Outcome {
-        period: params.period.label.clone(),
-        dir,
-        index,
-        units: units.len(),
-        missed: units
-            .iter()
-            .filter(|u| !u.missed.is_empty())
-            .map(|u| (u.name.clone(), u.missed.clone()))
-            .collect(),
-        quality: (dq, rejects),
-        manifest: m,
-    })
+    Ok(())
 }
 
 fn describe_sla(c: &crate::sla::policy::SlaConfig) -> String {

@@ -321,14 +321,7 @@ fn sla_states(s: &Summary) -> String {
         b.push_str("<p>No SLAs are declared, or the derived tables were not built yet.</p>\n");
         return b;
     }
-    let states = [
-        "met",
-        "breached",
-        "in_progress",
-        "in_progress_breached",
-        "cancelled",
-        "invalid",
-    ];
+    let states = crate::dataset::schema::SLA_STATES;
     let rows: Vec<Vec<String>> = s
         .sla_states
         .iter()
