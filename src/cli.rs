@@ -125,6 +125,10 @@ pub enum Command {
         /// Only this ingest (see `dataset info`).
         #[arg(long, value_name = "ID")]
         ingest: Option<String>,
+        /// Also the rejects of files a later ingest read again (with corrected options or
+        /// `--replace`), with the ingest that replaced them.
+        #[arg(long)]
+        all: bool,
         /// Output format.
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
@@ -218,6 +222,14 @@ pub struct IngestArgs {
     /// Commit nothing and exit 1 if more than P percent of records are rejected.
     #[arg(long, value_name = "P")]
     pub max_reject_pct: Option<f64>,
+    /// Copy closed_at into a missing resolved_at of resolved or closed tickets (off by
+    /// default: such tickets are flagged closed_without_resolution and left out of MTTR).
+    #[arg(long)]
+    pub resolved_from_closed: bool,
+    /// Read files again even when the same bytes were ingested with the same options: each
+    /// supersedes its earlier contribution (for a file re-exported under the same name).
+    #[arg(long)]
+    pub replace: bool,
     /// Print a one-line JSON summary on stdout.
     #[arg(long)]
     pub json: bool,

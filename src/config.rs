@@ -110,6 +110,9 @@ pub struct SourceConfig {
     pub mapping: Option<PathBuf>,
     /// Date format of locale-formatted exports (Jira CSV), when ambiguous.
     pub date_format: Option<String>,
+    /// Copy `closed_at` into a missing `resolved_at` (off by default: imputed resolution
+    /// times inflate MTTR).
+    pub resolved_from_closed: Option<bool>,
     /// Extra or changed value maps over the adapter's defaults: vendor status → canonical
     /// status, issue type → kind, priority name → 1..5 (keys compared case-insensitively).
     #[serde(default)]
@@ -373,15 +376,20 @@ path = "dataset"
 # Time zone of naive timestamps in exports (ServiceNow list exports are in the
 # exporting user's zone). ticketlake never falls back to the machine's zone.
 timezone = "Europe/London"
-# Commit nothing (exit 1) when an ingest rejects more than this:
+# An ingest that rejects more than 5 % of its records commits nothing and exits 1
+# (and a file whose every row is rejected always fails). Set a limit of your own;
+# max-reject-pct = 100 accepts anything.
 # max-rejects = 100
-# max-reject-pct = 1.0
+# max-reject-pct = 5
 
 # Named sources: which adapter reads which exports.
 [sources.itsm]
 adapter = "servicenow"
 files = ["exports/incident.csv", "exports/change_request.csv"]
 timezone = "Europe/London"
+# Tickets closed without a resolution time keep resolved_at empty (flag
+# closed_without_resolution) and stay out of MTTR; this copies closed_at instead:
+# resolved-from-closed = true
 
 # Business-hours calendars. "24x7" is built in.
 [calendars.london]
@@ -399,6 +407,7 @@ calendar = "24x7"
 when = { kind = ["incident"], priority = [1] }
 pause-on = ["on_hold"]           # canonical statuses that stop the clock
 on-reopen = "resume"             # resume | restart
+# stop-at-close = true           # a ticket closed without resolved_at stops at closed_at
 
 [[sla]]
 name = "P3 resolution"

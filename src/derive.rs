@@ -7,7 +7,11 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::dataset::manifest::{self, BuildRecord, Manifest, TableFiles};
-use crate::dataset::{SLA, STATUS_INTERVALS, TICKETS, lock, store};
+use crate::dataset::{
+    PROBLEM_CANDIDATE_MEMBERS, PROBLEM_CANDIDATES, REJECTS, SLA, STATUS_INTERVALS, TICKETS, lock,
+    store,
+};
+use polars::prelude::DataFrame;
 use crate::error::{Error, Result};
 use crate::sla::{engine, policy::Policies};
 use crate::time::{now_rfc3339, rfc3339};
@@ -43,6 +47,7 @@ fn build_columns(problems: &crate::problems::ProblemConfig) -> Vec<&'static str>
         "opened_at",
         "first_response_at",
         "resolved_at",
+        "closed_at",
         "updated_at",
     ];
     if problems.enabled {
@@ -52,6 +57,29 @@ fn build_columns(problems: &crate::problems::ProblemConfig) -> Vec<&'static str>
         c.extend(more.collect::<Vec<_>>());
     }
     c
+}
+
+/// Every table of the dataset, empty and with the schema a build or an ingest writes: what
+/// the query session registers for a table no version has written yet, so every built-in
+/// query runs on a fresh ingest (and on an empty dataset) instead of failing.
+pub fn empty_tables(policies: &Policies) -> Result<Vec<(&'static str, DataFrame)>> {
+    let schema: polars::prelude::Schema = crate::ingest::canonical::tickets_schema()
+        .into_iter()
+        .map(|(n, t)| (n.into(), t))
+        .collect();
+    let tickets = DataFrame::empty_with_schema(&schema);
+    let intervals = crate::ingest::intervals::empty()?;
+    let sla = crate::sla::table::compute(&tickets, &intervals, policies, 0)?;
+    let problems = crate::problems::ProblemConfig::default();
+    let found = crate::problems::detect(&tickets, Some(&sla), &problems, None, 0)?;
+    Ok(vec![
+        (TICKETS, tickets),
+        (STATUS_INTERVALS, intervals),
+        (REJECTS, crate::ingest::rejects::frame("", &[])?),
+        (SLA, sla),
+        (PROBLEM_CANDIDATES, found.candidates),
+        (PROBLEM_CANDIDATE_MEMBERS, found.members),
+    ])
 }
 
 /// Recompute and commit the derived tables. `as_of` (µs UTC) defaults to the newest
@@ -155,6 +183,8 @@ pub fn build(
             incidents: found.incidents,
             uninformative_incidents: found.uninformative,
             problem_candidates: found.candidates.height() as u64,
+            incidents_without_text: found.without_text,
+            uninformative_example: found.uninformative_example.clone(),
         }),
         ..current
     };

@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::cli::{self, IngestArgs};
 use crate::config::{self, Config, Project};
 use crate::error::{Error, Result};
-use crate::ingest::{IngestOptions, RejectLimits, mapping::ValueMaps};
+use crate::ingest::{IngestOptions, RejectLimits, mapping::ValueMaps, rejects};
 use crate::job::Source;
 use crate::report::{Options as ReportOptions, data::UnitKind};
 
@@ -162,9 +162,13 @@ fn limits(
         (rows, "--max-rejects".to_string()),
         (p.max_rejects, config::key("ingest", "max-rejects")),
     ]);
+    // The 5 % default stands in only when no limit is set at all: a row limit of the
+    // user's own replaces it.
+    let default_pct = (max_rejects.is_none()).then_some(rejects::DEFAULT_MAX_REJECT_PCT);
     let (max_reject_pct, pct_from) = pick([
         (pct, "--max-reject-pct".to_string()),
         (p.max_reject_pct, config::key("ingest", "max-reject-pct")),
+        (default_pct, "default".to_string()),
     ]);
     shown.add("ingest.max-rejects", max_rejects, &rows_from);
     shown.add("ingest.max-reject-pct", max_reject_pct, &pct_from);
@@ -220,6 +224,20 @@ pub fn ingest(
         &a.date_format,
         flag_or_unset(a.date_format.is_some(), "--date-format"),
     );
+    shown.add(
+        "ingest.resolved-from-closed",
+        a.resolved_from_closed,
+        if a.resolved_from_closed {
+            "--resolved-from-closed"
+        } else {
+            "default (the mapping's, else off)"
+        },
+    );
+    shown.add(
+        "ingest.replace",
+        a.replace,
+        if a.replace { "--replace" } else { "default" },
+    );
     let limits = limits(p, a.max_rejects, a.max_reject_pct, shown)?;
     shown.add(
         "ingest.build",
@@ -246,6 +264,8 @@ pub fn ingest(
         encoding: a.encoding,
         date_format: a.date_format.clone(),
         overrides: Default::default(),
+        resolved_from_closed: a.resolved_from_closed.then_some(true),
+        replace: a.replace,
         limits,
         progress: !quiet && !a.json,
     })
@@ -266,6 +286,13 @@ pub fn sources(p: &Project, progress: bool, shown: &mut Shown) -> Result<Vec<Sou
             (p.timezone.clone(), config::key("ingest", "timezone")),
         ]);
         shown.add(&format!("{table}.timezone"), &tz, tz_from);
+        if let Some(v) = src.resolved_from_closed {
+            shown.add(
+                &format!("{table}.resolved-from-closed"),
+                v,
+                at("resolved-from-closed"),
+            );
+        }
         if let Some(m) = &src.mapping {
             shown.add(
                 &format!("{table}.mapping"),
@@ -289,6 +316,8 @@ pub fn sources(p: &Project, progress: bool, shown: &mut Shown) -> Result<Vec<Sou
                     priority: src.priorities.clone(),
                     kind_prefix: Default::default(),
                 },
+                resolved_from_closed: src.resolved_from_closed,
+                replace: false,
                 limits: limits.clone(),
                 progress,
             },

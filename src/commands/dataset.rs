@@ -2,7 +2,10 @@
 //! ingest history with each file's hash and accounting.
 
 use super::{Ctx, out};
+use std::collections::BTreeMap;
+
 use crate::config::Project;
+use crate::dataset::columns::flag_counts;
 use crate::dataset::manifest::{self, Manifest};
 use crate::error::{ExitStatus, Result};
 use crate::settings::Shown;
@@ -13,15 +16,27 @@ pub(crate) fn info(p: &Project, json: bool, ctx: &Ctx, shown: &mut Shown) -> Res
         return Ok(ExitStatus::Success);
     }
     let m = manifest::current(&p.dataset)?;
+    let flags = flags(p, &m)?;
     if json {
-        out::json(&info_json(p, &m))?;
+        out::json(&info_json(p, &m, &flags))?;
     } else {
-        out::text(&info_text(p, &m))?;
+        out::text(&info_text(p, &m, &flags))?;
     }
     Ok(ExitStatus::Success)
 }
 
-fn info_json(p: &Project, m: &Manifest) -> serde_json::Value {
+/// Current tickets per data-quality flag (`closed_without_resolution`, …).
+fn flags(p: &Project, m: &Manifest) -> Result<BTreeMap<String, u64>> {
+    let tickets = crate::dataset::store::read_columns(
+        &p.dataset,
+        m,
+        crate::dataset::TICKETS,
+        Some(&["dq_flags"]),
+    )?;
+    tickets.map_or(Ok(BTreeMap::new()), |t| flag_counts(&t))
+}
+
+fn info_json(p: &Project, m: &Manifest, flags: &BTreeMap<String, u64>) -> serde_json::Value {
     let tables: serde_json::Map<String, serde_json::Value> = m
         .tables
         .iter()
@@ -37,12 +52,13 @@ fn info_json(p: &Project, m: &Manifest) -> serde_json::Value {
         "version": m.version,
         "committed_at": m.committed_at,
         "tables": tables,
+        "flags": flags,
         "ingests": m.ingests,
         "build": m.build,
     })
 }
 
-fn info_text(p: &Project, m: &Manifest) -> String {
+fn info_text(p: &Project, m: &Manifest, flags: &BTreeMap<String, u64>) -> String {
     let mut w = out::Lines::default();
     let committed = if m.committed_at.is_empty() {
         "never"
@@ -60,6 +76,9 @@ fn info_text(p: &Project, m: &Manifest) -> String {
             t.rows(),
             t.files.len()
         ));
+    }
+    for (flag, n) in flags {
+        w.add(format!("  flag {flag:<28} {n:>6} ticket(s)"));
     }
     if let Some(b) = &m.build {
         let stale = if b.version < m.version {
@@ -84,7 +103,7 @@ fn info_text(p: &Project, m: &Manifest) -> String {
                 "  {} sha256:{} {}: read {} loaded {} rejected {} superseded {}",
                 f.path,
                 &f.sha256[..12.min(f.sha256.len())],
-                f.outcome,
+                f.outcome_text(),
                 f.records_read,
                 f.loaded,
                 f.rejected,

@@ -92,7 +92,11 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Ingest(a) => ingest::run(&p, &a, &ctx, s),
         Command::Build { as_of, json } => build::run(&p, as_of.as_deref(), json, &ctx, s),
         Command::Dataset(DatasetCommand::Info { json }) => dataset::info(&p, json, &ctx, s),
-        Command::Rejects { ingest, format } => rejects::run(&p, ingest.as_deref(), format, &ctx, s),
+        Command::Rejects {
+            ingest,
+            all,
+            format,
+        } => rejects::run(&p, ingest.as_deref(), all, format, &ctx, s),
         Command::SlaCheck { format } => sla_check::run(&p, format, &ctx, s),
         Command::Sql {
             statement,

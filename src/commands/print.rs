@@ -32,7 +32,8 @@ pub(crate) fn ingest(dataset: &Path, r: &IngestReport, w: &mut Lines) {
     for f in &r.files {
         if f.outcome == "duplicate" {
             w.add(format!(
-                "{}: already ingested in {} (same SHA-256); skipped",
+                "{}: already ingested in {} (same SHA-256 and read options); skipped. \
+                 Use --replace to read it again",
                 f.path,
                 f.duplicate_of.as_deref().unwrap_or("?")
             ));
@@ -42,6 +43,13 @@ pub(crate) fn ingest(dataset: &Path, r: &IngestReport, w: &mut Lines) {
             "{} [{}]: read {}, loaded {}, rejected {}, superseded {}, flagged {}",
             f.path, f.shape, f.records_read, f.loaded, f.rejected, f.superseded, f.flagged
         ));
+        if let Some(earlier) = &f.replaces {
+            w.add(format!(
+                "  read again: supersedes its read in {earlier} ({} rows replaced; its rejects \
+                 are hidden, `ticketlake rejects --all` shows them)",
+                f.replaced
+            ));
+        }
         if !f.extra_columns.is_empty() {
             w.add(format!("  unused columns: {}", f.extra_columns.join(", ")));
         }
@@ -67,7 +75,12 @@ pub(crate) fn ingest(dataset: &Path, r: &IngestReport, w: &mut Lines) {
         ));
     }
     if r.rejected > 5 {
-        w.add("  ... see all with `ticketlake rejects`");
+        if r.committed {
+            w.add("  ... see all with `ticketlake rejects`");
+        } else {
+            // Nothing was committed, so the rejects table does not hold these.
+            w.add(format!("  ... and {} more", r.rejected - 5));
+        }
     }
     let shown = dataset.display();
     if let Some(over) = &r.limit_exceeded {

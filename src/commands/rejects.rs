@@ -25,10 +25,20 @@ const COLUMNS: [&str; 8] = [
 pub(crate) fn run(
     p: &Project,
     ingest: Option<&str>,
+    all: bool,
     format: Format,
     ctx: &Ctx,
     shown: &mut Shown,
 ) -> Result<ExitStatus> {
+    shown.add(
+        "rejects.all",
+        all,
+        if all {
+            "--all"
+        } else {
+            "default (hide the rejects of files read again since)"
+        },
+    );
     shown.add(
         "rejects.ingest",
         ingest,
@@ -42,7 +52,7 @@ pub(crate) fn run(
         return Ok(ExitStatus::Success);
     }
     let m = manifest::current(&p.dataset)?;
-    let Some(df) = dataset::store::read_table(&p.dataset, &m, dataset::REJECTS)? else {
+    let Some(df) = dataset::store::read_rejects(&p.dataset, &m, all)? else {
         match format {
             Format::Json => out::line("[]")?,
             Format::Table => out::line("no rejects")?,
@@ -62,11 +72,30 @@ pub(crate) fn run(
         .iter()
         .map(|n| dataset::columns::text_vec(&df, n))
         .collect::<Result<_>>()?;
-    let rows: Vec<Vec<Option<String>>> = (0..df.height())
+    let mut rows: Vec<Vec<Option<String>>> = (0..df.height())
         .map(|i| cols.iter().map(|c| c[i].clone()).collect())
         .collect();
+    let mut names = COLUMNS.to_vec();
+    if all {
+        // Which later ingest read the file again, so the superseded rejects can be told.
+        let by: std::collections::HashMap<(&str, &str), &str> = m
+            .ingests
+            .iter()
+            .flat_map(|i| i.files.iter().map(move |f| (i, f)))
+            .filter_map(|(i, f)| {
+                let by = f.replaced_by.as_deref()?;
+                Some(((i.ingest_id.as_str(), f.path.as_str()), by))
+            })
+            .collect();
+        names.push("replaced_by");
+        for r in &mut rows {
+            let key = (r[0].as_deref().unwrap_or(""), r[1].as_deref().unwrap_or(""));
+            let replaced_by = by.get(&key).map(|s| s.to_string());
+            r.push(replaced_by);
+        }
+    }
     if format != Format::Table {
-        let mut t = Table::text(&COLUMNS, rows);
+        let mut t = Table::text(&names, rows);
         // Line and record are numbers for machines; everything else is text.
         t.numeric[2] = true;
         t.numeric[3] = true;
@@ -88,6 +117,9 @@ pub(crate) fn run(
             v(5),
             v(6)
         ));
+        if let Some(Some(by)) = r.get(8) {
+            w.add(format!("  (replaced by {by}: the file was read again)"));
+        }
     }
     w.print()?;
     Ok(ExitStatus::Success)

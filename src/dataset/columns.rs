@@ -52,6 +52,29 @@ pub fn flags(df: &DataFrame, name: &str) -> Result<BooleanChunked> {
         .map_err(Error::polars(format!("column {name}")))
 }
 
+/// Rows per data-quality flag of a `dq_flags` column (`;`-separated names), counted by
+/// borrowed text: one owned key per flag, not one per row.
+pub fn flag_counts(df: &DataFrame) -> Result<std::collections::BTreeMap<String, u64>> {
+    let mut counts: std::collections::HashMap<&str, u64> = Default::default();
+    let dq = text_chunks(df, "dq_flags")?;
+    for f in dq.iter().flatten().flat_map(|s| s.split(';')) {
+        if !f.is_empty() {
+            *counts.entry(f).or_default() += 1;
+        }
+    }
+    Ok(counts.into_iter().map(|(f, n)| (f.to_string(), n)).collect())
+}
+
+/// Whether a row came from one of `files` (`(ingest_id, source_file)` pairs): the lineage
+/// columns every `tickets` and `rejects` row carries.
+pub fn from_files<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Expr {
+    files.into_iter().fold(lit(false), |acc, (ingest, file)| {
+        acc.or(col("ingest_id")
+            .eq(lit(ingest.to_string()))
+            .and(col("source_file").eq(lit(file.to_string()))))
+    })
+}
+
 /// A column as owned optional strings, for output.
 pub fn text_vec(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
     Ok(text(df, name)?

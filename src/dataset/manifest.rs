@@ -76,6 +76,51 @@ pub struct FileRecord {
     /// Other notes.
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// Every option that changes how the file is read (adapter, mapping hash, zones,
+    /// encoding, date format, value maps, imputation): the same bytes read with other
+    /// options are not a duplicate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_options: Option<serde_json::Value>,
+    /// The ingest whose contribution of this file (the same bytes, or with `--replace` the
+    /// same path) this one supersedes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
+    /// Rows of that earlier contribution that this file's rows replaced.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub replaced: u64,
+    /// Set on an earlier file once a later ingest superseded its contribution: its rows
+    /// lost to the later read, and its rejects are hidden by `ticketlake rejects`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl FileRecord {
+    /// Whether the file contributed rows or history (rather than being a duplicate).
+    pub fn contributed(&self) -> bool {
+        matches!(self.outcome.as_str(), "loaded" | "history")
+    }
+
+    /// The outcome for people: `loaded`, `duplicate`, … and what a later or earlier read of
+    /// the same file did.
+    pub fn outcome_text(&self) -> String {
+        let mut s = self.outcome.clone();
+        if let Some(i) = &self.replaces {
+            s.push_str(&format!(" (replaces the read of {i}, {} rows)", self.replaced));
+        }
+        if let Some(i) = &self.replaced_by {
+            s.push_str(&format!(" (replaced by {i})"));
+        }
+        s
+    }
+
+    /// Whether the file still counts: it contributed and no later ingest superseded it.
+    pub fn live(&self) -> bool {
+        self.contributed() && self.replaced_by.is_none()
+    }
 }
 
 /// One committed ingest.
@@ -133,6 +178,12 @@ pub struct BuildRecord {
     /// Recurring-problem candidates committed.
     #[serde(default)]
     pub problem_candidates: u64,
+    /// Of the uninformative incidents, those with no title and no description at all.
+    #[serde(default)]
+    pub incidents_without_text: u64,
+    /// The commonest uninformative text, quoted by the data-quality report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uninformative_example: Option<String>,
 }
 
 impl Manifest {
@@ -149,13 +200,29 @@ impl Manifest {
         }
     }
 
-    /// The ingest that already loaded a file with this hash, if any.
-    pub fn ingest_of_hash(&self, sha: &str) -> Option<&IngestRecord> {
-        self.ingests.iter().find(|i| {
-            i.files
-                .iter()
-                .any(|f| f.sha256 == sha && matches!(f.outcome.as_str(), "loaded" | "history"))
-        })
+    /// The latest live contribution of a file matching `which` (an ingest that loaded it
+    /// and that no later ingest superseded), with the ingest it belongs to.
+    pub fn contribution(
+        &self,
+        which: impl Fn(&FileRecord) -> bool,
+    ) -> Option<(&IngestRecord, &FileRecord)> {
+        self.ingests
+            .iter()
+            .rev()
+            .find_map(|i| i.files.iter().find(|f| f.live() && which(f)).map(|f| (i, f)))
+    }
+
+    /// `(ingest_id, path)` of every file whose contribution a later ingest superseded.
+    pub fn replaced_files(&self) -> std::collections::HashSet<(String, String)> {
+        self.ingests
+            .iter()
+            .flat_map(|i| {
+                i.files
+                    .iter()
+                    .filter(|f| f.replaced_by.is_some())
+                    .map(|f| (i.ingest_id.clone(), f.path.clone()))
+            })
+            .collect()
     }
 
     /// Rows of a table at this version.

@@ -44,6 +44,24 @@ pub fn read_table(root: &Path, m: &Manifest, table: &str) -> Result<Option<DataF
     read_columns(root, m, table, None)
 }
 
+/// The `rejects` table, without the rejects of files whose contribution a later ingest
+/// superseded (a corrected re-read) unless `all`.
+pub fn read_rejects(root: &Path, m: &Manifest, all: bool) -> Result<Option<DataFrame>> {
+    let Some(df) = read_table(root, m, super::REJECTS)? else {
+        return Ok(None);
+    };
+    let replaced = m.replaced_files();
+    if all || replaced.is_empty() {
+        return Ok(Some(df));
+    }
+    let gone = super::columns::from_files(replaced.iter().map(|(i, f)| (i.as_str(), f.as_str())));
+    df.lazy()
+        .filter(gone.not())
+        .collect()
+        .map(Some)
+        .map_err(Error::polars("hiding the rejects of replaced files"))
+}
+
 /// Like [`read_table`], reading only `columns` (all when `None`): the derive stage needs a
 /// third of the tickets' columns, and leaving the rest on disk saves most of its memory.
 pub fn read_columns(

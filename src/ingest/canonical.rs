@@ -1,6 +1,7 @@
 //! The canonical `tickets` schema, and the last normalisation step that projects the parsed
 //! columns onto it: derived status where the export has none, `resolved_at` from `closed_at`
-//! for closed tickets that lack it, and the data-quality flags (kept rows, never rejects).
+//! for closed tickets that lack it only when the mapping asks for it, and the data-quality
+//! flags (kept rows, never rejects).
 
 use std::collections::BTreeMap;
 
@@ -77,10 +78,15 @@ pub fn finish(
     let closed_like = col("status")
         .eq(lit("resolved"))
         .or(col("status").eq(lit("closed")));
-    let resolved_from_closed = ts("resolved_at")
-        .is_null()
-        .and(closed_like.clone())
-        .and(ts("closed_at").is_not_null());
+    // A resolved or closed ticket without a resolution instant: imputed from `closed_at`
+    // only on request, otherwise kept NULL and flagged, so MTTR uses real instants only.
+    let unresolved_done = ts("resolved_at").is_null().and(closed_like);
+    let resolved_from_closed = if m.resolved_from_closed {
+        unresolved_done.clone().and(ts("closed_at").is_not_null())
+    } else {
+        lit(false)
+    };
+    let without_resolution = unresolved_done.and(col("__resolved_from_closed").not());
     let updated = coalesce(&[
         ts("updated_at"),
         ts("closed_at"),
@@ -125,6 +131,7 @@ pub fn finish(
             flag(ts("closed_at").lt(ts("opened_at")), "closed_before_opened"),
             flag(ts("closed_at").lt(resolved), "closed_before_resolved"),
             flag(col("__resolved_from_closed"), "resolved_at_from_closed_at"),
+            flag(without_resolution, "closed_without_resolution"),
         ],
         "",
         true,

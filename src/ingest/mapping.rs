@@ -133,6 +133,12 @@ pub struct Mapping {
     /// Largest field accepted, in bytes; a larger one rejects the row.
     #[serde(default = "default_max_field")]
     pub max_field_bytes: usize,
+    /// Copy `closed_at` into a missing `resolved_at` of a resolved or closed ticket. Off by
+    /// default: `closed_at` is usually an automatic close days after the resolution, so an
+    /// imputed value inflates MTTR (promise 11). Off, such tickets keep a NULL `resolved_at`
+    /// and the flag `closed_without_resolution`.
+    #[serde(default)]
+    pub resolved_from_closed: bool,
     /// Canonical column to source column(s).
     pub columns: BTreeMap<String, SourceColumn>,
     /// Value maps.
@@ -170,6 +176,7 @@ impl Mapping {
             dst_nonexistent: Default::default(),
             kind: None,
             max_field_bytes: default_max_field(),
+            resolved_from_closed: false,
             columns,
             values,
         }

@@ -73,6 +73,11 @@ pub struct IngestOptions {
     /// Value-map entries added over the adapter's defaults (config `statuses`, `kinds`,
     /// `priorities` of a source).
     pub overrides: mapping::ValueMaps,
+    /// `resolved-from-closed` of a source or `--resolved-from-closed`, over the mapping's.
+    pub resolved_from_closed: Option<bool>,
+    /// Re-read a file ingested before with the same bytes and options (`--replace`),
+    /// superseding its earlier contribution.
+    pub replace: bool,
     /// Commit nothing when the rejects exceed these.
     pub limits: RejectLimits,
     /// Show a progress bar (only honoured when stderr is a terminal).
@@ -168,6 +173,30 @@ fn progress_bar(opts: &IngestOptions, n: usize) -> Option<indicatif::ProgressBar
     })
 }
 
+/// Every option that changes how an export is read, as recorded in the manifest: the same
+/// bytes read with other options (a corrected zone, encoding, mapping…) are read again and
+/// supersede the earlier read. The mapping is recorded by the SHA-256 of its file.
+fn read_options(opts: &IngestOptions) -> Result<serde_json::Value> {
+    let mapping = opts
+        .mapping
+        .as_deref()
+        .map(sha256_file)
+        .transpose()?
+        .map(|(sha, _)| sha);
+    Ok(serde_json::json!({
+        "adapter": opts.source,
+        "mapping_sha256": mapping,
+        "tz": opts.tz,
+        "default_tz": opts.default_tz,
+        "encoding": opts.encoding.map(|e| format!("{e:?}").to_lowercase()),
+        "date_format": opts.date_format,
+        "statuses": opts.overrides.status,
+        "kinds": opts.overrides.kind,
+        "priorities": opts.overrides.priority,
+        "resolved_from_closed": opts.resolved_from_closed,
+    }))
+}
+
 /// Ingest `files` into the dataset at `root`.
 pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<IngestReport> {
     if files.is_empty() {
@@ -190,6 +219,8 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
             .ok()
             .and_then(|v| v.as_str().map(String::from))
             .unwrap_or_default(),
+        read_options: read_options(opts)?,
+        replaces: Vec::new(),
         records: Vec::new(),
         history: Vec::new(),
         rejects: Vec::new(),
@@ -214,10 +245,24 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
     run.commit(root, &current, opts, recovered)
 }
 
+/// What an earlier ingest of a file means for this one.
+enum Earlier {
+    /// Nothing: the file is new.
+    None,
+    /// The same bytes read the same way, by this ingest.
+    Duplicate(String),
+    /// An earlier contribution (ingest id, path) this file supersedes.
+    Replaces(String, String),
+}
+
 /// The state of one ingest while its files are read: the accounting, the spilled rows, the
 /// histories and the rejects.
 struct Run {
     ingest_id: String,
+    /// [`read_options`] of this ingest, recorded with every file.
+    read_options: serde_json::Value,
+    /// Earlier contributions this ingest's files supersede.
+    replaces: Vec<writer::Replacement>,
     source: String,
     records: Vec<FileRecord>,
     spill: spill::Spill,
@@ -258,11 +303,23 @@ impl Run {
             bytes: size,
             ..Default::default()
         };
-        if let Some(prev) = self.earlier(current, &sha) {
-            rec.outcome = "duplicate".into();
-            rec.duplicate_of = Some(prev);
-            self.records.push(rec);
-            return Ok(());
+        rec.read_options = Some(self.read_options.clone());
+        match self.earlier(current, &rec, opts.replace) {
+            Earlier::Duplicate(prev) => {
+                rec.outcome = "duplicate".into();
+                rec.duplicate_of = Some(prev);
+                self.records.push(rec);
+                return Ok(());
+            }
+            Earlier::Replaces(ingest_id, path) => {
+                rec.replaces = Some(ingest_id.clone());
+                self.replaces.push(writer::Replacement {
+                    by: rec.path.clone(),
+                    ingest_id,
+                    path,
+                });
+            }
+            Earlier::None => {}
         }
         match file.role {
             Role::ZendeskAudits => {
@@ -286,17 +343,31 @@ impl Run {
         Ok(())
     }
 
-    /// The ingest that already loaded a file with this hash: an earlier one, or this one.
-    fn earlier(&self, current: &manifest::Manifest, sha: &str) -> Option<String> {
-        current
-            .ingest_of_hash(sha)
-            .map(|i| i.ingest_id.clone())
-            .or_else(|| {
-                self.records
-                    .iter()
-                    .any(|r| r.sha256 == sha && r.outcome == "loaded")
-                    .then(|| self.ingest_id.clone())
-            })
+    /// What an earlier ingest of this file means for it: a duplicate when this ingest
+    /// already read the same bytes, or an earlier one read them with the same options
+    /// (unless `replace`); otherwise the contribution it supersedes, if any (the same bytes,
+    /// or with `replace` the same path).
+    fn earlier(&self, current: &manifest::Manifest, rec: &FileRecord, replace: bool) -> Earlier {
+        if self
+            .records
+            .iter()
+            .any(|r| r.sha256 == rec.sha256 && r.contributed())
+        {
+            return Earlier::Duplicate(self.ingest_id.clone());
+        }
+        let same_bytes = current.contribution(|f| f.sha256 == rec.sha256);
+        if let Some((i, f)) = same_bytes {
+            // A record from before options were recorded counts as read the same way.
+            let same_options = f.read_options.is_none() || f.read_options == rec.read_options;
+            if same_options && !replace {
+                return Earlier::Duplicate(i.ingest_id.clone());
+            }
+            return Earlier::Replaces(i.ingest_id.clone(), f.path.clone());
+        }
+        match current.contribution(|f| f.path == rec.path) {
+            Some((i, f)) if replace => Earlier::Replaces(i.ingest_id.clone(), f.path.clone()),
+            _ => Earlier::None,
+        }
     }
 
     fn lineage(&self, rec: &FileRecord) -> normalize::Lineage {
@@ -447,7 +518,7 @@ impl Run {
             flagged: records.iter().map(|r| r.flagged).sum(),
             recovered,
             sample_rejects: self.rejects.iter().take(20).cloned().collect(),
-            limit_exceeded: rejects::check_limits(read, rejected, &opts.limits),
+            limit_exceeded: rejects::check_limits(&records, &opts.limits),
         };
         if report.limit_exceeded.is_some() || records.iter().all(|r| r.outcome == "duplicate") {
             return Ok(report);
@@ -458,6 +529,7 @@ impl Run {
             source: self.source,
             spill: self.spill,
             history: self.history,
+            replaces: self.replaces,
             rejects: rejects::frame(&self.ingest_id, &self.rejects)?,
             files: records,
         };

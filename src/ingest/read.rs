@@ -280,11 +280,14 @@ pub(super) fn csv_options(m: &Mapping, opts: &IngestOptions) -> csv_reader::CsvO
 }
 
 /// The mapping a file is normalised with: the adapter's (or `--mapping`), with the config's
-/// value-map entries over it.
+/// value-map entries and `resolved-from-closed` over it.
 pub(super) fn with_overrides(mut m: Mapping, opts: &IngestOptions) -> Mapping {
     overlay(&mut m.values.status, &opts.overrides.status);
     overlay(&mut m.values.kind, &opts.overrides.kind);
     overlay(&mut m.values.priority, &opts.overrides.priority);
+    if let Some(v) = opts.resolved_from_closed {
+        m.resolved_from_closed = v;
+    }
     m
 }
 

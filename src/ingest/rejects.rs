@@ -151,7 +151,7 @@ pub struct FileReject {
 }
 
 /// The rejects of one ingest as a frame in the `rejects` schema.
-pub(super) fn frame(ingest_id: &str, rejects: &[FileReject]) -> Result<DataFrame> {
+pub fn frame(ingest_id: &str, rejects: &[FileReject]) -> Result<DataFrame> {
     let text = |f: &dyn Fn(&FileReject) -> Option<String>| -> Vec<Option<String>> {
         rejects.iter().map(f).collect()
     };
@@ -192,16 +192,27 @@ pub struct LimitExceeded {
     pub rejected: u64,
     /// Records read in this ingest.
     pub read: u64,
+    /// The file whose every record was rejected, when that is the reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
 }
 
 impl LimitExceeded {
     /// The sentence that says what happened and what to do.
     pub fn message(&self) -> String {
-        format!(
-            "{} of {} records rejected, over the limit ({}); nothing was committed. \
-             Fix the export or mapping, or raise the limit",
-            self.rejected, self.read, self.limit
-        )
+        match &self.file {
+            Some(f) => format!(
+                "every record of {f} was rejected ({} of {} in the ingest); nothing was \
+                 committed. Fix the export or mapping (the first rejects are listed with their \
+                 lines), or accept anything with --max-reject-pct 100",
+                self.rejected, self.read
+            ),
+            None => format!(
+                "{} of {} records rejected, over the limit ({}); nothing was committed. \
+                 Fix the export or mapping, or raise the limit",
+                self.rejected, self.read, self.limit
+            ),
+        }
     }
 }
 
@@ -213,27 +224,47 @@ fn named(from: &str, value: String) -> String {
     }
 }
 
-/// Whether the ingest's rejects exceed a limit of `limits`.
+/// The reject limit when none is set: more than 5 % of an ingest's records rejected
+/// means the export or mapping is wrong, not that a few rows are bad.
+pub const DEFAULT_MAX_REJECT_PCT: f64 = 5.0;
+
+/// Whether the ingest's rejects exceed a limit of `limits`: in total, or in one file whose
+/// every record was rejected (a file that loads nothing is always wrong, unless the limit
+/// accepts anything: `max-reject-pct = 100`).
 pub(super) fn check_limits(
-    read: u64,
-    rejected: u64,
+    files: &[crate::dataset::manifest::FileRecord],
     limits: &RejectLimits,
 ) -> Option<LimitExceeded> {
-    let over = |limit: String| LimitExceeded {
+    let read: u64 = files.iter().map(|r| r.records_read).sum();
+    let rejected: u64 = files.iter().map(|r| r.rejected).sum();
+    let over = |limit: String, file: Option<String>| LimitExceeded {
         limit,
         rejected,
         read,
+        file,
     };
     if let Some(max) = limits.max_rejects
         && rejected > max
     {
-        return Some(over(named(&limits.max_rejects_from, max.to_string())));
+        return Some(over(named(&limits.max_rejects_from, max.to_string()), None));
     }
     if let Some(pct) = limits.max_reject_pct
         && read > 0
         && (rejected as f64) * 100.0 / (read as f64) > pct
     {
-        return Some(over(named(&limits.max_reject_pct_from, pct.to_string())));
+        return Some(over(
+            named(&limits.max_reject_pct_from, pct.to_string()),
+            None,
+        ));
     }
-    None
+    let accepts_anything = limits.max_reject_pct.is_some_and(|p| p >= 100.0);
+    files
+        .iter()
+        .find(|f| !accepts_anything && f.records_read > 0 && f.rejected == f.records_read)
+        .map(|f| {
+            over(
+                "every record of a file rejected".into(),
+                Some(f.path.clone()),
+            )
+        })
 }

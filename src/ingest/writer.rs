@@ -9,7 +9,7 @@ use polars::prelude::*;
 
 use super::intervals;
 use super::spill::{self, Range, Run, Spill, select};
-use crate::dataset::columns::{Keys, micros, text_chunks};
+use crate::dataset::columns::{Keys, from_files, micros, text_chunks};
 use crate::dataset::manifest::{DataFile, FileRecord, IngestRecord, Manifest, TableFiles};
 use crate::dataset::{REJECTS, STATUS_INTERVALS, TICKETS, store};
 use crate::error::{Error, Result};
@@ -26,10 +26,52 @@ pub struct Batch {
     pub spill: Spill,
     /// Status intervals from update history (event logs), if any.
     pub history: Vec<DataFrame>,
+    /// Earlier contributions of this ingest's files that it supersedes.
+    pub replaces: Vec<Replacement>,
     /// The `rejects` rows of this ingest.
     pub rejects: DataFrame,
     /// Per-file accounting; `superseded` is filled in here.
     pub files: Vec<FileRecord>,
+}
+
+/// An earlier contribution superseded by a file of this ingest: its rows lose to this
+/// ingest's rows of the same tickets, whatever their `updated_at` (a wrong zone may have
+/// made them look newer).
+#[derive(Debug, Clone)]
+pub struct Replacement {
+    /// The file of this ingest (its path as given).
+    pub by: String,
+    /// The ingest that read the earlier contribution.
+    pub ingest_id: String,
+    /// That file's path, as recorded.
+    pub path: String,
+}
+
+/// Whether a row belongs to one of the `replaces` contributions.
+fn replaced(replaces: &[Replacement]) -> Expr {
+    from_files(
+        replaces
+            .iter()
+            .map(|r| (r.ingest_id.as_str(), r.path.as_str())),
+    )
+}
+
+/// Rows of `df` per replaced contribution.
+fn count_replaced(df: &DataFrame, replaces: &[Replacement]) -> Result<HashMap<usize, u64>> {
+    let mut out = HashMap::new();
+    if replaces.is_empty() || df.height() == 0 {
+        return Ok(out);
+    }
+    let (ing, file) = (text_chunks(df, "ingest_id")?, text_chunks(df, "source_file")?);
+    for (i, f) in ing.iter().zip(file.iter()) {
+        if let Some(k) = replaces
+            .iter()
+            .position(|r| Some(r.ingest_id.as_str()) == i && Some(r.path.as_str()) == f)
+        {
+            *out.entry(k).or_default() += 1;
+        }
+    }
+    Ok(out)
 }
 
 fn keys() -> [Expr; 2] {
@@ -37,19 +79,23 @@ fn keys() -> [Expr; 2] {
 }
 
 /// Keep the latest version of each ticket: sort by key, `updated_at`, then ingest, file and
-/// record (all deterministic), and keep the last row per key.
-fn latest_wins(frames: Vec<LazyFrame>) -> Result<DataFrame> {
+/// record (all deterministic), and keep the last row per key. Rows of a superseded
+/// contribution sort before every other row of their ticket, so they lose.
+fn latest_wins(frames: Vec<LazyFrame>, replaces: &[Replacement]) -> Result<DataFrame> {
+    let mut order = vec![col("source"), col("ticket_id")];
+    if !replaces.is_empty() {
+        order.push(replaced(replaces).not());
+    }
+    order.extend([
+        col("updated_at"),
+        col("ingest_id"),
+        col("source_file"),
+        col("source_record"),
+    ]);
     concat(frames, UnionArgs::default())
         .map(|lf| {
             lf.sort_by_exprs(
-                [
-                    col("source"),
-                    col("ticket_id"),
-                    col("updated_at"),
-                    col("ingest_id"),
-                    col("source_file"),
-                    col("source_record"),
-                ],
+                order,
                 SortMultipleOptions::default().with_maintain_order(true),
             )
             .unique_stable_generic(Some(keys().to_vec()), UniqueKeepStrategy::Last)
@@ -88,6 +134,8 @@ struct Tally {
     survivors: HashMap<String, u64>,
     /// Rows of earlier ingests that are still current.
     from_before: u64,
+    /// Rows of each superseded contribution (by index into `Batch::replaces`) that lost.
+    replaced: HashMap<usize, u64>,
 }
 
 /// Merge one key range of the existing tables and the batch.
@@ -97,14 +145,29 @@ fn merge_range(
     batch: &Batch,
     history: Option<&DataFrame>,
 ) -> Result<Merged> {
-    let mut frames = read_range(old.0.iter().chain(batch.spill.runs()), range)?;
+    let earlier: Vec<DataFrame> = old.0.iter().map(|r| r.read(range)).collect::<Result<_>>()?;
+    let mut before: HashMap<usize, u64> = HashMap::new();
+    for df in &earlier {
+        for (k, n) in count_replaced(df, &batch.replaces)? {
+            *before.entry(k).or_default() += n;
+        }
+    }
+    let mut frames: Vec<LazyFrame> = earlier.into_iter().map(|d| d.lazy()).collect();
+    frames.extend(read_range(batch.spill.runs(), range)?);
     if let Some(empty) = batch.spill.schema().filter(|_| frames.is_empty()) {
         frames.push(empty.clone().lazy());
     }
-    let tickets = latest_wins(frames)?;
+    let tickets = latest_wins(frames, &batch.replaces)?;
 
-    // Accounting: how many of each file's loaded rows survived.
+    // Accounting: how many of each file's loaded rows survived, and how many rows of each
+    // superseded contribution lost.
     let mut tally = Tally::default();
+    let after = count_replaced(&tickets, &batch.replaces)?;
+    for (k, n) in before {
+        tally
+            .replaced
+            .insert(k, n - after.get(&k).copied().unwrap_or(0));
+    }
     let ingest_col = text_chunks(&tickets, "ingest_id")?;
     let file_col = text_chunks(&tickets, "source_file")?;
     for (i, f) in ingest_col.iter().zip(file_col.iter()) {
@@ -258,6 +321,10 @@ pub fn commit(root: &Path, current: &Manifest, mut batch: Batch) -> Result<Manif
         if f.outcome == "loaded" {
             f.superseded = f.loaded - tally.survivors.get(f.path.as_str()).copied().unwrap_or(0);
         }
+        f.replaced = (batch.replaces.iter().enumerate())
+            .filter(|(_, r)| r.by == f.path)
+            .map(|(k, _)| tally.replaced.get(&k).copied().unwrap_or(0))
+            .sum();
     }
     let displaced = existing_rows - tally.from_before;
     let mut tables = current.tables.clone();
@@ -280,6 +347,7 @@ pub fn commit(root: &Path, current: &Manifest, mut batch: Batch) -> Result<Manif
     store::fault_point("after-data-files");
     let now = crate::time::now_rfc3339();
     let mut ingests = current.ingests.clone();
+    mark_replaced(&mut ingests, &batch.replaces, &batch.ingest_id);
     ingests.push(IngestRecord {
         ingest_id: batch.ingest_id,
         version: v,
@@ -298,6 +366,20 @@ pub fn commit(root: &Path, current: &Manifest, mut batch: Batch) -> Result<Manif
     };
     store::publish(root, &next)?;
     Ok(next)
+}
+
+/// Mark the superseded contributions in the ingest history.
+fn mark_replaced(ingests: &mut [IngestRecord], replaces: &[Replacement], by: &str) {
+    for r in replaces {
+        let file = ingests
+            .iter_mut()
+            .filter(|i| i.ingest_id == r.ingest_id)
+            .flat_map(|i| i.files.iter_mut())
+            .find(|f| f.path == r.path && f.replaced_by.is_none());
+        if let Some(f) = file {
+            f.replaced_by = Some(by.to_string());
+        }
+    }
 }
 
 /// The batch's status history as one frame (`None` when no file had any); `history` is
@@ -369,6 +451,9 @@ fn combine(written: Vec<RangeFiles>) -> (Vec<DataFile>, Vec<DataFile>, Tally) {
         ticket_files.extend(w.tickets);
         interval_files.extend(w.status_intervals);
         tally.from_before += w.tally.from_before;
+        for (k, n) in w.tally.replaced {
+            *tally.replaced.entry(k).or_default() += n;
+        }
         for (f, n) in w.tally.survivors {
             *tally.survivors.entry(f).or_default() += n;
         }

@@ -110,6 +110,32 @@ pub struct Detection {
     pub incidents: u64,
     /// Incidents whose text carries no signal.
     pub uninformative: u64,
+    /// Of those, incidents with neither a title nor a description.
+    pub without_text: u64,
+    /// The commonest uninformative text in the data, to quote (none when every such
+    /// incident has no text at all).
+    pub uninformative_example: Option<String>,
+}
+
+/// What [`incidents_of`] found without a signal.
+#[derive(Default)]
+struct Uninformative {
+    /// Incidents whose text normalises to nothing.
+    count: u64,
+    /// Of those, incidents with no title and no description.
+    without_text: u64,
+    /// Each uninformative text and how often it occurs.
+    texts: HashMap<String, u64>,
+}
+
+impl Uninformative {
+    /// The commonest text (ties broken by the text, so builds are reproducible).
+    fn example(&self) -> Option<String> {
+        self.texts
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .map(|(t, _)| t.chars().take(80).collect())
+    }
 }
 
 fn weight(p: Option<i32>) -> f64 {
@@ -206,17 +232,17 @@ fn breached_keys(sla: Option<&DataFrame>) -> Result<Breached> {
     Ok(breached)
 }
 
-/// The incidents opened in `period`, with normalised text, and how many of them carry no
-/// signal in their text.
+/// The incidents opened in `period`, with normalised text, and those whose text carries no
+/// signal.
 fn incidents_of(
     height: usize,
     cols: &TicketCols,
     period: Option<(i64, i64)>,
-) -> (Vec<cluster::Incident>, u64) {
+) -> (Vec<cluster::Incident>, Uninformative) {
     // Titles repeat a lot; normalise each distinct text once.
     let mut cache: HashMap<String, text::Normalized> = HashMap::new();
     let mut incidents = Vec::new();
-    let mut uninformative = 0u64;
+    let mut uninformative = Uninformative::default();
     for i in 0..height {
         let Some(o) = cols.opened.get(i) else {
             continue;
@@ -237,7 +263,13 @@ fn incidents_of(
             }
         };
         if n.is_empty() {
-            uninformative += 1;
+            uninformative.count += 1;
+            let shown = t.trim();
+            if shown.is_empty() {
+                uninformative.without_text += 1;
+            } else {
+                *uninformative.texts.entry(shown.to_string()).or_default() += 1;
+            }
         }
         incidents.push(cluster::Incident {
             row: i,
@@ -308,7 +340,9 @@ pub fn detect(
         candidates,
         members,
         incidents: incidents.len() as u64,
-        uninformative,
+        uninformative: uninformative.count,
+        without_text: uninformative.without_text,
+        uninformative_example: uninformative.example(),
     })
 }
 

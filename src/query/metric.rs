@@ -88,18 +88,7 @@ pub fn collect_sql(
     adhoc::collect_with(session, sql, Some(values), max_rows).map_err(|e| match e {
         Error::Query { message, .. } => Error::Query {
             context: format!("query {} ({})", query.name, query.origin),
-            message: if message.contains("not found")
-                && ["sla", "problem_candidate"]
-                    .iter()
-                    .any(|t| message.contains(&format!("public.{t}")))
-            {
-                format!(
-                    "{message}; the derived tables are written by `ticketlake build` \
-                     (ingest runs it only when SLAs are configured): run it first"
-                )
-            } else {
-                message
-            },
+            message,
         },
         other => other,
     })

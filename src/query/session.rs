@@ -5,7 +5,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use datafusion::catalog::TableProvider;
+use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
@@ -65,6 +68,24 @@ pub fn df_error(context: &str) -> impl FnOnce(datafusion::error::DataFusionError
     }
 }
 
+/// A table with no rows and the Arrow schema that `df` has when written as Parquet, so an
+/// empty table reads exactly as the files a build or an ingest will write.
+fn empty_table(mut df: polars::prelude::DataFrame) -> Result<Arc<dyn TableProvider>> {
+    let mut buf = Vec::new();
+    polars::prelude::ParquetWriter::new(&mut buf)
+        .finish(&mut df)
+        .map_err(Error::polars("writing an empty table's schema"))?;
+    let schema = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(buf))
+        .map_err(|e| Error::Query {
+            context: "reading an empty table's schema".into(),
+            message: e.to_string(),
+        })?
+        .schema()
+        .clone();
+    let table = MemTable::try_new(schema, vec![vec![]]).map_err(df_error("empty table"))?;
+    Ok(Arc::new(table))
+}
+
 /// Open a session on the current version of the dataset at `root`.
 pub fn open(root: &Path, policies: &Policies, limits: Limits) -> Result<Session> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -117,14 +138,18 @@ pub fn open(root: &Path, policies: &Policies, limits: Limits) -> Result<Session>
             ctx.register_table(name.as_str(), Arc::new(table))
                 .map_err(df_error(name))?;
         }
-        if m.tables.contains_key(crate::dataset::TICKETS) {
-            for (view, kind) in VIEWS {
-                ctx.sql(&format!(
-                    "CREATE VIEW {view} AS SELECT * FROM tickets WHERE kind = '{kind}'"
-                ))
-                .await
-                .map_err(df_error(view))?;
+        for (name, df) in crate::derive::empty_tables(policies)? {
+            if !m.tables.get(name).is_some_and(|t| !t.files.is_empty()) {
+                ctx.register_table(name, empty_table(df)?)
+                    .map_err(df_error(name))?;
             }
+        }
+        for (view, kind) in VIEWS {
+            ctx.sql(&format!(
+                "CREATE VIEW {view} AS SELECT * FROM tickets WHERE kind = '{kind}'"
+            ))
+            .await
+            .map_err(df_error(view))?;
         }
         Ok::<(), Error>(())
     })?;

@@ -9,7 +9,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::html::{escape, page, table};
-use crate::dataset::columns::{micros, text_chunks, text_vec};
+use crate::dataset::columns::{flag_counts, micros, text_chunks, text_vec};
 use crate::dataset::{self, Manifest, manifest};
 use crate::error::{Error, Result};
 use chrono::Datelike;
@@ -45,6 +45,10 @@ pub struct Summary {
     pub incidents: u64,
     /// Of those, incidents whose text carries no signal ("Issue reported, please help").
     pub uninformative_incidents: u64,
+    /// Of those, incidents with no title and no description at all.
+    pub incidents_without_text: u64,
+    /// The commonest uninformative text in the data.
+    pub uninformative_example: Option<String>,
 }
 
 fn bump<K: Ord>(m: &mut BTreeMap<K, u64>, k: K) {
@@ -63,7 +67,8 @@ pub fn summarize(root: &Path, m: &Manifest) -> Result<(Summary, Option<DataFrame
     )?
     .unwrap_or_default();
     let (by_kind_status, opened_by_month, flags) = ticket_counts(&tickets)?;
-    let rejects = dataset::store::read_table(root, m, dataset::REJECTS)?;
+    // Files read again since (a corrected re-read) count once: by their latest read.
+    let rejects = dataset::store::read_rejects(root, m, false)?;
     let mut rejects_by_type = BTreeMap::new();
     if let Some(r) = &rejects {
         for t in text_vec(r, "error_type")?.into_iter().flatten() {
@@ -71,7 +76,11 @@ pub fn summarize(root: &Path, m: &Manifest) -> Result<(Summary, Option<DataFrame
         }
     }
     let sla_states = sla_state_counts(root, m)?;
-    let files = m.ingests.iter().flat_map(|i| &i.files);
+    let files = m
+        .ingests
+        .iter()
+        .flat_map(|i| &i.files)
+        .filter(|f| f.replaced_by.is_none());
     let s = Summary {
         dataset_version: m.version,
         committed_at: m.committed_at.clone(),
@@ -91,6 +100,11 @@ pub fn summarize(root: &Path, m: &Manifest) -> Result<(Summary, Option<DataFrame
             .as_ref()
             .map(|b| b.uninformative_incidents)
             .unwrap_or(0),
+        incidents_without_text: m.build.as_ref().map_or(0, |b| b.incidents_without_text),
+        uninformative_example: m
+            .build
+            .as_ref()
+            .and_then(|b| b.uninformative_example.clone()),
     };
     Ok((s, rejects))
 }
@@ -102,25 +116,15 @@ type Counts2 = BTreeMap<String, BTreeMap<String, u64>>;
 fn ticket_counts(tickets: &DataFrame) -> Result<(Counts2, Counts2, BTreeMap<String, u64>)> {
     let mut by_kind_status: Counts2 = BTreeMap::new();
     let mut opened_by_month: Counts2 = BTreeMap::new();
-    let mut flags = BTreeMap::new();
     if tickets.height() == 0 {
-        return Ok((by_kind_status, opened_by_month, flags));
+        return Ok((by_kind_status, opened_by_month, BTreeMap::new()));
     }
-    let (kind, status, dq) = (
-        text_chunks(tickets, "kind")?,
-        text_chunks(tickets, "status")?,
-        text_chunks(tickets, "dq_flags")?,
-    );
+    let flags = flag_counts(tickets)?;
+    let (kind, status) = (text_chunks(tickets, "kind")?, text_chunks(tickets, "status")?);
     let opened = micros(tickets, "opened_at")?;
     let mut counts: BTreeMap<(&str, &str), u64> = BTreeMap::new();
     let mut months: BTreeMap<(i64, &str), u64> = BTreeMap::new();
-    let mut flag_counts: std::collections::HashMap<&str, u64> = Default::default();
-    for (((k, st), o), d) in kind
-        .iter()
-        .zip(status.iter())
-        .zip(opened.iter())
-        .zip(dq.iter())
-    {
+    for ((k, st), o) in kind.iter().zip(status.iter()).zip(opened.iter()) {
         let k = k.unwrap_or_default();
         *counts.entry((k, st.unwrap_or_default())).or_default() += 1;
         if let Some(o) = o {
@@ -132,11 +136,7 @@ fn ticket_counts(tickets: &DataFrame) -> Result<(Counts2, Counts2, BTreeMap<Stri
                     .or_default() += 1;
             }
         }
-        for f in d.iter().flat_map(|s| s.split(';')) {
-            *flag_counts.entry(f).or_default() += 1;
-        }
     }
-    flags.extend(flag_counts.into_iter().map(|(f, n)| (f.to_string(), n)));
     for ((k, st), n) in counts {
         *by_kind_status
             .entry(k.to_string())
@@ -212,19 +212,42 @@ fn headline(s: &Summary) -> String {
     )
 }
 
-/// The share of incidents whose text carries no signal; empty when none were considered.
+/// The share of incidents whose text carries no signal; empty when none were considered. The
+/// example quoted is one from the data, and an export without any text says so.
 fn ticket_text(s: &Summary) -> String {
-    if s.incidents == 0 {
+    if s.incidents == 0 || s.uninformative_incidents == 0 {
         return String::new();
     }
-    format!(
-        "<h2>Ticket text</h2>\n<p>{} of {} incidents ({:.1} %) have a title and description with no signal \
-         after normalisation (for example \"Issue reported, please help\"): they cannot be matched to a \
-         recurring problem.</p>\n",
+    let mut b = String::from("<h2>Ticket text</h2>\n");
+    if s.incidents_without_text == s.incidents {
+        b.push_str(&format!(
+            "<p>None of the {} incidents has a title or a description: the export has no text \
+             column (or the mapping does not name one), so recurring problems cannot be found \
+             from text. Map <code>title</code> to the export's subject column.</p>\n",
+            s.incidents
+        ));
+        return b;
+    }
+    let example = s
+        .uninformative_example
+        .as_ref()
+        .map(|e| format!(" (the commonest: \"{}\")", escape(e)))
+        .unwrap_or_default();
+    b.push_str(&format!(
+        "<p>{} of {} incidents ({:.1} %) have a title and description with no signal after \
+         normalisation{example}: they cannot be matched to a recurring problem.",
         s.uninformative_incidents,
         s.incidents,
         100.0 * s.uninformative_incidents as f64 / s.incidents as f64
-    )
+    ));
+    if s.incidents_without_text > 0 {
+        b.push_str(&format!(
+            " {} of them have no title or description at all.",
+            s.incidents_without_text
+        ));
+    }
+    b.push_str("</p>\n");
+    b
 }
 
 /// Every file of every ingest with its row accounting.
@@ -238,7 +261,7 @@ fn ingests(m: &Manifest) -> String {
                     i.ingest_id.clone(),
                     f.path.clone(),
                     f.shape.clone(),
-                    f.outcome.clone(),
+                    f.outcome_text(),
                     f.records_read.to_string(),
                     f.loaded.to_string(),
                     f.rejected.to_string(),
@@ -351,10 +374,27 @@ fn flags(s: &Summary) -> String {
     let rows: Vec<Vec<String>> = s
         .flags
         .iter()
-        .map(|(f, n)| vec![f.clone(), n.to_string()])
+        .map(|(f, n)| vec![f.clone(), n.to_string(), flag_meaning(f).to_string()])
         .collect();
-    b.push_str(&table(&["Flag", "Tickets"], &rows));
+    b.push_str(&table(&["Flag", "Tickets", "Meaning"], &rows));
     b
+}
+
+/// What a flag means for the metrics, in the words of the report's reader.
+fn flag_meaning(flag: &str) -> &'static str {
+    match flag {
+        "closed_without_resolution" => {
+            "Resolved or closed without a resolution time: left out of MTTR, FCR and resolution \
+             SLAs (set resolved-from-closed on the source to use closed_at instead)"
+        }
+        "resolved_at_from_closed_at" => {
+            "Resolution time copied from closed_at, as the source's resolved-from-closed asks"
+        }
+        "resolved_before_opened" => "Resolved before it was opened: left out of MTTR",
+        "closed_before_opened" => "Closed before it was opened",
+        "closed_before_resolved" => "Closed before it was resolved",
+        _ => "",
+    }
 }
 
 /// Rejected records per reason, then the first 50 of them (`ticketlake rejects` lists all).

@@ -29,6 +29,15 @@ pub struct TicketView<'a> {
     pub first_response: Option<i64>,
     /// Resolved.
     pub resolved: Option<i64>,
+    /// Closed.
+    pub closed: Option<i64>,
+}
+
+impl TicketView<'_> {
+    /// Done (resolved or closed) without a resolution instant in the export.
+    fn done_without_resolution(&self) -> bool {
+        self.resolved.is_none() && matches!(self.status, "resolved" | "closed")
+    }
 }
 
 /// One status interval (microseconds, `to = None` while current).
@@ -146,6 +155,9 @@ fn recorded<'s, 'a>(
 #[inline]
 fn clock_stop(policy: &Policy, t: &TicketView, intervals: &[Interval], start: i64) -> Option<i64> {
     match policy.config.metric {
+        Metric::Resolution if policy.config.stop_at_close && t.done_without_resolution() => {
+            t.closed
+        }
         Metric::Resolution => t.resolved,
         Metric::Response => t.first_response.or_else(|| {
             recorded(intervals)
@@ -297,6 +309,19 @@ pub fn evaluate_in(
         return Outcome::only("invalid", Some("no opened_at".into()));
     };
     let stop = clock_stop(policy, t, intervals, opened);
+    if policy.config.metric == Metric::Resolution && stop.is_none() && t.done_without_resolution()
+    {
+        // Running it to as-of would breach a ticket that is done; stopping it at an
+        // automatic close would be a guess. Left out, and counted as invalid.
+        return Outcome::only(
+            "invalid",
+            Some(
+                "resolved or closed without a resolution time; set stop-at-close = true on \
+                 the SLA to stop its clock at closed_at"
+                    .into(),
+            ),
+        );
+    }
     if response_unmeasurable(policy, t, intervals, stop) {
         return Outcome::only(
             "invalid",

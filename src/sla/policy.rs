@@ -65,6 +65,11 @@ pub struct SlaConfig {
     /// What a reopen does to the clock.
     #[serde(default)]
     pub on_reopen: OnReopen,
+    /// A resolution clock of a ticket resolved or closed without a `resolved_at` stops at
+    /// its `closed_at`. Off by default: such a clock is `invalid` (left out of attainment
+    /// and counted), because `closed_at` is usually an automatic close days later.
+    #[serde(default)]
+    pub stop_at_close: bool,
 }
 
 fn default_calendar() -> String {

@@ -44,6 +44,7 @@ struct TicketCols {
     opened: Int64Chunked,
     first: Int64Chunked,
     resolved: Int64Chunked,
+    closed: Int64Chunked,
 }
 
 /// The interval columns the clocks read.
@@ -110,6 +111,7 @@ fn run_range(job: &Job, lo: usize, hi: usize, mut j: usize) -> Part {
             opened: t.opened.get(i),
             first_response: t.first.get(i),
             resolved: t.resolved.get(i),
+            closed: t.closed.get(i),
         };
         for (pi, p) in job.policies.slas.iter().enumerate() {
             if !matches(p, &view) {
@@ -141,6 +143,7 @@ pub fn compute(
         opened: micros(&tickets, "opened_at")?,
         first: micros(&tickets, "first_response_at")?,
         resolved: micros(&tickets, "resolved_at")?,
+        closed: micros(&tickets, "closed_at")?,
     };
     let iv = IntervalCols {
         keys: ikeys,

@@ -259,6 +259,7 @@ fn ticket(status: &str, opened: &str, resolved: Option<&str>) -> TicketView<'sta
         opened: Some(at(opened)),
         first_response: None,
         resolved: resolved.map(at),
+        closed: None,
     }
 }
 

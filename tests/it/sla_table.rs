@@ -228,6 +228,7 @@ fn reference(
             opened: op[i],
             first_response: fr[i],
             resolved: rs[i],
+            closed: None,
         };
         for p in &pol.slas {
             let w = &p.config.when;
