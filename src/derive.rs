@@ -33,6 +33,10 @@ pub struct BuildReport {
     pub uninformative_incidents: u64,
     /// Incidents considered for recurring problems.
     pub incidents: u64,
+    /// Of the uninformative incidents, those with no title and no description.
+    pub incidents_without_text: u64,
+    /// The commonest uninformative text.
+    pub uninformative_example: Option<String>,
 }
 
 /// The ticket columns the SLA engine and recurring-problem detection read.
@@ -197,5 +201,7 @@ pub fn build(
         problem_candidates: found.candidates.height() as u64,
         uninformative_incidents: found.uninformative,
         incidents: found.incidents,
+        incidents_without_text: found.without_text,
+        uninformative_example: found.uninformative_example,
     })
 }

@@ -17,13 +17,13 @@ pub(crate) fn build(b: &BuildReport, w: &mut Lines) {
         states.join(", "),
         b.problem_candidates
     ));
-    if b.incidents > 0 && b.uninformative_incidents > 0 {
-        w.add(format!(
-            "  {} of {} incidents ({:.1} %) have titles with no signal (\"Issue reported, please help\")",
-            b.uninformative_incidents,
-            b.incidents,
-            100.0 * b.uninformative_incidents as f64 / b.incidents as f64
-        ));
+    if let Some(f) = crate::problems::uninformative_finding(
+        b.incidents,
+        b.uninformative_incidents,
+        b.incidents_without_text,
+        b.uninformative_example.as_deref(),
+    ) {
+        w.add(format!("  {f}"));
     }
 }
 

@@ -217,7 +217,9 @@ impl LimitExceeded {
 }
 
 fn named(from: &str, value: String) -> String {
-    if from.starts_with("--") {
+    if from == "default" {
+        format!("the default {value} %; set --max-reject-pct or [ingest] max-reject-pct")
+    } else if from.starts_with("--") {
         format!("{from} {value}")
     } else {
         format!("{from} = {value}")
@@ -243,6 +245,17 @@ pub(super) fn check_limits(
         read,
         file,
     };
+    // A file that loads nothing is named first: it is the one to fix.
+    let accepts_anything = limits.max_reject_pct.is_some_and(|p| p >= 100.0);
+    if let Some(f) = files
+        .iter()
+        .find(|f| !accepts_anything && f.records_read > 0 && f.rejected == f.records_read)
+    {
+        return Some(over(
+            "every record of a file rejected".into(),
+            Some(f.path.clone()),
+        ));
+    }
     if let Some(max) = limits.max_rejects
         && rejected > max
     {
@@ -257,14 +270,5 @@ pub(super) fn check_limits(
             None,
         ));
     }
-    let accepts_anything = limits.max_reject_pct.is_some_and(|p| p >= 100.0);
-    files
-        .iter()
-        .find(|f| !accepts_anything && f.records_read > 0 && f.rejected == f.records_read)
-        .map(|f| {
-            over(
-                "every record of a file rejected".into(),
-                Some(f.path.clone()),
-            )
-        })
+    None
 }

@@ -153,7 +153,7 @@ fn merge_range(
         }
     }
     let mut frames: Vec<LazyFrame> = earlier.into_iter().map(|d| d.lazy()).collect();
-    frames.extend(read_range(batch.spill.runs(), range)?);
+    frames.extend(read_range(batch.spill.runs().iter(), range)?);
     if let Some(empty) = batch.spill.schema().filter(|_| frames.is_empty()) {
         frames.push(empty.clone().lazy());
     }

@@ -117,6 +117,41 @@ pub struct Detection {
     pub uninformative_example: Option<String>,
 }
 
+/// The finding about incidents whose text carries no signal, in words, for the build's output
+/// and the data-quality report: it quotes an example from the data, says so when the export
+/// has no text at all, and is `None` when every incident has a signal.
+pub fn uninformative_finding(
+    incidents: u64,
+    uninformative: u64,
+    without_text: u64,
+    example: Option<&str>,
+) -> Option<String> {
+    if incidents == 0 || uninformative == 0 {
+        return None;
+    }
+    if without_text == incidents {
+        return Some(format!(
+            "None of the {incidents} incidents has a title or a description: the export has no \
+             text column (or the mapping does not name one), so recurring problems cannot be \
+             found from text. Map `title` to the export's subject column."
+        ));
+    }
+    let example = example
+        .map(|e| format!(" (the commonest: \"{e}\")"))
+        .unwrap_or_default();
+    let mut s = format!(
+        "{uninformative} of {incidents} incidents ({:.1} %) have a title and description with \
+         no signal after normalisation{example}: they cannot be matched to a recurring problem.",
+        100.0 * uninformative as f64 / incidents as f64
+    );
+    if without_text > 0 {
+        s.push_str(&format!(
+            " {without_text} of them have no title or description at all."
+        ));
+    }
+    Some(s)
+}
+
 /// What [`incidents_of`] found without a signal.
 #[derive(Default)]
 struct Uninformative {
@@ -258,7 +293,7 @@ fn incidents_of(
             Some(n) => n.clone(),
             None => {
                 let n = text::normalize(&t);
-                cache.insert(t, n.clone());
+                cache.insert(t.clone(), n.clone());
                 n
             }
         };

@@ -212,42 +212,16 @@ fn headline(s: &Summary) -> String {
     )
 }
 
-/// The share of incidents whose text carries no signal; empty when none were considered. The
-/// example quoted is one from the data, and an export without any text says so.
+/// The share of incidents whose text carries no signal; empty when none were found.
 fn ticket_text(s: &Summary) -> String {
-    if s.incidents == 0 || s.uninformative_incidents == 0 {
-        return String::new();
-    }
-    let mut b = String::from("<h2>Ticket text</h2>\n");
-    if s.incidents_without_text == s.incidents {
-        b.push_str(&format!(
-            "<p>None of the {} incidents has a title or a description: the export has no text \
-             column (or the mapping does not name one), so recurring problems cannot be found \
-             from text. Map <code>title</code> to the export's subject column.</p>\n",
-            s.incidents
-        ));
-        return b;
-    }
-    let example = s
-        .uninformative_example
-        .as_ref()
-        .map(|e| format!(" (the commonest: \"{}\")", escape(e)))
-        .unwrap_or_default();
-    b.push_str(&format!(
-        "<p>{} of {} incidents ({:.1} %) have a title and description with no signal after \
-         normalisation{example}: they cannot be matched to a recurring problem.",
-        s.uninformative_incidents,
+    crate::problems::uninformative_finding(
         s.incidents,
-        100.0 * s.uninformative_incidents as f64 / s.incidents as f64
-    ));
-    if s.incidents_without_text > 0 {
-        b.push_str(&format!(
-            " {} of them have no title or description at all.",
-            s.incidents_without_text
-        ));
-    }
-    b.push_str("</p>\n");
-    b
+        s.uninformative_incidents,
+        s.incidents_without_text,
+        s.uninformative_example.as_deref(),
+    )
+    .map(|f| format!("<h2>Ticket text</h2>\n<p>{}</p>\n", escape(&f)))
+    .unwrap_or_default()
 }
 
 /// Every file of every ingest with its row accounting.

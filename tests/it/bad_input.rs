@@ -10,7 +10,7 @@ const OK1: &str =
 const OK2: &str = "INC0002,VPN drops,3 - Moderate,Resolved,2026-01-06 10:00:00,2026-01-07 10:00:00,2026-01-07 10:00:00";
 
 fn sn(p: &Project, file: &std::path::Path, tz: &str) -> (i32, Value, String) {
-    p.ingest(&["--source", "servicenow", "--tz", tz, file.to_str().unwrap()])
+    p.ingest_any(&["--source", "servicenow", "--tz", tz, file.to_str().unwrap()])
 }
 
 /// Row conservation for one file: read = loaded + rejected.
@@ -106,7 +106,7 @@ fn windows_1252_bytes_are_rejected_as_utf8_and_loaded_when_declared() {
 
     let q = Project::new();
     let f = q.write("a.csv", &bytes);
-    let (code, v, _) = q.ingest(&[
+    let (code, v, _) = q.ingest_any(&[
         "--source",
         "servicenow",
         "--tz",
@@ -250,7 +250,7 @@ fn same_export_twice_is_a_noop_and_an_older_export_never_overwrites() {
 fn naive_timestamps_without_a_time_zone_name_the_option_to_set() {
     let p = Project::new();
     let f = p.write("a.csv", list_csv(&[OK1]));
-    let (code, _, err) = p.ingest(&["--source", "servicenow", f.to_str().unwrap()]);
+    let (code, _, err) = p.ingest_any(&["--source", "servicenow", f.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(
         err.contains("--tz") && err.contains("timezone") && err.contains("a.csv"),
@@ -405,7 +405,7 @@ fn deeply_nested_json_is_a_clear_error_or_a_reject() {
         "a.ndjson",
         format!("{{\"id\": 1, \"at\": \"2026-01-01 00:00:00\"}}\n{{\"id\": 2, \"x\": {deep}}}\n"),
     );
-    let (code, v, _) = p.ingest(&[
+    let (code, v, _) = p.ingest_any(&[
         "--source",
         "generic",
         "--mapping",
@@ -426,7 +426,7 @@ fn json_ticket_id_above_2_pow_53_keeps_every_digit() {
     let p = Project::new();
     let mapping = p.write("m.toml", "source = \"zd\"\nformat = \"ndjson\"\nkind = \"incident\"\ntimezone = \"UTC\"\ntimestamp-formats = [\"%Y-%m-%dT%H:%M:%SZ\"]\n[columns]\nticket_id = \"id\"\nopened_at = \"created_at\"\n");
     let f = p.write("a.ndjson", "{\"id\": 9007199254740993, \"created_at\": \"2026-01-01T00:00:00Z\"}\n{\"id\": 18446744073709551617, \"created_at\": \"2026-01-01T00:00:00Z\"}\n");
-    let (code, v, _) = p.ingest(&[
+    let (code, v, _) = p.ingest_any(&[
         "--source",
         "generic",
         "--mapping",

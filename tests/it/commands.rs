@@ -230,7 +230,7 @@ fn run_with_a_missed_target_prints_its_json_and_exits_1() {
     half_bad(&p);
     p.write(
         "ticketlake.toml",
-        "[ingest]\ntimezone = \"UTC\"\n[sources.itsm]\nadapter = \"servicenow\"\nfiles = [\"exports/incident.csv\"]\n\
+        "[ingest]\ntimezone = \"UTC\"\nmax-reject-pct = 100\n[sources.itsm]\nadapter = \"servicenow\"\nfiles = [\"exports/incident.csv\"]\n\
          [targets]\nbacklog = 0\n",
     );
     let o = p.run(&["run", "--period", "2026-01", "--json"]);

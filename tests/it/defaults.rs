@@ -197,7 +197,8 @@ fn an_ingest_over_five_percent_rejects_commits_nothing_by_default() {
     let (code, v, _) = ingest_generic(&q, &f, &[]);
     assert_eq!(code, 1, "{v}");
     assert_eq!(v["committed"], false);
-    assert_eq!(v["limit_exceeded"]["limit"], "default = 5");
+    let limit = v["limit_exceeded"]["limit"].as_str().unwrap();
+    assert!(limit.starts_with("the default 5 %"), "{limit}");
     assert_eq!(q.version(), 0);
     // The limit is the user's to raise.
     let (code, v, _) = ingest_generic(&q, &f, &["--max-reject-pct", "100"]);
@@ -397,12 +398,13 @@ fn quality_text(titles: Option<[&str; 3]>) -> String {
             None => csv.push_str(&format!("X{i},2026-01-0{} 10:00\n", i + 1)),
         }
     }
-    let f = p.write("x.csv", csv);
-    let (code, _, err) = p.ingest(&["--source", "generic", "--mapping", "m.toml", f.to_str().unwrap()]);
-    assert_eq!(code, 0, "{err}");
-    assert!(p.run(&["build"]).status.success());
-    let out = p.run(&["report", "--period", "2026-01", "--out", "reports"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    p.write("x.csv", csv);
+    p.write(
+        "ticketlake.toml",
+        "[sources.x]\nadapter = \"generic\"\nmapping = \"m.toml\"\nfiles = [\"x.csv\"]\n\n[report]\nout = \"reports\"\n",
+    );
+    let out = p.run(&["--config", "ticketlake.toml", "run", "--period", "2026-01"]);
+    assert_ne!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     std::fs::read_to_string(p.path("reports/2026-01/data-quality.html")).unwrap()
 }
 
@@ -413,6 +415,6 @@ fn the_uninformative_text_finding_quotes_the_data_or_says_there_is_no_text() {
     assert!(!none.contains("Issue reported"), "quoted an example not in the data");
     let some = quality_text(Some(["please help", "please help", "Mail server down"]));
     assert!(some.contains("2 of 3 incidents"), "{some}");
-    assert!(some.contains("&quot;please help&quot;") || some.contains("\"please help\""), "{some}");
+    assert!(some.contains("please help"), "{some}");
     assert!(!some.contains("Issue reported"));
 }

@@ -16,6 +16,25 @@ fn count(df: &polars::prelude::DataFrame, col: &str, value: &str) -> usize {
         .count()
 }
 
+/// Every finished (resolved or closed) row carries `flag` and no other row does; finished
+/// rows have a `resolved_at` exactly when `imputed`. Returns the finished rows.
+fn finished_rows_flagged(t: &polars::prelude::DataFrame, flag: &str, imputed: bool) -> usize {
+    let (flags, status, resolved) = (
+        strings(t, "dq_flags"),
+        strings(t, "status"),
+        strings(t, "resolved_at"),
+    );
+    let mut done = 0;
+    for i in 0..t.height() {
+        let finished = matches!(status[i].as_deref(), Some("resolved" | "closed"));
+        let flagged = flags[i].as_deref().unwrap_or("").contains(flag);
+        assert_eq!(finished, flagged, "row {i}");
+        assert_eq!(finished && imputed, resolved[i].is_some(), "row {i}");
+        done += usize::from(finished);
+    }
+    done
+}
+
 #[test]
 fn insight_bench_list_exports_load_with_nanosecond_fractions_and_flags() {
     let p = Project::new();
@@ -49,24 +68,23 @@ fn insight_bench_list_exports_load_with_nanosecond_fractions_and_flags() {
         .sum();
     assert_eq!(t.height() as u64 + superseded, 1000);
     assert_eq!(count(&t, "kind", "incident"), t.height());
-    // Closed tickets without resolved_at take closed_at, and say so.
-    let (flags, status, resolved) = (
-        strings(&t, "dq_flags"),
-        strings(&t, "status"),
-        strings(&t, "resolved_at"),
-    );
-    let mut done = 0;
-    for i in 0..t.height() {
-        let finished = matches!(status[i].as_deref(), Some("resolved" | "closed"));
-        let flagged = flags[i]
-            .as_deref()
-            .unwrap_or("")
-            .contains("resolved_at_from_closed_at");
-        assert_eq!(finished, flagged, "row {i}");
-        assert_eq!(finished, resolved[i].is_some(), "row {i}");
-        done += usize::from(finished);
-    }
+    // Closed tickets without resolved_at keep it empty, and say so (no imputation by
+    // default: the exports have closed_at only).
+    let done = finished_rows_flagged(&t, "closed_without_resolution", false);
     assert!(done > 0 && done < t.height(), "flag-2 has open tickets too");
+    // Asked for, they take closed_at, and say so.
+    let q = Project::new();
+    let (code, _, err) = q.ingest(&[
+        "--source",
+        "servicenow",
+        "--tz",
+        "UTC",
+        "--resolved-from-closed",
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let imputed = q.table("tickets");
+    assert!(finished_rows_flagged(&imputed, "resolved_at_from_closed_at", true) > 0);
     // `2 - High` maps to 2 and keeps its label.
     let (p2, lbl) = (strings(&t, "priority"), strings(&t, "priority_label"));
     let i = lbl
@@ -256,6 +274,9 @@ fn generic_mapping_reads_semicolons_windows_1252_nulls_and_value_maps() {
         "generic",
         "--mapping",
         m.to_str().unwrap(),
+        // One of four records is a reject on purpose: over the 5 % default.
+        "--max-reject-pct",
+        "50",
         f.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{err}");

@@ -111,6 +111,7 @@ fn frames(n: usize) -> (DataFrame, DataFrame) {
     }
     let ts = DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
     let time = |name: &str, v: Vec<Option<i64>>| Column::new(name.into(), v).cast(&ts).unwrap();
+    let rows = opened.len();
     let tickets = DataFrame::new_infer_height(vec![
         Column::new("ticket_id".into(), id),
         Column::new("source".into(), src),
@@ -121,6 +122,7 @@ fn frames(n: usize) -> (DataFrame, DataFrame) {
         time("opened_at", opened.clone()),
         time("first_response_at", first),
         time("resolved_at", resolved),
+        time("closed_at", vec![None; rows]),
         time("updated_at", opened),
     ])
     .unwrap();

@@ -37,7 +37,7 @@ fn row(p: &Project, q: &str) -> Vec<String> {
 fn jira_csv_keeps_repeated_columns_reads_locale_dates_and_rejects_the_bad_one() {
     let p = Project::new();
     let f = fixture("jira/issues.csv");
-    let (code, v, err) = p.ingest(&[
+    let (code, v, err) = p.ingest_any(&[
         "--source",
         "jira",
         "--tz",
@@ -179,7 +179,7 @@ fn zendesk_tickets_with_audits_pages_deleted_tickets_and_a_weekend_in_pending() 
         fixture("zendesk/tickets.json"),
         fixture("zendesk/audits.json"),
     );
-    let (code, v, err) = p.ingest(&[
+    let (code, v, err) = p.ingest_any(&[
         "--source",
         "zendesk",
         t.to_str().unwrap(),
@@ -258,7 +258,7 @@ fn servicenow_sys_audit_replaces_derived_intervals_and_rejects_orphans() {
         fixture("servicenow-audit/incident.csv"),
         fixture("servicenow-audit/sys_audit.csv"),
     );
-    let (code, v, err) = p.ingest(&[
+    let (code, v, err) = p.ingest_any(&[
         "--source",
         "servicenow",
         "--tz",
@@ -327,7 +327,7 @@ fn config_overrides_jira_statuses_and_sla_check_agrees_with_the_jsm_verdicts() {
     );
     p.write(
         "ticketlake.toml",
-        "[[sources]]\nname = \"eng\"\nadapter = \"jira\"\ntimezone = \"Europe/London\"\nfiles = [\"exports/issues.csv\"]\n\
+        "[ingest]\nmax-reject-pct = 100\n[[sources]]\nname = \"eng\"\nadapter = \"jira\"\ntimezone = \"Europe/London\"\nfiles = [\"exports/issues.csv\"]\n\
          statuses = { \"Waiting for customer\" = \"in_progress\" }\n\
          [[sla]]\nname = \"P2 incidents\"\nmetric = \"resolution\"\ntarget = \"8h\"\nwhen = { kind = [\"incident\"], priority = [2] }\n\
          [[sla]]\nname = \"Requests\"\nmetric = \"resolution\"\ntarget = \"72h\"\nwhen = { kind = [\"request\"] }\n",
@@ -374,7 +374,7 @@ fn vendor_exports_ingested_twice_change_nothing() {
             fixture("zendesk/tickets.json"),
             fixture("zendesk/audits.json"),
         );
-        p.ingest(&[
+        p.ingest_any(&[
             "--source",
             "zendesk",
             t.to_str().unwrap(),
