@@ -11,10 +11,10 @@ use crate::dataset::{
     PROBLEM_CANDIDATE_MEMBERS, PROBLEM_CANDIDATES, REJECTS, SLA, STATUS_INTERVALS, TICKETS, lock,
     store,
 };
-use polars::prelude::DataFrame;
 use crate::error::{Error, Result};
 use crate::sla::{engine, policy::Policies};
 use crate::time::{now_rfc3339, rfc3339};
+use polars::prelude::DataFrame;
 
 /// What a build did.
 #[derive(Debug, Serialize)]

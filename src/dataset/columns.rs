@@ -62,7 +62,10 @@ pub fn flag_counts(df: &DataFrame) -> Result<std::collections::BTreeMap<String, 
             *counts.entry(f).or_default() += 1;
         }
     }
-    Ok(counts.into_iter().map(|(f, n)| (f.to_string(), n)).collect())
+    Ok(counts
+        .into_iter()
+        .map(|(f, n)| (f.to_string(), n))
+        .collect())
 }
 
 /// Whether a row came from one of `files` (`(ingest_id, source_file)` pairs): the lineage

@@ -109,7 +109,10 @@ impl FileRecord {
     pub fn outcome_text(&self) -> String {
         let mut s = self.outcome.clone();
         if let Some(i) = &self.replaces {
-            s.push_str(&format!(" (replaces the read of {i}, {} rows)", self.replaced));
+            s.push_str(&format!(
+                " (replaces the read of {i}, {} rows)",
+                self.replaced
+            ));
         }
         if let Some(i) = &self.replaced_by {
             s.push_str(&format!(" (replaced by {i})"));
@@ -206,10 +209,12 @@ impl Manifest {
         &self,
         which: impl Fn(&FileRecord) -> bool,
     ) -> Option<(&IngestRecord, &FileRecord)> {
-        self.ingests
-            .iter()
-            .rev()
-            .find_map(|i| i.files.iter().find(|f| f.live() && which(f)).map(|f| (i, f)))
+        self.ingests.iter().rev().find_map(|i| {
+            i.files
+                .iter()
+                .find(|f| f.live() && which(f))
+                .map(|f| (i, f))
+        })
     }
 
     /// `(ingest_id, path)` of every file whose contribution a later ingest superseded.

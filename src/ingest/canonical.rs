@@ -86,7 +86,10 @@ pub fn finish(
     } else {
         lit(false)
     };
-    let without_resolution = unresolved_done.and(col("__resolved_from_closed").not());
+    // A change ends at its close and has no resolution time to miss: not flagged.
+    let without_resolution = unresolved_done
+        .and(col("__resolved_from_closed").not())
+        .and(col("__kind").neq(lit("change")));
     let updated = coalesce(&[
         ts("updated_at"),
         ts("closed_at"),

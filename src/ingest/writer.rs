@@ -62,7 +62,10 @@ fn count_replaced(df: &DataFrame, replaces: &[Replacement]) -> Result<HashMap<us
     if replaces.is_empty() || df.height() == 0 {
         return Ok(out);
     }
-    let (ing, file) = (text_chunks(df, "ingest_id")?, text_chunks(df, "source_file")?);
+    let (ing, file) = (
+        text_chunks(df, "ingest_id")?,
+        text_chunks(df, "source_file")?,
+    );
     for (i, f) in ing.iter().zip(file.iter()) {
         if let Some(k) = replaces
             .iter()

@@ -8,12 +8,12 @@ use std::sync::Arc;
 use datafusion::catalog::TableProvider;
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::dataset::manifest;
@@ -139,7 +139,7 @@ pub fn open(root: &Path, policies: &Policies, limits: Limits) -> Result<Session>
                 .map_err(df_error(name))?;
         }
         for (name, df) in crate::derive::empty_tables(policies)? {
-            if !m.tables.get(name).is_some_and(|t| !t.files.is_empty()) {
+            if m.tables.get(name).is_none_or(|t| t.files.is_empty()) {
                 ctx.register_table(name, empty_table(df)?)
                     .map_err(df_error(name))?;
             }

@@ -120,7 +120,10 @@ fn ticket_counts(tickets: &DataFrame) -> Result<(Counts2, Counts2, BTreeMap<Stri
         return Ok((by_kind_status, opened_by_month, BTreeMap::new()));
     }
     let flags = flag_counts(tickets)?;
-    let (kind, status) = (text_chunks(tickets, "kind")?, text_chunks(tickets, "status")?);
+    let (kind, status) = (
+        text_chunks(tickets, "kind")?,
+        text_chunks(tickets, "status")?,
+    );
     let opened = micros(tickets, "opened_at")?;
     let mut counts: BTreeMap<(&str, &str), u64> = BTreeMap::new();
     let mut months: BTreeMap<(i64, &str), u64> = BTreeMap::new();

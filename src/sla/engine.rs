@@ -309,8 +309,7 @@ pub fn evaluate_in(
         return Outcome::only("invalid", Some("no opened_at".into()));
     };
     let stop = clock_stop(policy, t, intervals, opened);
-    if policy.config.metric == Metric::Resolution && stop.is_none() && t.done_without_resolution()
-    {
+    if policy.config.metric == Metric::Resolution && stop.is_none() && t.done_without_resolution() {
         // Running it to as-of would breach a ticket that is done; stopping it at an
         // automatic close would be a guess. Left out, and counted as invalid.
         return Outcome::only(

@@ -252,7 +252,8 @@ fn a_file_whose_every_row_is_rejected_always_fails() {
 
 /// A Windows-1252 list export: `é` and `–` are single bytes that are not UTF-8.
 fn cp1252_export(p: &Project) -> std::path::PathBuf {
-    let mut bytes = b"number,short_description,priority,state,opened_at,resolved_at,sys_updated_on\n".to_vec();
+    let mut bytes =
+        b"number,short_description,priority,state,opened_at,resolved_at,sys_updated_on\n".to_vec();
     for (i, title) in [b"Caf\xe9 printer".as_slice(), b"VPN \x96 down", b"plain"]
         .iter()
         .enumerate()
@@ -289,13 +290,13 @@ fn a_file_read_again_with_corrected_options_supersedes_its_earlier_read() {
     assert_eq!(rec["outcome"], "loaded", "{v}");
     assert_eq!(rec["rejected"], 0);
     assert_eq!(rec["replaces"], "ing-000001");
-    assert_eq!(rec["replaced"], 1, "the one row loaded before is replaced: {v}");
+    assert_eq!(
+        rec["replaced"], 1,
+        "the one row loaded before is replaced: {v}"
+    );
     let t = p.table("tickets");
     assert_eq!(t.height(), 3);
-    assert_eq!(
-        cell(&t, "INC0", "title").as_deref(),
-        Some("Café printer")
-    );
+    assert_eq!(cell(&t, "INC0", "title").as_deref(), Some("Café printer"));
     assert_eq!(cell(&t, "INC1", "title").as_deref(), Some("VPN – down"));
     // The earlier rejects are hidden, and `--all` shows them with what replaced them.
     assert!(p.rejects().is_empty());
@@ -326,12 +327,26 @@ fn a_corrected_zone_wins_even_where_the_wrong_one_looked_newer() {
     let p = Project::new();
     let f = p.write(
         "list.csv",
-        crate::support::list_csv(&["INC7,t,2 - High,Resolved,2026-01-05 10:00:00,2026-01-05 12:00:00,2026-01-05 12:00:00"]),
+        crate::support::list_csv(&[
+            "INC7,t,2 - High,Resolved,2026-01-05 10:00:00,2026-01-05 12:00:00,2026-01-05 12:00:00",
+        ]),
     );
     // Read first as New York time (five hours later in UTC than London's reading).
-    let (code, _, _) = p.ingest(&["--source", "servicenow", "--tz", "America/New_York", f.to_str().unwrap()]);
+    let (code, _, _) = p.ingest(&[
+        "--source",
+        "servicenow",
+        "--tz",
+        "America/New_York",
+        f.to_str().unwrap(),
+    ]);
     assert_eq!(code, 0);
-    let (code, v, _) = p.ingest(&["--source", "servicenow", "--tz", "Europe/London", f.to_str().unwrap()]);
+    let (code, v, _) = p.ingest(&[
+        "--source",
+        "servicenow",
+        "--tz",
+        "Europe/London",
+        f.to_str().unwrap(),
+    ]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(file0(&v)["replaced"], 1, "{v}");
     let t = p.table("tickets");
@@ -352,7 +367,12 @@ fn every_table_and_query_exists_before_any_build() {
         "problem_candidate_members",
         "rejects",
     ] {
-        let out = p.run(&["sql", &format!("SELECT count(*) AS n FROM {table}"), "--format", "json"]);
+        let out = p.run(&[
+            "sql",
+            &format!("SELECT count(*) AS n FROM {table}"),
+            "--format",
+            "json",
+        ]);
         assert!(
             out.status.success(),
             "{table}: {}",
@@ -384,14 +404,22 @@ fn every_table_and_query_exists_before_any_build() {
 /// column at all when `None`).
 fn quality_text(titles: Option<[&str; 3]>) -> String {
     let p = Project::new();
-    let title_col = if titles.is_some() { "title = \"t\"\n" } else { "" };
+    let title_col = if titles.is_some() {
+        "title = \"t\"\n"
+    } else {
+        ""
+    };
     p.write(
         "m.toml",
         format!(
             "source = \"x\"\ntimezone = \"UTC\"\ntimestamp-formats = [\"%Y-%m-%d %H:%M\"]\nkind = \"incident\"\n[columns]\nticket_id = \"id\"\nopened_at = \"opened\"\n{title_col}"
         ),
     );
-    let mut csv = String::from(if titles.is_some() { "id,opened,t\n" } else { "id,opened\n" });
+    let mut csv = String::from(if titles.is_some() {
+        "id,opened,t\n"
+    } else {
+        "id,opened\n"
+    });
     for i in 0..3 {
         match titles {
             Some(t) => csv.push_str(&format!("X{i},2026-01-0{} 10:00,{}\n", i + 1, t[i])),
@@ -404,15 +432,26 @@ fn quality_text(titles: Option<[&str; 3]>) -> String {
         "[sources.x]\nadapter = \"generic\"\nmapping = \"m.toml\"\nfiles = [\"x.csv\"]\n\n[report]\nout = \"reports\"\n",
     );
     let out = p.run(&["--config", "ticketlake.toml", "run", "--period", "2026-01"]);
-    assert_ne!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_ne!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::read_to_string(p.path("reports/2026-01/data-quality.html")).unwrap()
 }
 
 #[test]
 fn the_uninformative_text_finding_quotes_the_data_or_says_there_is_no_text() {
     let none = quality_text(None);
-    assert!(none.contains("None of the 3 incidents has a title"), "{none}");
-    assert!(!none.contains("Issue reported"), "quoted an example not in the data");
+    assert!(
+        none.contains("None of the 3 incidents has a title"),
+        "{none}"
+    );
+    assert!(
+        !none.contains("Issue reported"),
+        "quoted an example not in the data"
+    );
     let some = quality_text(Some(["please help", "please help", "Mail server down"]));
     assert!(some.contains("2 of 3 incidents"), "{some}");
     assert!(some.contains("please help"), "{some}");
