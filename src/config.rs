@@ -108,7 +108,8 @@ pub struct SourceConfig {
     pub timezone: Option<String>,
     /// Mapping file for generic sources.
     pub mapping: Option<PathBuf>,
-    /// Date format of locale-formatted exports (Jira CSV), when ambiguous.
+    /// Date format of locale-formatted exports (Jira CSV, ServiceNow display values), when
+    /// ambiguous.
     pub date_format: Option<String>,
     /// Extra or changed value maps over the adapter's defaults: vendor status → canonical
     /// status, issue type → kind, priority name → 1..5 (keys compared case-insensitively).

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::intervals;
 use super::spill::{self, Range, Run, Spill, select};
+use super::{canonical, intervals};
 use crate::dataset::columns::{Keys, micros, text_chunks};
 use crate::dataset::manifest::{DataFile, FileRecord, IngestRecord, Manifest, TableFiles};
 use crate::dataset::{REJECTS, STATUS_INTERVALS, TICKETS, store};
@@ -97,7 +97,13 @@ fn merge_range(
     batch: &Batch,
     history: Option<&DataFrame>,
 ) -> Result<Merged> {
-    let mut frames = read_range(old.0.iter().chain(batch.spill.runs()), range)?;
+    // The dataset's files may predate a column of the schema; this ingest's runs cannot.
+    let mut frames: Vec<LazyFrame> = old
+        .0
+        .iter()
+        .map(|r| r.read(range).and_then(canonical::conform).map(|d| d.lazy()))
+        .collect::<Result<_>>()?;
+    frames.extend(read_range(batch.spill.runs().iter(), range)?);
     if let Some(empty) = batch.spill.schema().filter(|_| frames.is_empty()) {
         frames.push(empty.clone().lazy());
     }

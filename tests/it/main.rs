@@ -14,6 +14,7 @@ mod report_browser;
 mod shapes;
 mod sla;
 mod sla_table;
+mod snow_labels;
 mod sql;
 mod streaming;
 mod support;
