@@ -213,7 +213,8 @@ pub struct IngestArgs {
     #[arg(long, value_parser = parse_encoding)]
     pub encoding: Option<Encoding>,
     /// Date format (strftime) of a locale-formatted export, e.g. "%d/%b/%y %I:%M %p" for
-    /// Jira CSV; needed only when the dates are ambiguous (03/04/26).
+    /// Jira CSV or "%m-%d-%Y %H:%M:%S" for ServiceNow; needed only when the dates are
+    /// ambiguous (03/04/26).
     #[arg(long, value_name = "FORMAT")]
     pub date_format: Option<String>,
     /// Commit nothing and exit 1 if more rows than this are rejected.

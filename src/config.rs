@@ -108,7 +108,8 @@ pub struct SourceConfig {
     pub timezone: Option<String>,
     /// Mapping file for generic sources.
     pub mapping: Option<PathBuf>,
-    /// Date format of locale-formatted exports (Jira CSV), when ambiguous.
+    /// Date format of locale-formatted exports (Jira CSV, ServiceNow display values), when
+    /// ambiguous.
     pub date_format: Option<String>,
     /// Copy `closed_at` into a missing `resolved_at` (off by default: imputed resolution
     /// times inflate MTTR).

@@ -49,8 +49,34 @@ pub(crate) fn run(p: &Project, format: Format, ctx: &Ctx, shown: &mut Shown) -> 
                     d.ticketlake.join(", ")
                 ));
             }
+            duration_lines(&mut w, &c.durations);
             w.print()?;
         }
     }
     Ok(ExitStatus::Success)
+}
+
+/// The vendor-duration agreements, when the export had any durations to compare.
+fn duration_lines(w: &mut out::Lines, durations: &[crate::sla::durations::Agreement]) {
+    if durations.iter().all(|d| d.compared == 0) {
+        return;
+    }
+    w.add(format!(
+        "vendor durations against ticketlake's (agree = within {} s):",
+        crate::sla::durations::TOLERANCE_S
+    ));
+    for d in durations {
+        let rate = d
+            .agreement_rate
+            .map(|r| format!(" ({:.1} %)", r * 100.0))
+            .unwrap_or_default();
+        let median = d
+            .median_abs_diff_s
+            .map(|m| format!(", median difference {m} s"))
+            .unwrap_or_default();
+        w.add(format!(
+            "  {} time, {} vs {}: {} tickets compared, {} agree{rate}{median}",
+            d.measure, d.vendor_column, d.ticketlake, d.compared, d.agreed
+        ));
+    }
 }

@@ -54,6 +54,11 @@ pub const TIMESTAMP_COLUMNS: &[&str] = &[
 /// Canonical integer counters of `tickets`.
 pub const COUNTER_COLUMNS: &[&str] = &["reopen_count", "reassignment_count"];
 
+/// Canonical durations of `tickets` that the vendor computed itself, in whole seconds
+/// (`Int64`; NULL for exports without them): ServiceNow's `calendar_duration` and
+/// `business_duration`, which `sla-check` compares with ticketlake's own clocks.
+pub const DURATION_COLUMNS: &[&str] = &["vendor_calendar_s", "vendor_business_s"];
+
 /// Canonical columns whose values go through a value map.
 pub const MAPPED_COLUMNS: &[&str] = &["ticket_id", "kind", "priority", "status"];
 
@@ -64,6 +69,7 @@ pub fn canonical_columns() -> impl Iterator<Item = &'static str> {
         .chain(TEXT_COLUMNS)
         .chain(TIMESTAMP_COLUMNS)
         .chain(COUNTER_COLUMNS)
+        .chain(DURATION_COLUMNS)
         .copied()
 }
 

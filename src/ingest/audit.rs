@@ -131,16 +131,16 @@ impl Trail {
 /// Expand a list export with its audit history: for each ticket with changes, its state at
 /// creation, one row per change, then the row as exported (last, so it wins).
 pub fn expand(t: RawTable, trail: &mut Trail) -> (RawTable, WithHistory) {
-    let first = |names: &[&str]| names.iter().find_map(|n| t.column_index(n));
-    let (Some(status), Some(updated)) = (
-        first(&["state", "State", "incident_state"]),
-        first(&["sys_updated_on", "Updated"]),
-    ) else {
+    // The columns the list export's mapping reads, so that every header it accepts (field
+    // names or display labels) is found here too.
+    let m = super::servicenow::mapping(super::servicenow::Shape::ListCsv);
+    let first = |canon: &str| m.columns.get(canon).and_then(|c| c.index_in(&t));
+    let (Some(status), Some(updated)) = (first("status"), first("updated_at")) else {
         return (t, WithHistory::new());
     };
-    let opened = first(&["opened_at", "Opened", "sys_created_on"]);
-    let number = first(&["number", "Number"]);
-    let sys_id = first(&["sys_id", "Sys ID"]);
+    let opened = first("opened_at");
+    let number = first("ticket_id");
+    let sys_id = ["sys_id", "Sys ID"].iter().find_map(|n| t.column_index(n));
     let mut out = RawTable {
         headers: t.headers.clone(),
         columns: vec![TextColumn::default(); t.columns.len()],

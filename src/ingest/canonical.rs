@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 use super::mapping::Mapping;
-use crate::dataset::schema::{COUNTER_COLUMNS, TEXT_COLUMNS, TIMESTAMP_COLUMNS};
+use crate::dataset::schema::{COUNTER_COLUMNS, DURATION_COLUMNS, TEXT_COLUMNS, TIMESTAMP_COLUMNS};
 use crate::error::{Error, Result};
 
 /// Lineage of the rows being normalised.
@@ -34,6 +34,7 @@ pub fn tickets_schema() -> Vec<(&'static str, DataType)> {
     s.extend(TIMESTAMP_COLUMNS.iter().map(|c| (*c, ts.clone())));
     s.extend(TEXT_COLUMNS.iter().map(|c| (*c, DataType::String)));
     s.extend(COUNTER_COLUMNS.iter().map(|c| (*c, DataType::Int32)));
+    s.extend(DURATION_COLUMNS.iter().map(|c| (*c, DataType::Int64)));
     s.extend([
         ("dq_flags", DataType::String),
         ("ingest_id", DataType::String),
@@ -42,6 +43,34 @@ pub fn tickets_schema() -> Vec<(&'static str, DataType)> {
         ("source_line", DataType::Int64),
     ]);
     s
+}
+
+/// `df` (a `tickets` file of the dataset) in the canonical schema and column order. A file
+/// written before a column existed (`vendor_calendar_s`, …) gets it as NULL, so a dataset
+/// written by an earlier ticketlake merges with new rows; a column no longer written is left
+/// out.
+pub fn conform(df: DataFrame) -> Result<DataFrame> {
+    let schema = tickets_schema();
+    let same = df.width() == schema.len()
+        && df
+            .get_column_names()
+            .iter()
+            .zip(&schema)
+            .all(|(a, (b, _))| a.as_str() == *b);
+    if same {
+        return Ok(df);
+    }
+    let n = df.height();
+    let columns: Vec<Column> = schema
+        .into_iter()
+        .map(|(name, dtype)| match df.column(name) {
+            Ok(c) => c.clone(),
+            Err(_) => Column::full_null(name.into(), n, &dtype),
+        })
+        .collect();
+    DataFrame::new_infer_height(columns).map_err(Error::polars(
+        "reading a tickets file of an earlier version",
+    ))
 }
 
 /// Project the good rows onto the canonical schema. Returns the frame and the number of
@@ -116,6 +145,7 @@ pub fn finish(
             "source_record" | "source_line" => col(name),
             c if TIMESTAMP_COLUMNS.contains(&c) => ts(c),
             c if COUNTER_COLUMNS.contains(&c) && has(c) => col(format!("__c_{c}")),
+            c if DURATION_COLUMNS.contains(&c) && has(c) => col(format!("__d_{c}")),
             c if TEXT_COLUMNS.contains(&c) && has(c) => col(c),
             _ => lit(NULL),
         };

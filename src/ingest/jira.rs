@@ -10,6 +10,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
+use super::dates;
 use super::history::{self, Change, utc};
 use super::mapping::{Mapping, ValueMaps};
 use super::raw::{RawTable, TextColumn};
@@ -239,67 +240,13 @@ pub fn prepare_csv(t: &mut RawTable) {
         .push(verdict.unwrap_or_else(|| TextColumn::nulls(t.len())));
 }
 
-/// The one date format that reads every date cell of the export, or a clear error: when two
-/// formats both read every cell but disagree (`03/04/26`), the export is ambiguous and the
-/// format must be declared.
+/// The one date format that reads every date cell of the export (`Created`, `Updated`,
+/// `Resolved`), or a clear error when the cells do not say which (see [`dates::decide`];
+/// each locale format is a reading of its own); `declared` wins.
 pub fn detect_format(t: &RawTable, path: &Path, declared: Option<&str>) -> Result<Vec<String>> {
-    if let Some(d) = declared {
-        return Ok(vec![d.to_string()]);
-    }
-    let cells: Vec<&str> = DATE_COLUMNS
-        .iter()
-        .filter_map(|c| t.column(c))
-        .flat_map(|c| {
-            c.iter()
-                .flatten()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    // chrono's %Y also reads "26" as the year 26: only plausible years count as a reading.
-    let parse = |f: &str, s: &str| {
-        chrono::NaiveDateTime::parse_from_str(s, f)
-            .ok()
-            .filter(|d| (1970..=2200).contains(&chrono::Datelike::year(d)))
-    };
-    let readable: Vec<&str> = cells
-        .iter()
-        .copied()
-        .filter(|s| CSV_DATE_FORMATS.iter().any(|f| parse(f, s).is_some()))
-        .collect();
-    let full: Vec<&str> = CSV_DATE_FORMATS
-        .iter()
-        .copied()
-        .filter(|f| !readable.is_empty() && readable.iter().all(|s| parse(f, s).is_some()))
-        .collect();
-    let Some((first, rest)) = full.split_first() else {
-        if readable.is_empty() {
-            // Nothing is readable: every date cell becomes a reject naming the formats tried.
-            return Ok(CSV_DATE_FORMATS.iter().map(|s| s.to_string()).collect());
-        }
-        return Err(Error::Input {
-            path: path.into(),
-            line: None,
-            message: "the dates are in more than one format, so no single reading is safe; declare the \
-                      export's format with --date-format (or `date-format` on the source in ticketlake.toml)"
-                .into(),
-        });
-    };
-    for other in rest {
-        if let Some(s) = readable.iter().find(|s| parse(first, s) != parse(other, s)) {
-            return Err(Error::Input {
-                path: path.into(),
-                line: None,
-                message: format!(
-                    "dates such as `{s}` read as both `{first}` and `{other}`; declare the export's \
-                     format with --date-format (or `date-format` on the source in ticketlake.toml)"
-                ),
-            });
-        }
-    }
-    // Cells no format reads are rejected with their line by normalisation.
-    Ok(vec![first.to_string()])
+    let cells = dates::cells_of(t, DATE_COLUMNS.iter().filter_map(|c| t.column_index(c)));
+    let readings: Vec<&[&str]> = CSV_DATE_FORMATS.iter().map(std::slice::from_ref).collect();
+    dates::decide(&cells, &readings, path, declared)
 }
 
 fn name(v: &Value, pointer: &str) -> Option<Value> {

@@ -64,7 +64,7 @@ impl Builder {
     fn push(&mut self, obj: &Map<String, Value>, line: Option<u64>, record: u64) {
         let rows = self.table.records.len();
         for (k, v) in obj {
-            let idx = match self.table.column_index(k) {
+            let idx = match self.table.exact_index(k) {
                 Some(i) => i,
                 None => {
                     self.table.headers.push(k.clone());

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use super::raw::RawTable;
 use crate::error::{Error, Result};
 
 use crate::dataset::schema::{KINDS, STATUSES, canonical_columns};
@@ -76,6 +77,14 @@ impl SourceColumn {
             SourceColumn::One(s) => vec![s.as_str()],
             SourceColumn::Any(v) => v.iter().map(String::as_str).collect(),
         }
+    }
+
+    /// The column of `table` this source reads: the first candidate present (each matched
+    /// as [`RawTable::column_index`] does).
+    pub fn index_in(&self, table: &RawTable) -> Option<usize> {
+        self.candidates()
+            .into_iter()
+            .find_map(|c| table.column_index(c))
     }
 }
 

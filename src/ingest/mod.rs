@@ -7,6 +7,8 @@
 pub mod audit;
 pub mod canonical;
 pub mod csv_reader;
+pub mod dates;
+pub mod durations;
 pub mod history;
 pub mod intervals;
 pub mod jira;
@@ -68,7 +70,8 @@ pub struct IngestOptions {
     pub default_tz: Option<String>,
     /// Encoding override.
     pub encoding: Option<Encoding>,
-    /// Declared date format (strftime) of locale-formatted exports (Jira CSV).
+    /// Declared date format (strftime) of locale-formatted exports (Jira CSV, ServiceNow);
+    /// it wins over detection.
     pub date_format: Option<String>,
     /// Value-map entries added over the adapter's defaults (config `statuses`, `kinds`,
     /// `priorities` of a source).
@@ -329,7 +332,7 @@ impl Run {
             Role::SysAudit => self.sys_audit_records.push((path.clone(), rec)),
             Role::Tickets => {
                 if let Some(m) = file.stream.clone()
-                    && let Some(stream) = read::open_stream(path, m, opts)?
+                    && let Some(stream) = read::open_stream(path, m, custom.is_some(), opts)?
                 {
                     return self.streamed(stream, rec, path, opts);
                 }

@@ -47,11 +47,7 @@ fn resolve(
     let mut found = BTreeMap::new();
     let mut missing = Vec::new();
     for (canon, src) in &m.columns {
-        match src
-            .candidates()
-            .into_iter()
-            .find_map(|c| table.column_index(c))
-        {
+        match src.index_in(table) {
             Some(i) => {
                 found.insert(canon.clone(), i);
             }
@@ -133,6 +129,7 @@ pub fn normalize(
     let mut errs: Vec<(String, Expr)> = Vec::new();
     map_values(m, &found, &mut s1, &mut errs);
     cast_counters(&found, &mut s1, &mut errs);
+    super::durations::parse_columns(&mut df, &found, &mut errs)?;
     errs.push((
         "ticket_id".into(),
         when(col("ticket_id").str().strip_chars(lit(NULL)).is_null())

@@ -140,7 +140,8 @@ fn sys_audits(files: &[FilePlan], opts: &IngestOptions) -> Result<audit::Trail> 
 /// The mapping `path` is read piece by piece with, when its rows are independent of each
 /// other: a ServiceNow list CSV (without `sys_audit` files to expand it) or a generic CSV.
 /// JSON, Jira CSV (whose date format is decided from every date cell) and audit-expanded
-/// exports are read whole; `None` says so.
+/// exports are read whole; `None` says so. (A ServiceNow list CSV whose dates are not ISO is
+/// read whole too, once its first piece shows it: see [`super::read::open_stream`].)
 fn stream_mapping(
     opts: &IngestOptions,
     custom: Option<&Mapping>,

@@ -168,12 +168,34 @@ impl RawTable {
         self.records.is_empty()
     }
 
-    /// Index of a header, if present.
+    /// Index of a header, if present: the header spelled exactly so, else the one header
+    /// that matches ignoring case and surrounding spaces (exports saved with display labels
+    /// write `Assignment Group` for `Assignment group`). Two headers that only differ in case
+    /// match neither way round: which one was meant cannot be told.
     pub fn column_index(&self, name: &str) -> Option<usize> {
+        if let Some(i) = self.exact_index(name) {
+            return Some(i);
+        }
+        let name = name.trim().to_lowercase();
+        let mut loose = self
+            .headers
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.trim().to_lowercase() == name)
+            .map(|(i, _)| i);
+        match (loose.next(), loose.next()) {
+            (Some(i), None) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// Index of the header spelled exactly `name` (the JSON reader's own columns, where
+    /// `State` and `state` are two keys).
+    pub fn exact_index(&self, name: &str) -> Option<usize> {
         self.headers.iter().position(|h| h == name)
     }
 
-    /// A column's cells by header name.
+    /// A column's cells by header name (matched as [`column_index`](Self::column_index) does).
     pub fn column(&self, name: &str) -> Option<&TextColumn> {
         self.column_index(name).map(|i| &self.columns[i])
     }

@@ -180,7 +180,7 @@ fn read_servicenow(
     let probe = servicenow::mapping(servicenow::Shape::ListCsv);
     let mut t = read_table(path, bytes, custom.unwrap_or(&probe), opts, json)?;
     let shape = servicenow::detect(&t, json);
-    let m = custom
+    let mut m = custom
         .cloned()
         .unwrap_or_else(|| servicenow::mapping(shape));
     if shape == servicenow::Shape::EventLog {
@@ -194,8 +194,12 @@ fn read_servicenow(
     if json {
         servicenow::translate_state_codes(&mut t);
     }
+    let declared = opts.date_format.as_deref();
     if !trail.changes.is_empty() && shape == servicenow::Shape::ListCsv {
         let (expanded, ids) = audit::expand(t, trail);
+        if custom.is_none() {
+            m.timestamp_formats = servicenow::date_formats(&expanded, &m, path, declared)?;
+        }
         return Ok(Read {
             table: expanded,
             mapping: m,
@@ -204,6 +208,14 @@ fn read_servicenow(
             fixed_tz: None,
             with_history: Some(ids),
         });
+    }
+    // The event log's dates are always `dd/MM/yyyy` (its documented format) unless declared;
+    // the other shapes' are decided from every date cell.
+    match (custom, shape, declared) {
+        (Some(_), ..) => {}
+        (None, servicenow::Shape::EventLog, None) => {}
+        (None, servicenow::Shape::EventLog, Some(d)) => m.timestamp_formats = vec![d.into()],
+        (None, ..) => m.timestamp_formats = servicenow::date_formats(&t, &m, path, declared)?,
     }
     Ok(Read {
         table: t,
@@ -235,10 +247,17 @@ impl Stream {
     }
 }
 
-/// Open `path` to be read piece by piece with `m` (from [`stream_mapping`]). A ServiceNow
-/// event log, recognised from its header, is read whole after all (its rows are one
-/// ticket's history): `None`.
-pub(super) fn open_stream(path: &Path, m: Mapping, opts: &IngestOptions) -> Result<Option<Stream>> {
+/// Open `path` to be read piece by piece with `m` (from the plan; `custom` says it is the
+/// user's `--mapping`). It is read whole after all (`None`) when its header says it is a
+/// ServiceNow event log (its rows are one ticket's history), or when a ServiceNow list
+/// export's first piece has dates that are not ISO: their format is then decided from every
+/// date cell of the file, which a piece cannot do.
+pub(super) fn open_stream(
+    path: &Path,
+    mut m: Mapping,
+    custom: bool,
+    opts: &IngestOptions,
+) -> Result<Option<Stream>> {
     let mut chunks =
         csv_reader::CsvChunks::open(path, csv_options(&m, opts), super::chunk_bytes())?;
     let first = chunks.next_table()?;
@@ -249,6 +268,17 @@ pub(super) fn open_stream(path: &Path, m: Mapping, opts: &IngestOptions) -> Resu
                 .map_or(servicenow::Shape::ListCsv, |t| servicenow::detect(t, false));
             if shape != servicenow::Shape::ListCsv {
                 return Ok(None);
+            }
+            if !custom {
+                let iso = || servicenow::DATE_READINGS[0].iter().map(|f| f.to_string());
+                m.timestamp_formats = match (&opts.date_format, &first) {
+                    (Some(d), _) => vec![d.clone()],
+                    (None, None) => iso().collect(),
+                    (None, Some(t)) => match servicenow::date_formats(t, &m, path, None) {
+                        Ok(f) if f.iter().cloned().eq(iso()) => f,
+                        _ => return Ok(None),
+                    },
+                };
             }
             format!("servicenow/{}", shape_label(shape))
         }

@@ -30,6 +30,8 @@ pub(super) mod codes {
     pub const NUMBER: i32 = 5;
     /// A required value is empty.
     pub const MISSING: i32 = 6;
+    /// Not a duration (seconds or the vendor's display form).
+    pub const DURATION: i32 = 7;
 }
 
 /// Build one reject per bad row, naming every failing column (the first is the `column`).
@@ -120,6 +122,14 @@ pub fn describe(
                     format!("{name}: `{value}` is not a whole number"),
                 ),
                 codes::MISSING => ("missing_value", format!("{name}: a value is required")),
+                codes::DURATION => (
+                    "invalid_duration",
+                    format!(
+                        "{name}: `{value}` is not a duration; expected seconds (`5400`), \
+                         `1 Day 2 Hours 3 Minutes`, `01:30:00` or `1970-01-01 01:30:00`. \
+                         Fix the export, or leave the column out of it"
+                    ),
+                ),
                 _ => ("invalid_value", format!("{name}: `{value}` is invalid")),
             };
             if first.is_none() {

@@ -3,9 +3,12 @@
 //! JSON, and the per-update event log. It turns each into the shared [`Mapping`].
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
+use super::dates;
 use super::mapping::{Mapping, SourceColumn, ValueMaps};
 use super::raw::RawTable;
+use crate::error::Result;
 
 /// The recognised export shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -182,11 +185,29 @@ fn kinds() -> BTreeMap<String, String> {
     .collect()
 }
 
-/// The built-in mapping for a shape. Column names are the field names ServiceNow writes in
-/// list exports and the Table API; labels ("Number", "Opened") are accepted as aliases.
-pub fn mapping(shape: Shape) -> Mapping {
-    let common: Vec<(&str, &[&str])> = vec![
-        ("kind", &["sys_class_name", "Task type"]),
+/// How ServiceNow writes dates, per the exporting user's date format (System Properties >
+/// glide.sys.date_format), each with and without seconds. The first, ISO, is what list
+/// exports of field values and the Table API write.
+pub const DATE_READINGS: &[&[&str]] = &[
+    &[
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+    ],
+    &["%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M"],
+    &["%m-%d-%Y %H:%M:%S", "%m-%d-%Y %H:%M"],
+    &["%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M"],
+    &["%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M"],
+    &["%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M"],
+];
+
+/// Each canonical column's sources in a list export or the Table API: the field name, then
+/// ServiceNow's standard display labels (what an export "with display labels" has as
+/// headers). Headers match ignoring case and surrounding spaces.
+fn list_columns() -> Vec<(&'static str, &'static [&'static str])> {
+    vec![
+        ("kind", &["sys_class_name", "Task type", "Class"]),
         ("title", &["short_description", "Short description"]),
         ("description", &["description", "Description"]),
         ("priority", &["priority", "Priority"]),
@@ -201,14 +222,26 @@ pub fn mapping(shape: Shape) -> Mapping {
         ("assignee", &["assigned_to", "Assigned to"]),
         (
             "service",
-            &["business_service", "Service", "service_offering"],
+            &[
+                "business_service",
+                "Service",
+                "service_offering",
+                "Service offering",
+            ],
         ),
         ("config_item", &["cmdb_ci", "Configuration item"]),
         ("category", &["category", "Category"]),
         ("subcategory", &["subcategory", "Subcategory"]),
         (
             "requester",
-            &["caller_id", "Caller", "requested_for", "opened_by"],
+            &[
+                "caller_id",
+                "Caller",
+                "requested_for",
+                "Requested for",
+                "opened_by",
+                "Opened by",
+            ],
         ),
         ("location", &["location", "Location"]),
         ("reopen_count", &["reopen_count", "Reopen count"]),
@@ -219,11 +252,34 @@ pub fn mapping(shape: Shape) -> Mapping {
         ("problem_id", &["problem_id", "Problem"]),
         (
             "caused_by_change",
-            &["caused_by", "Caused by Change", "rfc"],
+            &["caused_by", "Caused by Change", "rfc", "Change Request"],
         ),
         ("change_type", &["type", "Type"]),
-        ("close_code", &["close_code", "closed_code", "Close code"]),
+        (
+            "close_code",
+            &["close_code", "closed_code", "Close code", "Resolution code"],
+        ),
         ("vendor_sla_met", &["made_sla", "Made SLA"]),
+        // Set by ServiceNow when an incident is resolved (other tables: when closed), from
+        // `opened_at`; `*_stc` ("Resolve time") are the same in plain seconds.
+        (
+            "vendor_calendar_s",
+            &[
+                "calendar_duration",
+                "Duration",
+                "calendar_stc",
+                "Resolve time",
+            ],
+        ),
+        (
+            "vendor_business_s",
+            &[
+                "business_duration",
+                "Business duration",
+                "business_stc",
+                "Business resolve time",
+            ],
+        ),
         ("planned_start", &["start_date", "Planned start date"]),
         ("planned_end", &["end_date", "Planned end date"]),
         ("actual_start", &["work_start", "Actual start"]),
@@ -232,8 +288,14 @@ pub fn mapping(shape: Shape) -> Mapping {
             "first_response_at",
             &["u_first_response", "first_response_at"],
         ),
-    ];
-    let mut columns = cols(&common);
+    ]
+}
+
+/// The built-in mapping for a shape. Column names are the field names ServiceNow writes in
+/// list exports and the Table API; its display labels ("Number", "Opened", "Created",
+/// "Assignment group") are accepted too, in any case.
+pub fn mapping(shape: Shape) -> Mapping {
+    let mut columns = cols(&list_columns());
     let (formats, nulls): (Vec<&str>, Vec<&str>) = match shape {
         Shape::EventLog => {
             columns.extend(cols(&[
@@ -247,18 +309,20 @@ pub fn mapping(shape: Shape) -> Mapping {
         Shape::ListCsv | Shape::TableJson => {
             columns.extend(cols(&[
                 ("ticket_id", &["number", "Number"]),
-                ("status", &["state", "State", "incident_state"]),
-                ("opened_at", &["opened_at", "Opened", "sys_created_on"]),
-                ("updated_at", &["sys_updated_on", "Updated"]),
+                (
+                    "status",
+                    &["state", "State", "incident_state", "Incident state"],
+                ),
+                (
+                    "opened_at",
+                    &["opened_at", "Opened", "sys_created_on", "Created"],
+                ),
+                (
+                    "updated_at",
+                    &["sys_updated_on", "Updated", "Last update", "Last updated"],
+                ),
             ]));
-            (
-                vec![
-                    "%Y-%m-%d %H:%M:%S",
-                    "%Y-%m-%d %H:%M:%S%.f",
-                    "%Y-%m-%dT%H:%M:%S%.f",
-                ],
-                vec![],
-            )
+            (DATE_READINGS[0].to_vec(), vec![])
         }
     };
     Mapping::vendor(
@@ -273,6 +337,18 @@ pub fn mapping(shape: Shape) -> Mapping {
             kind_prefix: kind_prefixes(),
         },
     )
+}
+
+/// The timestamp formats of a list export or Table API file read with the built-in mapping
+/// `m`: `declared` (`--date-format`), else the one of [`DATE_READINGS`] that every date cell
+/// fits (see [`dates::decide`]).
+pub fn date_formats(
+    t: &RawTable,
+    m: &Mapping,
+    path: &Path,
+    declared: Option<&str>,
+) -> Result<Vec<String>> {
+    dates::decide(&dates::cells(t, m), DATE_READINGS, path, declared)
 }
 
 /// Translate raw Table API `state` integers into their labels, per row's kind (from the

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::intervals;
 use super::spill::{self, Range, Run, Spill, select};
+use super::{canonical, intervals};
 use crate::dataset::columns::{Keys, from_files, micros, text_chunks};
 use crate::dataset::manifest::{DataFile, FileRecord, IngestRecord, Manifest, TableFiles};
 use crate::dataset::{REJECTS, STATUS_INTERVALS, TICKETS, store};
@@ -148,7 +148,12 @@ fn merge_range(
     batch: &Batch,
     history: Option<&DataFrame>,
 ) -> Result<Merged> {
-    let earlier: Vec<DataFrame> = old.0.iter().map(|r| r.read(range)).collect::<Result<_>>()?;
+    // The dataset's files may predate a column of the schema; this ingest's runs cannot.
+    let earlier: Vec<DataFrame> = old
+        .0
+        .iter()
+        .map(|r| r.read(range).and_then(canonical::conform))
+        .collect::<Result<_>>()?;
     let mut before: HashMap<usize, u64> = HashMap::new();
     for df in &earlier {
         for (k, n) in count_replaced(df, &batch.replaces)? {

@@ -1,12 +1,15 @@
 //! `ticketlake sla-check`: ticketlake's SLA verdicts against the vendor's own, where the
 //! export carries one (ServiceNow `made_sla` → `tickets.vendor_sla_met`). A ticket made its
-//! SLAs, in the vendor's sense, when none of its stopped SLAs breached.
+//! SLAs, in the vendor's sense, when none of its stopped SLAs breached. The vendor's own
+//! durations (`vendor_calendar_s`, `vendor_business_s`) are compared with ticketlake's wall
+//! and business times in [`durations`].
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
 
+use super::durations;
 use crate::dataset::columns::text;
 use crate::dataset::{TICKETS, manifest, store};
 use crate::error::{Error, Result};
@@ -35,6 +38,8 @@ pub struct Check {
     pub agreement_rate: Option<f64>,
     /// The disagreements.
     pub disagreements: Vec<Disagreement>,
+    /// The vendor's durations against ticketlake's: wall time, then business time.
+    pub durations: Vec<durations::Agreement>,
 }
 
 fn vendor_met(v: &str) -> Option<bool> {
@@ -114,5 +119,6 @@ pub fn check(root: &Path) -> Result<Check> {
         agreed,
         agreement_rate: (compared > 0).then(|| agreed as f64 / compared as f64),
         disagreements,
+        durations: durations::compare(&tickets, &sla)?,
     })
 }

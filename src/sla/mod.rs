@@ -3,6 +3,7 @@
 
 pub mod calendar;
 pub mod check;
+pub mod durations;
 pub mod engine;
 pub mod ics;
 pub mod policy;

@@ -15,6 +15,7 @@ mod report_browser;
 mod shapes;
 mod sla;
 mod sla_table;
+mod snow_labels;
 mod sql;
 mod streaming;
 mod support;
