@@ -108,6 +108,12 @@ pub struct SourceConfig {
     pub timezone: Option<String>,
     /// Mapping file for generic sources.
     pub mapping: Option<PathBuf>,
+    /// Flat history exports (paths or globs) of this source's tickets, one row per change;
+    /// read with `history-mapping`.
+    #[serde(default)]
+    pub history: Vec<String>,
+    /// The mapping (`kind = "history"`) of the `history` files.
+    pub history_mapping: Option<PathBuf>,
     /// Date format of locale-formatted exports (Jira CSV), when ambiguous.
     pub date_format: Option<String>,
     /// Extra or changed value maps over the adapter's defaults: vendor status → canonical
@@ -289,6 +295,21 @@ fn resolve_config(path: Option<PathBuf>, cfg: Config, dataset: PathBuf) -> Resul
                 format!("`{k}` = `{v}`: not one of {}", KINDS.join(", ")),
             ));
         }
+        match (src.history.is_empty(), src.history_mapping.is_some()) {
+            (false, false) => {
+                return Err(bad(
+                    "history",
+                    "history files need their mapping: add history-mapping = \"FILE\" (a mapping with kind = \"history\")".into(),
+                ));
+            }
+            (true, true) => {
+                return Err(bad(
+                    "history-mapping",
+                    "no history files to read with it: add history = [\"FILE\", ...]".into(),
+                ));
+            }
+            _ => {}
+        }
         if let Some((k, v)) = src.priorities.iter().find(|(_, v)| !(1..=5).contains(*v)) {
             return Err(bad(
                 "priorities",
@@ -319,6 +340,12 @@ fn resolve_config(path: Option<PathBuf>, cfg: Config, dataset: PathBuf) -> Resul
                     .map(|f| base.join(f).display().to_string())
                     .collect();
                 src.mapping = src.mapping.map(|m| base.join(m));
+                src.history = src
+                    .history
+                    .iter()
+                    .map(|f| base.join(f).display().to_string())
+                    .collect();
+                src.history_mapping = src.history_mapping.map(|m| base.join(m));
                 (name, src)
             })
             .collect(),
@@ -412,6 +439,11 @@ pause-on = ["on_hold"]
 # adapter = "generic"
 # mapping = "mappings/glpi.toml"
 # files = ["exports/glpi.csv"]
+# A flat history export of these tickets (one row per change, e.g. a flattened Jira
+# changelog `key, created, field, from, to`), read with a mapping of kind = "history";
+# its status changes become the tickets' status intervals (pauses, reopens):
+# history = ["exports/glpi-history.csv"]
+# history-mapping = "mappings/glpi-history.toml"
 
 # [sources.engineering]
 # adapter = "jira"                 # issue navigator CSV or REST search JSON

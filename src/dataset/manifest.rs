@@ -67,6 +67,10 @@ pub struct FileRecord {
     pub superseded: u64,
     /// Loaded records that carry data-quality flags.
     pub flagged: u64,
+    /// Records of a history file that are not status changes (other fields), skipped:
+    /// then `records_read = loaded + skipped + rejected`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skipped: u64,
     /// Mapped columns the file lacks.
     #[serde(default)]
     pub missing_columns: Vec<String>,
@@ -76,6 +80,11 @@ pub struct FileRecord {
     /// Other notes.
     #[serde(default)]
     pub warnings: Vec<String>,
+}
+
+/// Whether a count is zero (counts that only some files have are left out then).
+pub fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One committed ingest.

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod canonical;
 pub mod csv_reader;
+pub mod flat;
 pub mod history;
 pub mod intervals;
 pub mod jira;
@@ -17,6 +18,7 @@ pub mod normalize;
 mod pieces;
 mod plan;
 mod prepare;
+mod trails;
 pub mod raw;
 mod read;
 pub mod rejects;
@@ -77,6 +79,10 @@ pub struct IngestOptions {
     pub limits: RejectLimits,
     /// Show a progress bar (only honoured when stderr is a terminal).
     pub progress: bool,
+    /// Flat history exports (one row per change) of the tickets of this ingest.
+    pub history: Vec<PathBuf>,
+    /// The mapping (`kind = "history"`) the history exports are read with.
+    pub history_mapping: Option<PathBuf>,
 }
 
 /// The outcome of an ingest, printed as text or JSON.
@@ -98,6 +104,9 @@ pub struct IngestReport {
     pub rejected: u64,
     /// Sum of rows superseded.
     pub superseded: u64,
+    /// Sum of history rows skipped (changes of other fields than the status).
+    #[serde(skip_serializing_if = "manifest::is_zero")]
+    pub skipped: u64,
     /// Sum of flagged rows.
     pub flagged: u64,
     /// Leftovers of an interrupted earlier run that were cleaned up.
@@ -176,6 +185,17 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
         ));
     }
     let custom = opts.mapping.as_deref().map(Mapping::load).transpose()?;
+    if let (Some(m), Some(path)) = (&custom, &opts.mapping)
+        && m.is_history()
+    {
+        return Err(Error::Config {
+            path: path.clone(),
+            key: "kind".into(),
+            message: "this mapping reads a history file (kind = \"history\"): give it with \
+                      --history-mapping and the file with --history, next to the tickets' mapping"
+                .into(),
+        });
+    }
     let _lock = lock::acquire(root)?;
     store::fault_point("after-lock");
     let recovered = store::recover(root)?;
@@ -194,6 +214,7 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
         history: Vec::new(),
         rejects: Vec::new(),
         sys_audit_records: Vec::new(),
+        anchors: flat::Anchors::new(),
     };
     let pb = progress_bar(opts, files.len());
     for file in plan.files.clone() {
@@ -206,7 +227,8 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
             pb.inc(1);
         }
     }
-    run.account_sys_audits(&plan);
+    run.account_sys_audits(&plan)?;
+    run.flat_history(&mut plan, &current)?;
     store::fault_point("after-read");
     if let Some(pb) = pb {
         pb.finish_and_clear();
@@ -226,6 +248,8 @@ struct Run {
     /// `sys_audit` files, accounted for after the ticket exports, which decide which
     /// changes were used.
     sys_audit_records: Vec<(PathBuf, FileRecord)>,
+    /// The tickets read that have flat history.
+    anchors: flat::Anchors,
 }
 
 impl Run {
@@ -252,29 +276,20 @@ impl Run {
                 hashed
             }
         };
-        let mut rec = FileRecord {
-            path: path.display().to_string(),
-            sha256: sha.clone(),
-            bytes: size,
-            ..Default::default()
-        };
-        if let Some(prev) = self.earlier(current, &sha) {
-            rec.outcome = "duplicate".into();
-            rec.duplicate_of = Some(prev);
-            self.records.push(rec);
+        let Some(rec) = self.unless_duplicate(current, path, sha, size) else {
             return Ok(());
-        }
+        };
         match file.role {
             Role::ZendeskAudits => {
                 let (n, rejects) = plan.zendesk.files.get(path).cloned().unwrap_or_default();
-                self.history_file(rec, "zendesk/audits-json", n, rejects);
+                self.history_file(rec, "zendesk/audits-json", (n, 0), rejects)?;
             }
             Role::SysAudit => self.sys_audit_records.push((path.clone(), rec)),
             Role::Tickets => {
                 if let Some(m) = file.stream.clone()
                     && let Some(stream) = read::open_stream(path, m, opts)?
                 {
-                    return self.streamed(stream, rec, path, opts);
+                    return self.streamed(stream, rec, path, opts, &plan.flat);
                 }
                 let bytes = match whole {
                     Some(bytes) => bytes,
@@ -284,6 +299,30 @@ impl Run {
             }
         }
         Ok(())
+    }
+
+    /// The file's record, or `None` when an earlier ingest (or this one) loaded these bytes:
+    /// then it is recorded as a duplicate, and skipped.
+    fn unless_duplicate(
+        &mut self,
+        current: &manifest::Manifest,
+        path: &Path,
+        sha: String,
+        bytes: u64,
+    ) -> Option<FileRecord> {
+        let mut rec = FileRecord {
+            path: path.display().to_string(),
+            duplicate_of: self.earlier(current, &sha),
+            sha256: sha,
+            bytes,
+            ..Default::default()
+        };
+        if rec.duplicate_of.is_none() {
+            return Some(rec);
+        }
+        rec.outcome = "duplicate".into();
+        self.records.push(rec);
+        None
     }
 
     /// The ingest that already loaded a file with this hash: an earlier one, or this one.
@@ -314,24 +353,6 @@ impl Run {
             }));
     }
 
-    /// An audit trail's accounting: each change read is loaded (as history) or rejected.
-    fn history_file(
-        &mut self,
-        mut rec: FileRecord,
-        shape: &str,
-        read: u64,
-        rejects: Vec<raw::Reject>,
-    ) {
-        rec.shape = shape.into();
-        rec.outcome = "history".into();
-        rec.records_read = read;
-        rec.rejected = rejects.len() as u64;
-        rec.loaded = read - rec.rejected;
-        let file = rec.path.clone();
-        self.add_rejects(&file, rejects);
-        self.records.push(rec);
-    }
-
     /// A plain CSV export: read, normalised and spilled one piece at a time.
     fn streamed(
         &mut self,
@@ -339,13 +360,16 @@ impl Run {
         mut rec: FileRecord,
         path: &Path,
         opts: &IngestOptions,
+        history: &flat::History,
     ) -> Result<()> {
         let m = read::with_overrides(stream.mapping.clone(), opts);
         self.source = m.source.clone();
         let shape = std::mem::take(&mut stream.shape);
         let zone = read::zone_of(None, &m, opts);
         let lineage = self.lineage(&rec);
-        let (sum, rejects) = pieces::load(stream, &m, zone, &lineage, path, &mut self.spill)?;
+        let (sum, rejects, anchors) =
+            pieces::load(stream, &m, zone, &lineage, path, &mut self.spill, history)?;
+        flat::merge_anchors(&mut self.anchors, anchors);
         self.add_rejects(&rec.path.clone(), rejects);
         sum.record(&mut rec, shape, path)?;
         self.records.push(rec);
@@ -386,7 +410,10 @@ impl Run {
         let read = table.records_read;
         store::phase("read (structural)");
         let lineage = self.lineage(&rec);
-        let n = normalize::normalize(table, &m, read::zone_of(fixed_tz, &m, opts), &lineage, path)?;
+        let mut n =
+            normalize::normalize(table, &m, read::zone_of(fixed_tz, &m, opts), &lineage, path)?;
+        let anchors = plan.flat.attach(&mut n.tickets)?;
+        flat::merge_anchors(&mut self.anchors, anchors);
         let mut sum = Loaded::default();
         sum.add(&n, read, n.tickets.height() as u64, true);
         sum.record(&mut rec, shape, path)?;
@@ -414,15 +441,6 @@ impl Run {
         Ok(())
     }
 
-    /// The `sys_audit` files' accounting, once the ticket exports have used their changes.
-    fn account_sys_audits(&mut self, plan: &Plan) {
-        for (path, rec) in std::mem::take(&mut self.sys_audit_records) {
-            let rejects = plan.trail.rejects(&path);
-            let read = plan.trail.files.get(&path).map_or(0, |f| f.read);
-            self.history_file(rec, "servicenow/sys-audit", read, rejects);
-        }
-    }
-
     /// Check the reject limits, then commit the version (unless every file was a duplicate
     /// or the limit was exceeded, which commit nothing).
     fn commit(
@@ -444,6 +462,7 @@ impl Run {
             loaded: records.iter().map(|r| r.loaded).sum(),
             rejected,
             superseded: 0,
+            skipped: records.iter().map(|r| r.skipped).sum(),
             flagged: records.iter().map(|r| r.flagged).sum(),
             recovered,
             sample_rejects: self.rejects.iter().take(20).cloned().collect(),
