@@ -168,7 +168,8 @@ impl Config {
             let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
             let message = if e.message().contains("untagged enum Sources") {
                 "a source needs `adapter` and `files` (and `mapping` for generic), and may have \
-                 `name` and `timezone`; write [sources.NAME] tables or a [[sources]] list"
+                 `name`, `timezone`, `date-format`, `statuses`, `kinds`, `priorities`, and \
+                 `history` with `history-mapping`; write [sources.NAME] tables or a [[sources]] list"
                     .to_string()
             } else {
                 e.message().trim().to_string()
@@ -295,20 +296,8 @@ fn resolve_config(path: Option<PathBuf>, cfg: Config, dataset: PathBuf) -> Resul
                 format!("`{k}` = `{v}`: not one of {}", KINDS.join(", ")),
             ));
         }
-        match (src.history.is_empty(), src.history_mapping.is_some()) {
-            (false, false) => {
-                return Err(bad(
-                    "history",
-                    "history files need their mapping: add history-mapping = \"FILE\" (a mapping with kind = \"history\")".into(),
-                ));
-            }
-            (true, true) => {
-                return Err(bad(
-                    "history-mapping",
-                    "no history files to read with it: add history = [\"FILE\", ...]".into(),
-                ));
-            }
-            _ => {}
+        if let Some((k, m)) = unpaired_history(&src) {
+            return Err(bad(k, m.into()));
         }
         if let Some((k, v)) = src.priorities.iter().find(|(_, v)| !(1..=5).contains(*v)) {
             return Err(bad(
@@ -350,6 +339,22 @@ fn resolve_config(path: Option<PathBuf>, cfg: Config, dataset: PathBuf) -> Resul
             })
             .collect(),
     })
+}
+
+/// A source's `history` without `history-mapping`, or the other way round: the key at fault
+/// and what to do.
+fn unpaired_history(src: &SourceConfig) -> Option<(&'static str, &'static str)> {
+    match (src.history.is_empty(), src.history_mapping.is_some()) {
+        (false, false) => Some((
+            "history",
+            "history files need their mapping: add history-mapping = \"FILE\" (a mapping with kind = \"history\")",
+        )),
+        (true, true) => Some((
+            "history-mapping",
+            "no history files to read with it: add history = [\"FILE\", ...]",
+        )),
+        _ => None,
+    }
 }
 
 /// A reject limit in percent: a number from 0 to 100.

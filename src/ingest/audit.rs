@@ -26,13 +26,16 @@ pub fn looks_like(bytes: &[u8]) -> bool {
     HEADERS.iter().all(|h| head.contains(h))
 }
 
+/// A row of a history file that changes a status: (ticket key, record, line, raw text).
+pub type StateRow = (String, u64, Option<u64>, String);
+
 /// A parsed history file (`sys_audit`, a flat history export): every row, with the status
 /// changes it holds.
 pub struct AuditFile {
     /// Rows read.
     pub read: u64,
-    /// Rows that change a status: (ticket key, record, line, raw text).
-    pub state_rows: Vec<(String, u64, Option<u64>, String)>,
+    /// Rows that change a status.
+    pub state_rows: Vec<StateRow>,
     /// Rejects of the file found while reading it (structural, unparsable values).
     pub rejects: Vec<Reject>,
     /// Rows that are not status changes (other fields of a flat history), counted apart.

@@ -255,7 +255,11 @@ impl Mapping {
             message,
         };
         let has = |c: &str| self.columns.contains_key(c);
-        if let Some(key) = self.columns.keys().find(|k| !HISTORY_COLUMNS.contains(&k.as_str())) {
+        if let Some(key) = self
+            .columns
+            .keys()
+            .find(|k| !HISTORY_COLUMNS.contains(&k.as_str()))
+        {
             return Err(err(
                 &format!("columns.{key}"),
                 format!(
@@ -292,7 +296,8 @@ impl Mapping {
         if self.timestamp_formats.is_empty() {
             return Err(err(
                 "timestamp-formats",
-                "list the chrono format(s) of the change times, e.g. \"%Y-%m-%dT%H:%M:%S%.f%z\"".into(),
+                "list the chrono format(s) of the change times, e.g. \"%Y-%m-%dT%H:%M:%S%.f%z\""
+                    .into(),
             ));
         }
         let values = &self.values;
@@ -323,7 +328,11 @@ impl Mapping {
         }
         if self.status_field.is_some() || !self.skip_values.is_empty() {
             return Err(err(
-                if self.status_field.is_some() { "status-field" } else { "skip-values" },
+                if self.status_field.is_some() {
+                    "status-field"
+                } else {
+                    "skip-values"
+                },
                 "only a history mapping (kind = \"history\") uses this key".into(),
             ));
         }

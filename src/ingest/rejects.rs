@@ -90,7 +90,11 @@ pub fn describe(
                 ),
                 codes::UNKNOWN => {
                     // A history's `from` column holds statuses too.
-                    let map = if name == "from" { "status" } else { name.as_str() };
+                    let map = if name == "from" {
+                        "status"
+                    } else {
+                        name.as_str()
+                    };
                     let list = match map {
                         "priority" => accepted(&m.values.priority),
                         "status" => accepted(&m.values.status),

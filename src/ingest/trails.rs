@@ -52,7 +52,11 @@ impl Run {
     /// tickets they cover (over any history those exports carried), then each file's
     /// accounting. A file ingested before is a duplicate, but its changes still give the
     /// history of the tickets of this ingest.
-    pub(super) fn flat_history(&mut self, plan: &mut Plan, current: &manifest::Manifest) -> Result<()> {
+    pub(super) fn flat_history(
+        &mut self,
+        plan: &mut Plan,
+        current: &manifest::Manifest,
+    ) -> Result<()> {
         if let Some(frame) = plan.flat.intervals(&self.anchors)? {
             self.history = flat::replace(std::mem::take(&mut self.history), frame)?;
         }
@@ -62,7 +66,10 @@ impl Run {
                 continue;
             };
             let trail = &plan.flat.trail;
-            let counts = trail.files.get(&path).map_or((0, 0), |f| (f.read, f.skipped));
+            let counts = trail
+                .files
+                .get(&path)
+                .map_or((0, 0), |f| (f.read, f.skipped));
             self.history_file(rec, &shape, counts, trail.rejects(&path))?;
         }
         Ok(())

@@ -247,14 +247,7 @@ fn activity_log_shape_reads_local_times_and_skips_notes() {
          IM0001,31/03/2024 02:30:00,Closed\n\
          IM0001,01/03/2024 16:30:00,Frobnicated\n",
     );
-    let o = p.run(&[
-        "run",
-        "--period",
-        "2024-03",
-        "--out",
-        "out",
-        "--json",
-    ]);
+    let o = p.run(&["run", "--period", "2024-03", "--out", "out", "--json"]);
     let v: Value = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
     let history = &v["sources"][0]["ingest"]["files"][1];
     let n = |k: &str| history[k].as_u64();
@@ -268,7 +261,12 @@ fn activity_log_shape_reads_local_times_and_skips_notes() {
     let rejects: Vec<(Option<u64>, String)> = p
         .rejects()
         .iter()
-        .map(|r| (r["line"].as_u64(), r["error_type"].as_str().unwrap().to_string()))
+        .map(|r| {
+            (
+                r["line"].as_u64(),
+                r["error_type"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     assert_eq!(
         rejects,
@@ -323,7 +321,10 @@ fn history_mappings_are_checked_before_anything_is_read() {
     // The two mappings swapped: each names the other flag.
     let (code, _, err) = ingest("changelog.toml", "tickets.toml");
     assert_eq!(code, 2);
-    assert!(err.contains("changelog.toml") && err.contains("--history-mapping"), "{err}");
+    assert!(
+        err.contains("changelog.toml") && err.contains("--history-mapping"),
+        "{err}"
+    );
     let (code, _, err) = ingest("tickets.toml", "tickets.toml");
     assert_eq!(code, 2);
     assert!(err.contains("kind = \"history\""), "{err}");
@@ -334,7 +335,10 @@ fn history_mappings_are_checked_before_anything_is_read() {
     );
     let (code, _, err) = ingest("tickets.toml", "both.toml");
     assert_eq!(code, 2);
-    assert!(err.contains("both.toml") && err.contains("not both"), "{err}");
+    assert!(
+        err.contains("both.toml") && err.contains("not both"),
+        "{err}"
+    );
     // --history needs its mapping.
     let o = p.run(&[
         "ingest",

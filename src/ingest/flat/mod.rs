@@ -8,19 +8,18 @@
 //! read = used + skipped + rejected.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use polars::prelude::*;
 
-use super::audit::{AuditFile, Orphans, Trail};
+use super::audit::Trail;
 use super::mapping::Mapping;
-use super::normalize::{flag_rows, lookup, lower_keys, parse_with, resolve, to_utc, unknown_if};
-use super::raw::RawTable;
-use super::rejects::codes::{FORMAT, MISSING};
-use super::{IngestOptions, intervals, prepare, read};
+use super::{IngestOptions, intervals, read};
 use crate::dataset::columns::{micros, text};
 use crate::dataset::schema::{DONE_STATUSES, STATUSES};
 use crate::error::{Error, Result};
+
+mod parse;
 
 /// One status change, normalised: UTC instant, canonical statuses with their spellings.
 #[derive(Debug, Clone)]
@@ -81,11 +80,6 @@ fn keep_later(into: &mut Anchors, k: String, a: Anchor) {
     }
 }
 
-/// Whether a chrono format reads a UTC offset, so its values are instants.
-fn has_offset(f: &str) -> bool {
-    ["%z", "%:z", "%::z", "%#z"].iter().any(|z| f.contains(z))
-}
-
 /// The reopens of one ticket's changes: moves from a finished status back to an open one.
 fn reopens(steps: &[Step]) -> i32 {
     let first = steps.first().and_then(|s| s.from.as_ref()).map(|f| &f.0);
@@ -132,12 +126,20 @@ impl History {
         let mut m = read::with_overrides(m, opts);
         // The canonical statuses are accepted as spelled, besides the mapping's own spellings.
         for s in STATUSES {
-            m.values.status.entry(s.to_string()).or_insert(s.to_string());
+            if !m
+                .values
+                .status
+                .keys()
+                .any(|k| k.trim().eq_ignore_ascii_case(s))
+            {
+                m.values.status.insert(s.to_string(), s.to_string());
+            }
         }
         for (path, json) in files {
             let bytes = std::fs::read(path).map_err(Error::io("reading export", path))?;
             let table = read::read_table(path, bytes, &m, opts, *json)?;
-            let file = read_file(table, &m, read::zone_of(None, &m, opts), path, &mut h.trail)?;
+            let zone = read::zone_of(None, &m, opts);
+            let file = parse::read_file(table, &m, zone, path, &mut h.trail)?;
             h.trail.files.insert(path.clone(), file);
             let format = if *json { "ndjson" } else { "csv" };
             h.shapes
@@ -151,7 +153,10 @@ impl History {
             counts.push(reopens(steps));
         }
         if !ids.is_empty() {
-            h.reopens = Some((Series::new("id".into(), ids), Series::new("n".into(), counts)));
+            h.reopens = Some((
+                Series::new("id".into(), ids),
+                Series::new("n".into(), counts),
+            ));
         }
         Ok(h)
     }
@@ -235,7 +240,13 @@ impl History {
                 u.push(k, a, (status.as_str(), raw.as_str()), open, -1);
             }
             for s in steps {
-                u.push(k, a, (s.to.0.as_str(), s.to.1.as_str()), s.at, s.record as i64);
+                u.push(
+                    k,
+                    a,
+                    (s.to.0.as_str(), s.to.1.as_str()),
+                    s.at,
+                    s.record as i64,
+                );
             }
             if let (Some(raw), Some(at), Some(last)) = (&a.raw, a.updated, steps.last())
                 && at >= last.at
@@ -316,210 +327,6 @@ pub fn replace(history: Vec<DataFrame>, flat: DataFrame) -> Result<Vec<DataFrame
     Ok(out)
 }
 
-/// The lower-cased, trimmed text of column `c`.
-fn folded(c: &str) -> Expr {
-    col(c).str().strip_chars(lit(NULL)).str().to_lowercase()
-}
-
-/// Which rows are status changes: the status field's rows (of a field/from/to export), whose
-/// status is not one of the skipped spellings.
-fn status_rows(m: &Mapping, field: bool) -> Expr {
-    let mut keep = lit(true);
-    if field {
-        let name = m.status_field.as_deref().unwrap_or("status");
-        keep = folded("field")
-            .eq(lit(name.trim().to_lowercase()))
-            .fill_null(lit(false));
-    }
-    if !m.skip_values.is_empty() {
-        let skip: Vec<String> = m.skip_values.iter().map(|s| s.trim().to_lowercase()).collect();
-        let listed = folded("status").is_in(lit(Series::new("s".into(), skip)).implode(false), false);
-        keep = keep.and(listed.not().fill_null(lit(true)));
-    }
-    keep
-}
-
-/// Parse and map one history file's rows: the ticket key, the instant of the change (offset
-/// formats give instants, the others are local times in `zone`), and the statuses. Its status
-/// changes go into `trail`; the file's accounting is returned.
-fn read_file(
-    mut table: RawTable,
-    m: &Mapping,
-    zone: Option<&str>,
-    path: &Path,
-    trail: &mut Trail<Step>,
-) -> Result<AuditFile> {
-    let field = m.columns.contains_key("field");
-    let status_col = if field { "to" } else { "status" };
-    let required: &[&str] = if field {
-        &["ticket_id", "changed_at", "field", "to"]
-    } else {
-        &["ticket_id", "changed_at", "status"]
-    };
-    let (found, _) = resolve(&table, m, path, required)?;
-    let key_header = table.headers[found["ticket_id"]].clone();
-    let (offset, naive): (Vec<&String>, Vec<&String>) =
-        m.timestamp_formats.iter().partition(|f| has_offset(f));
-    let naive_cols: &[&str] = if naive.is_empty() { &[] } else { &["changed_at"] };
-    let (tz_name, tz) = prepare::source_zone(zone, m, naive_cols, path)?;
-    let mut df = prepare::raw_frame(&mut table, &found)?;
-    if field {
-        df.rename("to", "status".into())
-            .map_err(Error::polars("history columns"))?;
-    }
-    let all = df.height();
-    let df = df
-        .lazy()
-        .filter(status_rows(m, field))
-        .collect()
-        .map_err(Error::polars("selecting status changes"))?;
-    let skipped = (all - df.height()) as u64;
-
-    let parsed_any = |fs: &[&String], tz: Option<TimeZone>| {
-        let parsed: Vec<Expr> = fs.iter().map(|f| parse_with("changed_at", f)).collect();
-        if parsed.is_empty() {
-            lit(NULL).cast(DataType::Datetime(TimeUnit::Microseconds, tz))
-        } else {
-            coalesce(&parsed)
-        }
-    };
-    let statuses = &m.values.status;
-    let map = |c: &str| {
-        lookup(
-            col(c),
-            lower_keys(statuses),
-            Series::new("v".into(), statuses.values().cloned().collect::<Vec<_>>()),
-        )
-    };
-    let mut s1 = vec![
-        parsed_any(&naive, None).alias("__n_changed_at"),
-        parsed_any(&offset, Some(TimeZone::UTC))
-            .cast(DataType::Int64)
-            .alias("__o_changed_at"),
-        map("status").alias("__status_map"),
-    ];
-    let from = found.contains_key("from");
-    if from {
-        s1.push(map("from").alias("__from_map"));
-    }
-    let mut parsed = df
-        .lazy()
-        .with_columns(s1)
-        .collect()
-        .map_err(Error::polars(format!("parsing {}", path.display())))?;
-    to_utc(&mut parsed, &["changed_at"], m, tz)?;
-
-    let present = |c: &str| col(c).str().strip_chars(lit(NULL)).is_not_null();
-    let mut errs: Vec<(String, Expr)> = vec![
-        (
-            "ticket_id".into(),
-            when(present("ticket_id"))
-                .then(lit(0i32))
-                .otherwise(lit(MISSING)),
-        ),
-        (
-            "changed_at".into(),
-            when(present("changed_at").not())
-                .then(lit(MISSING))
-                .when(col("__o_changed_at").is_not_null())
-                .then(lit(0i32))
-                .when(col("__n_changed_at").is_null())
-                .then(lit(FORMAT))
-                .otherwise(col("__dst_changed_at")),
-        ),
-        (
-            "status".into(),
-            when(present("status").not())
-                .then(lit(MISSING))
-                .otherwise(unknown_if(col("status"), col("__status_map"))),
-        ),
-    ];
-    if from {
-        errs.push(("from".into(), unknown_if(col("from"), col("__from_map"))));
-    }
-    let all = flag_rows(parsed, &errs, path)?;
-    let bad = all
-        .clone()
-        .lazy()
-        .filter(col("__bad"))
-        .collect()
-        .map_err(Error::polars("selecting rejects"))?;
-    let mut rejects = table.rejects.clone();
-    rejects.extend(super::rejects::describe(&bad, &errs, &table, m, &tz_name)?);
-    let good = all
-        .lazy()
-        .filter(col("__bad").not())
-        .with_column(
-            coalesce(&[
-                col("__o_changed_at"),
-                col("__u_changed_at").cast(DataType::Int64),
-            ])
-            .alias("__at"),
-        )
-        .collect()
-        .map_err(Error::polars("selecting status changes"))?;
-    let state_rows = collect_steps(&good, &table, from, trail)?;
-    Ok(AuditFile {
-        read: table.records_read,
-        state_rows,
-        rejects,
-        skipped,
-        orphans: Orphans {
-            error_type: "orphan_history",
-            column: key_header,
-            hint: "; give the history file in the same ingest as its tickets export \
-                   (--history with the tickets' files, or history = [...] on their source)",
-        },
-    })
-}
-
-/// Row `i` of an optional column, trimmed.
-fn cell(c: &Option<StringChunked>, i: usize) -> Option<&str> {
-    c.as_ref().and_then(|c| c.get(i)).map(str::trim)
-}
-
-/// The good rows of a history file as steps (into `trail`), and their (key, record, line,
-/// raw text) for the orphan check.
-fn collect_steps(
-    good: &DataFrame,
-    table: &RawTable,
-    from: bool,
-    trail: &mut Trail<Step>,
-) -> Result<Vec<(String, u64, Option<u64>, String)>> {
-    let (id, status, raw) = (
-        text(good, "ticket_id")?,
-        text(good, "__status_map")?,
-        text(good, "status")?,
-    );
-    let (from_map, from_raw) = if from {
-        (Some(text(good, "__from_map")?), Some(text(good, "from")?))
-    } else {
-        (None, None)
-    };
-    let at = micros(good, "__at")?;
-    let rows = micros(good, "__row")?;
-    let mut out = Vec::with_capacity(good.height());
-    for i in 0..good.height() {
-        let (Some(k), Some(to), Some(when), Some(row)) = (id.get(i), status.get(i), at.get(i), rows.get(i))
-        else {
-            continue;
-        };
-        let (k, row) = (k.trim(), row as usize);
-        let before = match (cell(&from_map, i), cell(&from_raw, i)) {
-            (Some(s), Some(r)) => Some((s.to_string(), r.to_string())),
-            _ => None,
-        };
-        trail.changes.entry(k.to_string()).or_default().push(Step {
-            at: when,
-            record: table.records[row],
-            to: (to.to_string(), raw.get(i).unwrap_or_default().trim().to_string()),
-            from: before,
-        });
-        out.push((k.to_string(), table.records[row], table.lines[row], table.raw.get(row)));
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -537,34 +344,19 @@ mod tests {
     fn reopens_count_moves_from_finished_back_to_open() {
         let s = |v: &[&str]| v.iter().map(|t| step(t, None)).collect::<Vec<_>>();
         assert_eq!(reopens(&s(&["in_progress", "resolved", "closed"])), 0);
-        assert_eq!(reopens(&s(&["resolved", "in_progress", "resolved", "closed", "on_hold"])), 2);
+        assert_eq!(
+            reopens(&s(&[
+                "resolved",
+                "in_progress",
+                "resolved",
+                "closed",
+                "on_hold"
+            ])),
+            2
+        );
         // A repeated status is no move; cancelling a resolved ticket is no reopen.
         assert_eq!(reopens(&s(&["resolved", "resolved", "cancelled"])), 0);
         // The first change's `from` is the state before it.
         assert_eq!(reopens(&[step("in_progress", Some("closed"))]), 1);
-    }
-
-    #[test]
-    fn offset_formats_are_told_from_local_ones() {
-        assert!(has_offset("%Y-%m-%dT%H:%M:%S%.f%z"));
-        assert!(has_offset("%Y-%m-%dT%H:%M:%S%:z"));
-        assert!(!has_offset("%Y-%m-%d %H:%M:%S"));
-        assert!(!has_offset("%Y-%m-%dT%H:%M:%SZ"));
-    }
-
-    #[test]
-    fn offset_values_parse_as_instants() {
-        let df = df!("changed_at" => ["2024-03-01T10:00:00.000+0100"])
-            .unwrap();
-        let out = df
-            .lazy()
-            .select([parse_with("changed_at", "%Y-%m-%dT%H:%M:%S%.f%z")
-                .cast(DataType::Int64)
-                .alias("t")])
-            .collect()
-            .unwrap();
-        let t = micros(&out, "t").unwrap();
-        // 10:00 at +01:00 is 09:00 UTC.
-        assert_eq!(t.get(0), Some(1_709_283_600_000_000));
     }
 }
