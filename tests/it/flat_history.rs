@@ -258,6 +258,13 @@ fn activity_log_shape_reads_local_times_and_skips_notes() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    // The data-quality report counts the skipped rows too.
+    let dq = std::path::Path::new(v["data_quality"].as_str().unwrap()).with_extension("json");
+    let dq: Value = serde_json::from_slice(&std::fs::read(p.path("").join(dq)).unwrap()).unwrap();
+    assert_eq!(
+        (dq["records_read"].as_u64(), dq["skipped"].as_u64()),
+        (Some(8), Some(1))
+    );
     let rejects: Vec<(Option<u64>, String)> = p
         .rejects()
         .iter()
