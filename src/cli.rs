@@ -50,7 +50,8 @@ pub enum Command {
     /// Ingest exports into the dataset.
     #[command(
         after_help = "Examples:\n  ticketlake ingest --source servicenow --tz Europe/London exports/incident.csv\n  \
-        ticketlake ingest --source generic --mapping glpi.toml --json exports/glpi.csv"
+        ticketlake ingest --source generic --mapping glpi.toml --json exports/glpi.csv\n  \
+        ticketlake ingest --source generic --mapping tickets.toml --history changelog.csv --history-mapping history.toml tickets.csv"
     )]
     Ingest(IngestArgs),
     /// Recompute the derived tables (the `sla` table) for all of history and commit them.
@@ -237,6 +238,14 @@ pub struct IngestArgs {
     /// Do not rebuild the derived tables after the ingest.
     #[arg(long)]
     pub no_build: bool,
+    /// A flat history export of the tickets in this ingest (one row per change: ticket,
+    /// time, and the status or field/from/to); repeatable. Its status changes become the
+    /// tickets' status intervals.
+    #[arg(long, value_name = "FILE", requires = "history_mapping")]
+    pub history: Vec<PathBuf>,
+    /// The mapping the --history files are read with (kind = "history").
+    #[arg(long, value_name = "FILE", requires = "history")]
+    pub history_mapping: Option<PathBuf>,
     /// Export files (CSV, JSON, NDJSON).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,

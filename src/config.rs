@@ -108,6 +108,12 @@ pub struct SourceConfig {
     pub timezone: Option<String>,
     /// Mapping file for generic sources.
     pub mapping: Option<PathBuf>,
+    /// Flat history exports (paths or globs) of this source's tickets, one row per change;
+    /// read with `history-mapping`.
+    #[serde(default)]
+    pub history: Vec<String>,
+    /// The mapping (`kind = "history"`) of the `history` files.
+    pub history_mapping: Option<PathBuf>,
     /// Date format of locale-formatted exports (Jira CSV, ServiceNow display values), when
     /// ambiguous.
     pub date_format: Option<String>,
@@ -166,7 +172,8 @@ impl Config {
             let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
             let message = if e.message().contains("untagged enum Sources") {
                 "a source needs `adapter` and `files` (and `mapping` for generic), and may have \
-                 `name` and `timezone`; write [sources.NAME] tables or a [[sources]] list"
+                 `name`, `timezone`, `date-format`, `statuses`, `kinds`, `priorities`, and \
+                 `history` with `history-mapping`; write [sources.NAME] tables or a [[sources]] list"
                     .to_string()
             } else {
                 e.message().trim().to_string()
@@ -293,6 +300,9 @@ fn resolve_config(path: Option<PathBuf>, cfg: Config, dataset: PathBuf) -> Resul
                 format!("`{k}` = `{v}`: not one of {}", KINDS.join(", ")),
             ));
         }
+        if let Some((k, m)) = unpaired_history(&src) {
+            return Err(bad(k, m.into()));
+        }
         if let Some((k, v)) = src.priorities.iter().find(|(_, v)| !(1..=5).contains(*v)) {
             return Err(bad(
                 "priorities",
@@ -323,10 +333,32 @@ fn resolve_config(path: Option<PathBuf>, cfg: Config, dataset: PathBuf) -> Resul
                     .map(|f| base.join(f).display().to_string())
                     .collect();
                 src.mapping = src.mapping.map(|m| base.join(m));
+                src.history = src
+                    .history
+                    .iter()
+                    .map(|f| base.join(f).display().to_string())
+                    .collect();
+                src.history_mapping = src.history_mapping.map(|m| base.join(m));
                 (name, src)
             })
             .collect(),
     })
+}
+
+/// A source's `history` without `history-mapping`, or the other way round: the key at fault
+/// and what to do.
+fn unpaired_history(src: &SourceConfig) -> Option<(&'static str, &'static str)> {
+    match (src.history.is_empty(), src.history_mapping.is_some()) {
+        (false, false) => Some((
+            "history",
+            "history files need their mapping: add history-mapping = \"FILE\" (a mapping with kind = \"history\")",
+        )),
+        (true, true) => Some((
+            "history-mapping",
+            "no history files to read with it: add history = [\"FILE\", ...]",
+        )),
+        _ => None,
+    }
 }
 
 /// A reject limit in percent: a number from 0 to 100.
@@ -422,6 +454,11 @@ pause-on = ["on_hold"]
 # adapter = "generic"
 # mapping = "mappings/glpi.toml"
 # files = ["exports/glpi.csv"]
+# A flat history export of these tickets (one row per change, e.g. a flattened Jira
+# changelog `key, created, field, from, to`), read with a mapping of kind = "history";
+# its status changes become the tickets' status intervals (pauses, reopens):
+# history = ["exports/glpi-history.csv"]
+# history-mapping = "mappings/glpi-history.toml"
 
 # [sources.engineering]
 # adapter = "jira"                 # issue navigator CSV or REST search JSON

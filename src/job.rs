@@ -16,9 +16,10 @@ use crate::error::{Error, ExitStatus, Result};
 use crate::ingest::{self, IngestOptions, IngestReport};
 use crate::report;
 
-/// A source's files with globs expanded (sorted); a pattern that matches nothing is an error,
-/// since a scheduled job that silently ingests nothing reports stale numbers.
-pub fn expand(name: &str, patterns: &[String], p: &Project) -> Result<Vec<PathBuf>> {
+/// A source's files (its `key`: `files` or `history`) with globs expanded (sorted); a pattern
+/// that matches nothing is an error, since a scheduled job that silently ingests nothing
+/// reports stale numbers.
+pub fn expand(name: &str, key: &str, patterns: &[String], p: &Project) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for pattern in patterns {
         if !pattern.contains(['*', '?', '[']) {
@@ -27,7 +28,7 @@ pub fn expand(name: &str, patterns: &[String], p: &Project) -> Result<Vec<PathBu
         }
         let bad = |m: String| Error::Config {
             path: p.config_file(),
-            key: crate::config::key(&format!("sources.{name}"), "files"),
+            key: crate::config::key(&format!("sources.{name}"), key),
             message: m,
         };
         let mut found: Vec<PathBuf> = glob::glob(pattern)
@@ -101,7 +102,9 @@ pub struct Source {
     pub name: String,
     /// Paths or globs.
     pub files: Vec<String>,
-    /// How its files are ingested.
+    /// Paths or globs of its flat history exports.
+    pub history: Vec<String>,
+    /// How its files are ingested (the history files are added from `history`).
     pub options: IngestOptions,
 }
 
@@ -160,8 +163,10 @@ pub fn run(p: &Project, sources: &[Source], opts: &report::Options) -> Result<Ru
         dataset_version: None,
     };
     for s in sources {
-        let files = expand(&s.name, &s.files, p)?;
-        let r = ingest::ingest(&p.dataset, &files, &s.options)?;
+        let files = expand(&s.name, "files", &s.files, p)?;
+        let mut options = s.options.clone();
+        options.history = expand(&s.name, "history", &s.history, p)?;
+        let r = ingest::ingest(&p.dataset, &files, &options)?;
         let over = r.limit_exceeded.is_some();
         out.sources.push(SourceIngest {
             name: s.name.clone(),

@@ -256,6 +256,19 @@ pub fn ingest(
             .collect::<Vec<_>>(),
         "arguments",
     );
+    shown.add(
+        "ingest.history",
+        a.history
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>(),
+        flag_or_unset(!a.history.is_empty(), "--history"),
+    );
+    shown.add(
+        "ingest.history-mapping",
+        a.history_mapping.as_ref().map(|m| m.display().to_string()),
+        flag_or_unset(a.history_mapping.is_some(), "--history-mapping"),
+    );
     Ok(IngestOptions {
         source: a.source,
         mapping: a.mapping.clone(),
@@ -268,6 +281,8 @@ pub fn ingest(
         replace: a.replace,
         limits,
         progress: !quiet && !a.json,
+        history: a.history.clone(),
+        history_mapping: a.history_mapping.clone(),
     })
 }
 
@@ -300,9 +315,18 @@ pub fn sources(p: &Project, progress: bool, shown: &mut Shown) -> Result<Vec<Sou
                 at("mapping"),
             );
         }
+        if let Some(m) = &src.history_mapping {
+            shown.add(&format!("{table}.history"), &src.history, at("history"));
+            shown.add(
+                &format!("{table}.history-mapping"),
+                m.display().to_string(),
+                at("history-mapping"),
+            );
+        }
         out.push(Source {
             name: name.clone(),
             files: src.files.clone(),
+            history: src.history.clone(),
             options: IngestOptions {
                 source: src.adapter,
                 mapping: src.mapping.clone(),
@@ -320,6 +344,9 @@ pub fn sources(p: &Project, progress: bool, shown: &mut Shown) -> Result<Vec<Sou
                 replace: false,
                 limits: limits.clone(),
                 progress,
+                // The history files are the source's `history` globs, expanded by the job.
+                history: Vec::new(),
+                history_mapping: src.history_mapping.clone(),
             },
         });
     }

@@ -99,8 +99,12 @@ fn info_text(p: &Project, m: &Manifest, flags: &BTreeMap<String, u64>) -> String
             i.ingest_id, i.version, i.source, i.committed_at
         ));
         for f in &i.files {
+            let skipped = match f.skipped {
+                0 => String::new(),
+                n => format!(" skipped {n}"),
+            };
             w.add(format!(
-                "  {} sha256:{} {}: read {} loaded {} rejected {} superseded {}",
+                "  {} sha256:{} {}: read {} loaded {}{skipped} rejected {} superseded {}",
                 f.path,
                 &f.sha256[..12.min(f.sha256.len())],
                 f.outcome_text(),

@@ -39,8 +39,13 @@ pub(crate) fn ingest(dataset: &Path, r: &IngestReport, w: &mut Lines) {
             ));
             continue;
         }
+        // Only history files skip rows (their changes of other fields).
+        let skipped = match f.skipped {
+            0 => String::new(),
+            n => format!(", skipped {n}"),
+        };
         w.add(format!(
-            "{} [{}]: read {}, loaded {}, rejected {}, superseded {}, flagged {}",
+            "{} [{}]: read {}, loaded {}{skipped}, rejected {}, superseded {}, flagged {}",
             f.path, f.shape, f.records_read, f.loaded, f.rejected, f.superseded, f.flagged
         ));
         if let Some(earlier) = &f.replaces {

@@ -67,6 +67,10 @@ pub struct FileRecord {
     pub superseded: u64,
     /// Loaded records that carry data-quality flags.
     pub flagged: u64,
+    /// Records of a history file that are not status changes (other fields), skipped:
+    /// then `records_read = loaded + skipped + rejected`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skipped: u64,
     /// Mapped columns the file lacks.
     #[serde(default)]
     pub missing_columns: Vec<String>,
@@ -92,10 +96,6 @@ pub struct FileRecord {
     /// lost to the later read, and its rejects are hidden by `ticketlake rejects`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaced_by: Option<String>,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 impl FileRecord {
@@ -124,6 +124,11 @@ impl FileRecord {
     pub fn live(&self) -> bool {
         self.contributed() && self.replaced_by.is_none()
     }
+}
+
+/// Whether a count is zero (counts that only some files have are left out then).
+pub fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One committed ingest.

@@ -73,6 +73,15 @@ pub fn canonical_columns() -> impl Iterator<Item = &'static str> {
         .copied()
 }
 
+/// The `kind` of a mapping that reads a flat history export (one row per change) instead of
+/// tickets.
+pub const HISTORY_KIND: &str = "history";
+
+/// The columns a history mapping may name: the ticket key, when the change happened, and
+/// either the new status (`status`) or a field/from/to triple (`field`, `to`, optional
+/// `from`); `from` may go with `status` too.
+pub const HISTORY_COLUMNS: &[&str] = &["ticket_id", "changed_at", "status", "field", "from", "to"];
+
 /// The canonical statuses.
 pub const STATUSES: &[&str] = &[
     "new",
@@ -82,6 +91,10 @@ pub const STATUSES: &[&str] = &[
     "closed",
     "cancelled",
 ];
+
+/// The statuses a reopen leaves: a move from one of them back to an open status
+/// (`new`, `in_progress`, `on_hold`) is a reopen.
+pub const DONE_STATUSES: &[&str] = &["resolved", "closed"];
 
 /// The canonical kinds.
 pub const KINDS: &[&str] = &["incident", "request", "problem", "change"];

@@ -26,14 +26,44 @@ pub fn looks_like(bytes: &[u8]) -> bool {
     HEADERS.iter().all(|h| head.contains(h))
 }
 
-/// A parsed audit file: every row, with the status changes it holds.
+/// A row of a history file that changes a status: (ticket key, record, line, raw text).
+pub type StateRow = (String, u64, Option<u64>, String);
+
+/// A parsed history file (`sys_audit`, a flat history export): every row, with the status
+/// changes it holds.
 pub struct AuditFile {
     /// Rows read.
     pub read: u64,
-    /// Rows that change a status: (document key, record, line, raw text).
-    pub state_rows: Vec<(String, u64, Option<u64>, String)>,
-    /// Structural rejects of the file.
+    /// Rows that change a status.
+    pub state_rows: Vec<StateRow>,
+    /// Rejects of the file found while reading it (structural, unparsable values).
     pub rejects: Vec<Reject>,
+    /// Rows that are not status changes (other fields of a flat history), counted apart.
+    pub skipped: u64,
+    /// How the status changes of tickets not in the ingest are rejected.
+    pub orphans: Orphans,
+}
+
+/// How a history file's orphans (changes of tickets no export of the ingest holds) are
+/// rejected: their error type, the key column, and what to do, after the sentence that
+/// names the ticket.
+#[derive(Debug, Clone)]
+pub struct Orphans {
+    /// The reject's error type.
+    pub error_type: &'static str,
+    /// The column that holds the ticket key.
+    pub column: String,
+    /// The rest of the message.
+    pub hint: &'static str,
+}
+
+/// How `sys_audit` orphans are rejected.
+fn sys_audit_orphans() -> Orphans {
+    Orphans {
+        error_type: "orphan_audit",
+        column: "documentkey".into(),
+        hint: " (by sys_id or number); ingest sys_audit together with the export of its table",
+    }
 }
 
 fn kind_of(table: &str) -> &'static str {
@@ -59,6 +89,8 @@ pub fn collect(t: &RawTable, changes: &mut Changes) -> AuditFile {
             read: t.records_read,
             state_rows: Vec::new(),
             rejects: t.rejects.clone(),
+            skipped: 0,
+            orphans: sys_audit_orphans(),
         };
     };
     let old = col("oldvalue");
@@ -87,23 +119,35 @@ pub fn collect(t: &RawTable, changes: &mut Changes) -> AuditFile {
         read: t.records_read,
         state_rows,
         rejects: t.rejects.clone(),
+        skipped: 0,
+        orphans: sys_audit_orphans(),
     }
 }
 
-/// The audit files of one ingest and the keys their changes were used for.
-#[derive(Default)]
-pub struct Trail {
-    /// Status changes per document key.
-    pub changes: Changes,
-    /// The audit files, by path.
+/// The history files of one ingest (`sys_audit`, whose changes are vendor text; flat history
+/// exports, whose changes are normalised) and the keys their changes were used for.
+pub struct Trail<C = Change> {
+    /// Status changes per ticket key.
+    pub changes: BTreeMap<String, Vec<C>>,
+    /// The history files, by path.
     pub files: BTreeMap<PathBuf, AuditFile>,
     /// Keys whose changes a ticket export used.
     pub used: BTreeSet<String>,
 }
 
-impl Trail {
-    /// Rejects of an audit file: structural ones, and state changes of tickets that were not
-    /// in the ingest.
+impl<C> Default for Trail<C> {
+    fn default() -> Self {
+        Trail {
+            changes: BTreeMap::new(),
+            files: BTreeMap::new(),
+            used: BTreeSet::new(),
+        }
+    }
+}
+
+impl<C> Trail<C> {
+    /// Rejects of a history file: those found while reading it, and the status changes of
+    /// tickets that were not in the ingest.
     pub fn rejects(&self, path: &Path) -> Vec<Reject> {
         let Some(f) = self.files.get(path) else {
             return Vec::new();
@@ -114,11 +158,11 @@ impl Trail {
                 out.push(Reject {
                     line: *line,
                     record: *record,
-                    column: Some("documentkey".into()),
-                    error_type: "orphan_audit",
+                    column: Some(f.orphans.column.clone()),
+                    error_type: f.orphans.error_type,
                     message: format!(
-                        "status change of `{k}`, which no export in this ingest holds (by sys_id or number); \
-                         ingest sys_audit together with the export of its table"
+                        "status change of `{k}`, which no export in this ingest holds{}",
+                        f.orphans.hint
                     ),
                     raw: raw.clone(),
                 });

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::raw::RawTable;
 use crate::error::{Error, Result};
 
-use crate::dataset::schema::{KINDS, STATUSES, canonical_columns};
+use crate::dataset::schema::{HISTORY_COLUMNS, HISTORY_KIND, KINDS, STATUSES, canonical_columns};
 use crate::time::parse_tz;
 
 /// File format of a generic export.
@@ -112,7 +112,9 @@ pub struct ValueMaps {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Mapping {
-    /// The value of `tickets.source` for rows from this mapping.
+    /// The value of `tickets.source` for rows from this mapping (required, except in a
+    /// history mapping, whose changes take the source of their tickets).
+    #[serde(default)]
     pub source: String,
     /// File format.
     #[serde(default)]
@@ -137,8 +139,16 @@ pub struct Mapping {
     /// Policy for non-existent local times.
     #[serde(default)]
     pub dst_nonexistent: NonExistent,
-    /// The kind of every row when there is no kind column and no prefix matches.
+    /// The kind of every row when there is no kind column and no prefix matches; `history`
+    /// makes this a mapping of a flat history export (see [`Mapping::is_history`]).
     pub kind: Option<String>,
+    /// In a history mapping with a `field` column: the field name whose rows are status
+    /// changes (compared trimmed and case-insensitively; default `status`).
+    pub status_field: Option<String>,
+    /// In a history mapping: spellings of the status column that are not status changes
+    /// (an activity log's `Note added`); their rows are skipped and counted.
+    #[serde(default)]
+    pub skip_values: Vec<String>,
     /// Largest field accepted, in bytes; a larger one rejects the row.
     #[serde(default = "default_max_field")]
     pub max_field_bytes: usize,
@@ -184,6 +194,8 @@ impl Mapping {
             dst_ambiguous: Default::default(),
             dst_nonexistent: Default::default(),
             kind: None,
+            status_field: None,
+            skip_values: Vec::new(),
             max_field_bytes: default_max_field(),
             resolved_from_closed: false,
             columns,
@@ -206,6 +218,12 @@ impl Mapping {
         Ok(mapping)
     }
 
+    /// Whether this mapping reads a flat history export (`kind = "history"`): one row per
+    /// change of a ticket, not tickets.
+    pub fn is_history(&self) -> bool {
+        self.kind.as_deref() == Some(HISTORY_KIND)
+    }
+
     /// Check the mapping's internal consistency; `path` is used in messages.
     pub fn validate(&self, path: &Path) -> Result<()> {
         let err = |key: &str, message: String| Error::Config {
@@ -213,6 +231,127 @@ impl Mapping {
             key: key.into(),
             message,
         };
+        if self.is_history() {
+            self.validate_history(path)?;
+        } else {
+            self.validate_tickets(path)?;
+        }
+        if self.delimiter.len() != 1 {
+            return Err(err(
+                "delimiter",
+                "must be a single byte such as \",\", \";\" or \"\\t\"".into(),
+            ));
+        }
+        for (k, v) in &self.values.status {
+            if !STATUSES.contains(&v.as_str()) {
+                return Err(err(
+                    &format!("values.status.{k}"),
+                    format!("`{v}` is not one of {}", STATUSES.join(", ")),
+                ));
+            }
+        }
+        if let Some(tz) = &self.timezone {
+            parse_tz(tz).map_err(|m| err("timezone", m))?;
+        }
+        if self.timestamp_formats.is_empty() && self.format == Format::Csv {
+            return Err(err(
+                "timestamp-formats",
+                "list at least one chrono format, e.g. \"%Y-%m-%d %H:%M:%S\"".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The checks of a history mapping: its own columns, a status column or a field/to
+    /// pair, and only a status value map.
+    fn validate_history(&self, path: &Path) -> Result<()> {
+        let err = |key: &str, message: String| Error::Config {
+            path: path.into(),
+            key: key.into(),
+            message,
+        };
+        let has = |c: &str| self.columns.contains_key(c);
+        if let Some(key) = self
+            .columns
+            .keys()
+            .find(|k| !HISTORY_COLUMNS.contains(&k.as_str()))
+        {
+            return Err(err(
+                &format!("columns.{key}"),
+                format!(
+                    "not a column of a history mapping (kind = \"history\"); expected: {}",
+                    HISTORY_COLUMNS.join(", ")
+                ),
+            ));
+        }
+        for required in ["ticket_id", "changed_at"] {
+            if !has(required) {
+                return Err(err(
+                    "columns",
+                    format!("a history mapping must name a source column for `{required}`"),
+                ));
+            }
+        }
+        match (has("status"), has("field"), has("to")) {
+            (true, false, false) | (false, true, true) => {}
+            _ => {
+                return Err(err(
+                    "columns",
+                    "a history mapping names either `status` (the status after each row) or \
+                     `field` and `to` (rows of other fields are skipped), not both"
+                        .into(),
+                ));
+            }
+        }
+        if self.status_field.is_some() && !has("field") {
+            return Err(err(
+                "status-field",
+                "only a history mapping with a `field` column uses status-field".into(),
+            ));
+        }
+        if self.timestamp_formats.is_empty() {
+            return Err(err(
+                "timestamp-formats",
+                "list the chrono format(s) of the change times, e.g. \"%Y-%m-%dT%H:%M:%S%.f%z\""
+                    .into(),
+            ));
+        }
+        let values = &self.values;
+        if !values.priority.is_empty() || !values.kind.is_empty() || !values.kind_prefix.is_empty()
+        {
+            return Err(err(
+                "values",
+                "a history mapping maps statuses only: keep [values.status], remove the others"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The checks of a ticket mapping: a source name, canonical columns, the required ones,
+    /// and the kind and priority maps.
+    fn validate_tickets(&self, path: &Path) -> Result<()> {
+        let err = |key: &str, message: String| Error::Config {
+            path: path.into(),
+            key: key.into(),
+            message,
+        };
+        if self.source.trim().is_empty() {
+            return Err(err(
+                "source",
+                "name the source, e.g. source = \"glpi\" (the value of tickets.source)".into(),
+            ));
+        }
+        if self.status_field.is_some() || !self.skip_values.is_empty() {
+            return Err(err(
+                if self.status_field.is_some() {
+                    "status-field"
+                } else {
+                    "skip-values"
+                },
+                "only a history mapping (kind = \"history\") uses this key".into(),
+            ));
+        }
         for key in self.columns.keys() {
             if !canonical_columns().any(|c| c == key) {
                 return Err(err(
@@ -232,27 +371,16 @@ impl Mapping {
                 ));
             }
         }
-        if self.delimiter.len() != 1 {
+        if let Some(k) = self.kind.as_ref().filter(|k| !KINDS.contains(&k.as_str())) {
             return Err(err(
-                "delimiter",
-                "must be a single byte such as \",\", \";\" or \"\\t\"".into(),
+                "kind",
+                format!(
+                    "`{k}` is not one of {}, or `{HISTORY_KIND}` for a flat history export",
+                    KINDS.join(", ")
+                ),
             ));
         }
-        for (k, v) in &self.values.status {
-            if !STATUSES.contains(&v.as_str()) {
-                return Err(err(
-                    &format!("values.status.{k}"),
-                    format!("`{v}` is not one of {}", STATUSES.join(", ")),
-                ));
-            }
-        }
-        for (k, v) in self
-            .values
-            .kind
-            .iter()
-            .chain(&self.values.kind_prefix)
-            .chain(self.kind.iter().map(|k| (k, k)))
-        {
+        for (k, v) in self.values.kind.iter().chain(&self.values.kind_prefix) {
             if !KINDS.contains(&v.as_str()) {
                 return Err(err(
                     &format!("values.kind.{k}"),
@@ -267,15 +395,6 @@ impl Mapping {
                     "priorities are 1 (highest) to 5".into(),
                 ));
             }
-        }
-        if let Some(tz) = &self.timezone {
-            parse_tz(tz).map_err(|m| err("timezone", m))?;
-        }
-        if self.timestamp_formats.is_empty() && self.format == Format::Csv {
-            return Err(err(
-                "timestamp-formats",
-                "list at least one chrono format, e.g. \"%Y-%m-%d %H:%M:%S\"".into(),
-            ));
         }
         Ok(())
     }

@@ -9,6 +9,7 @@ pub mod canonical;
 pub mod csv_reader;
 pub mod dates;
 pub mod durations;
+pub mod flat;
 pub mod history;
 pub mod intervals;
 pub mod jira;
@@ -22,6 +23,7 @@ mod prepare;
 pub mod raw;
 mod read;
 pub mod rejects;
+mod trails;
 pub use rejects::{FileReject, LimitExceeded, RejectLimits};
 pub mod servicenow;
 pub mod spill;
@@ -85,6 +87,10 @@ pub struct IngestOptions {
     pub limits: RejectLimits,
     /// Show a progress bar (only honoured when stderr is a terminal).
     pub progress: bool,
+    /// Flat history exports (one row per change) of the tickets of this ingest.
+    pub history: Vec<PathBuf>,
+    /// The mapping (`kind = "history"`) the history exports are read with.
+    pub history_mapping: Option<PathBuf>,
 }
 
 /// The outcome of an ingest, printed as text or JSON.
@@ -106,6 +112,9 @@ pub struct IngestReport {
     pub rejected: u64,
     /// Sum of rows superseded.
     pub superseded: u64,
+    /// Sum of history rows skipped (changes of other fields than the status).
+    #[serde(skip_serializing_if = "manifest::is_zero")]
+    pub skipped: u64,
     /// Sum of flagged rows.
     pub flagged: u64,
     /// Leftovers of an interrupted earlier run that were cleaned up.
@@ -180,15 +189,13 @@ fn progress_bar(opts: &IngestOptions, n: usize) -> Option<indicatif::ProgressBar
 /// bytes read with other options (a corrected zone, encoding, mapping…) are read again and
 /// supersede the earlier read. The mapping is recorded by the SHA-256 of its file.
 fn read_options(opts: &IngestOptions) -> Result<serde_json::Value> {
-    let mapping = opts
-        .mapping
-        .as_deref()
-        .map(sha256_file)
-        .transpose()?
-        .map(|(sha, _)| sha);
+    let hash = |m: Option<&Path>| -> Result<Option<String>> {
+        Ok(m.map(sha256_file).transpose()?.map(|(sha, _)| sha))
+    };
     Ok(serde_json::json!({
         "adapter": opts.source,
-        "mapping_sha256": mapping,
+        "mapping_sha256": hash(opts.mapping.as_deref())?,
+        "history_mapping_sha256": hash(opts.history_mapping.as_deref())?,
         "tz": opts.tz,
         "default_tz": opts.default_tz,
         "encoding": opts.encoding.map(|e| format!("{e:?}").to_lowercase()),
@@ -208,6 +215,17 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
         ));
     }
     let custom = opts.mapping.as_deref().map(Mapping::load).transpose()?;
+    if let (Some(m), Some(path)) = (&custom, &opts.mapping)
+        && m.is_history()
+    {
+        return Err(Error::Config {
+            path: path.clone(),
+            key: "kind".into(),
+            message: "this mapping reads a history file (kind = \"history\"): give it with \
+                      --history-mapping and the file with --history, next to the tickets' mapping"
+                .into(),
+        });
+    }
     let _lock = lock::acquire(root)?;
     store::fault_point("after-lock");
     let recovered = store::recover(root)?;
@@ -224,10 +242,12 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
             .unwrap_or_default(),
         read_options: read_options(opts)?,
         replaces: Vec::new(),
+        replace: opts.replace,
         records: Vec::new(),
         history: Vec::new(),
         rejects: Vec::new(),
         sys_audit_records: Vec::new(),
+        anchors: flat::Anchors::new(),
     };
     let pb = progress_bar(opts, files.len());
     for file in plan.files.clone() {
@@ -240,7 +260,8 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
             pb.inc(1);
         }
     }
-    run.account_sys_audits(&plan);
+    run.account_sys_audits(&plan)?;
+    run.flat_history(&mut plan, &current)?;
     store::fault_point("after-read");
     if let Some(pb) = pb {
         pb.finish_and_clear();
@@ -266,6 +287,8 @@ struct Run {
     read_options: serde_json::Value,
     /// Earlier contributions this ingest's files supersede.
     replaces: Vec<writer::Replacement>,
+    /// `--replace`: read files again even with the same bytes and options.
+    replace: bool,
     source: String,
     records: Vec<FileRecord>,
     spill: spill::Spill,
@@ -274,6 +297,8 @@ struct Run {
     /// `sys_audit` files, accounted for after the ticket exports, which decide which
     /// changes were used.
     sys_audit_records: Vec<(PathBuf, FileRecord)>,
+    /// The tickets read that have flat history.
+    anchors: flat::Anchors,
 }
 
 impl Run {
@@ -300,41 +325,20 @@ impl Run {
                 hashed
             }
         };
-        let mut rec = FileRecord {
-            path: path.display().to_string(),
-            sha256: sha.clone(),
-            bytes: size,
-            ..Default::default()
+        let Some(rec) = self.unless_duplicate(current, path, sha, size) else {
+            return Ok(());
         };
-        rec.read_options = Some(self.read_options.clone());
-        match self.earlier(current, &rec, opts.replace) {
-            Earlier::Duplicate(prev) => {
-                rec.outcome = "duplicate".into();
-                rec.duplicate_of = Some(prev);
-                self.records.push(rec);
-                return Ok(());
-            }
-            Earlier::Replaces(ingest_id, path) => {
-                rec.replaces = Some(ingest_id.clone());
-                self.replaces.push(writer::Replacement {
-                    by: rec.path.clone(),
-                    ingest_id,
-                    path,
-                });
-            }
-            Earlier::None => {}
-        }
         match file.role {
             Role::ZendeskAudits => {
                 let (n, rejects) = plan.zendesk.files.get(path).cloned().unwrap_or_default();
-                self.history_file(rec, "zendesk/audits-json", n, rejects);
+                self.history_file(rec, "zendesk/audits-json", (n, 0), rejects)?;
             }
             Role::SysAudit => self.sys_audit_records.push((path.clone(), rec)),
             Role::Tickets => {
                 if let Some(m) = file.stream.clone()
                     && let Some(stream) = read::open_stream(path, m, custom.is_some(), opts)?
                 {
-                    return self.streamed(stream, rec, path, opts);
+                    return self.streamed(stream, rec, path, opts, &plan.flat);
                 }
                 let bytes = match whole {
                     Some(bytes) => bytes,
@@ -346,11 +350,48 @@ impl Run {
         Ok(())
     }
 
+    /// The file's record, or `None` when it is a duplicate (then it is recorded as one and
+    /// skipped). A file that supersedes an earlier read is noted in the batch.
+    fn unless_duplicate(
+        &mut self,
+        current: &manifest::Manifest,
+        path: &Path,
+        sha: String,
+        bytes: u64,
+    ) -> Option<FileRecord> {
+        let mut rec = FileRecord {
+            path: path.display().to_string(),
+            sha256: sha,
+            bytes,
+            read_options: Some(self.read_options.clone()),
+            ..Default::default()
+        };
+        match self.earlier(current, &rec) {
+            Earlier::Duplicate(prev) => {
+                rec.outcome = "duplicate".into();
+                rec.duplicate_of = Some(prev);
+                self.records.push(rec);
+                return None;
+            }
+            Earlier::Replaces(ingest_id, path) => {
+                rec.replaces = Some(ingest_id.clone());
+                self.replaces.push(writer::Replacement {
+                    by: rec.path.clone(),
+                    ingest_id,
+                    path,
+                });
+            }
+            Earlier::None => {}
+        }
+        Some(rec)
+    }
+
     /// What an earlier ingest of this file means for it: a duplicate when this ingest
     /// already read the same bytes, or an earlier one read them with the same options
     /// (unless `replace`); otherwise the contribution it supersedes, if any (the same bytes,
     /// or with `replace` the same path).
-    fn earlier(&self, current: &manifest::Manifest, rec: &FileRecord, replace: bool) -> Earlier {
+    fn earlier(&self, current: &manifest::Manifest, rec: &FileRecord) -> Earlier {
+        let replace = self.replace;
         if self
             .records
             .iter()
@@ -388,24 +429,6 @@ impl Run {
             }));
     }
 
-    /// An audit trail's accounting: each change read is loaded (as history) or rejected.
-    fn history_file(
-        &mut self,
-        mut rec: FileRecord,
-        shape: &str,
-        read: u64,
-        rejects: Vec<raw::Reject>,
-    ) {
-        rec.shape = shape.into();
-        rec.outcome = "history".into();
-        rec.records_read = read;
-        rec.rejected = rejects.len() as u64;
-        rec.loaded = read - rec.rejected;
-        let file = rec.path.clone();
-        self.add_rejects(&file, rejects);
-        self.records.push(rec);
-    }
-
     /// A plain CSV export: read, normalised and spilled one piece at a time.
     fn streamed(
         &mut self,
@@ -413,13 +436,16 @@ impl Run {
         mut rec: FileRecord,
         path: &Path,
         opts: &IngestOptions,
+        history: &flat::History,
     ) -> Result<()> {
         let m = read::with_overrides(stream.mapping.clone(), opts);
         self.source = m.source.clone();
         let shape = std::mem::take(&mut stream.shape);
         let zone = read::zone_of(None, &m, opts);
         let lineage = self.lineage(&rec);
-        let (sum, rejects) = pieces::load(stream, &m, zone, &lineage, path, &mut self.spill)?;
+        let (sum, rejects, anchors) =
+            pieces::load(stream, &m, zone, &lineage, path, &mut self.spill, history)?;
+        flat::merge_anchors(&mut self.anchors, anchors);
         self.add_rejects(&rec.path.clone(), rejects);
         sum.record(&mut rec, shape, path)?;
         self.records.push(rec);
@@ -460,7 +486,10 @@ impl Run {
         let read = table.records_read;
         store::phase("read (structural)");
         let lineage = self.lineage(&rec);
-        let n = normalize::normalize(table, &m, read::zone_of(fixed_tz, &m, opts), &lineage, path)?;
+        let mut n =
+            normalize::normalize(table, &m, read::zone_of(fixed_tz, &m, opts), &lineage, path)?;
+        let anchors = plan.flat.attach(&mut n.tickets)?;
+        flat::merge_anchors(&mut self.anchors, anchors);
         let mut sum = Loaded::default();
         sum.add(&n, read, n.tickets.height() as u64, true);
         sum.record(&mut rec, shape, path)?;
@@ -488,15 +517,6 @@ impl Run {
         Ok(())
     }
 
-    /// The `sys_audit` files' accounting, once the ticket exports have used their changes.
-    fn account_sys_audits(&mut self, plan: &Plan) {
-        for (path, rec) in std::mem::take(&mut self.sys_audit_records) {
-            let rejects = plan.trail.rejects(&path);
-            let read = plan.trail.files.get(&path).map_or(0, |f| f.read);
-            self.history_file(rec, "servicenow/sys-audit", read, rejects);
-        }
-    }
-
     /// Check the reject limits, then commit the version (unless every file was a duplicate
     /// or the limit was exceeded, which commit nothing).
     fn commit(
@@ -518,6 +538,7 @@ impl Run {
             loaded: records.iter().map(|r| r.loaded).sum(),
             rejected,
             superseded: 0,
+            skipped: records.iter().map(|r| r.skipped).sum(),
             flagged: records.iter().map(|r| r.flagged).sum(),
             recovered,
             sample_rejects: self.rejects.iter().take(20).cloned().collect(),

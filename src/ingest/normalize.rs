@@ -38,11 +38,12 @@ pub struct Normalized {
     pub flagged: u64,
 }
 
-/// Find each mapped canonical column's source column in the file.
-fn resolve(
+/// Find each mapped column's source column in the file; the `required` ones must be there.
+pub(super) fn resolve(
     table: &RawTable,
     m: &Mapping,
     path: &std::path::Path,
+    required: &[&str],
 ) -> Result<(BTreeMap<String, usize>, Vec<String>)> {
     let mut found = BTreeMap::new();
     let mut missing = Vec::new();
@@ -54,7 +55,7 @@ fn resolve(
             None => missing.push(canon.clone()),
         }
     }
-    for required in ["ticket_id", "opened_at"] {
+    for &required in required {
         if !found.contains_key(required) {
             return Err(Error::Input {
                 path: path.into(),
@@ -89,7 +90,7 @@ fn resolve(
 
 /// A `replace_strict` lookup from lower-cased spellings (`keys`) to canonical values
 /// (`values`, same order); an unknown spelling becomes NULL and is caught by the caller.
-fn lookup(e: Expr, keys: Vec<String>, values: Series) -> Expr {
+pub(super) fn lookup(e: Expr, keys: Vec<String>, values: Series) -> Expr {
     let dtype = values.dtype().clone();
     let old = Series::new("old".into(), keys);
     e.str()
@@ -104,7 +105,7 @@ fn lookup(e: Expr, keys: Vec<String>, values: Series) -> Expr {
         )
 }
 
-fn lower_keys<T>(map: &BTreeMap<String, T>) -> Vec<String> {
+pub(super) fn lower_keys<T>(map: &BTreeMap<String, T>) -> Vec<String> {
     map.keys().map(|k| k.trim().to_lowercase()).collect()
 }
 
@@ -117,10 +118,15 @@ pub fn normalize(
     lineage: &Lineage,
     path: &std::path::Path,
 ) -> Result<Normalized> {
-    let (found, missing) = resolve(&table, m, path)?;
+    let (found, missing) = resolve(&table, m, path, &["ticket_id", "opened_at"])?;
     let extra_columns = super::prepare::extra_columns(&table, &found);
     let mut warnings = Vec::new();
-    let (tz_name, zone) = super::prepare::source_zone(tz, m, &found, path)?;
+    let mapped_ts: Vec<&str> = TIMESTAMP_COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| found.contains_key(*c))
+        .collect();
+    let (tz_name, zone) = super::prepare::source_zone(tz, m, &mapped_ts, path)?;
     let mut df = super::prepare::raw_frame(&mut table, &found)?;
     let has = |c: &str| found.contains_key(c);
 
@@ -144,13 +150,8 @@ pub fn normalize(
         .with_columns(s1)
         .collect()
         .map_err(Error::polars(format!("parsing {}", path.display())))?;
-    let ts_cols: Vec<&str> = TIMESTAMP_COLUMNS
-        .iter()
-        .copied()
-        .filter(|c| has(c))
-        .collect();
-    to_utc(&mut parsed, &ts_cols, m, zone)?;
-    flag_timestamps(&ts_cols, &found, &mut errs);
+    to_utc(&mut parsed, &mapped_ts, m, zone)?;
+    flag_timestamps(&mapped_ts, &found, &mut errs);
 
     // Stage 3: error codes and the "bad" flag.
     let all = flag_rows(parsed, &errs, path)?;
@@ -181,7 +182,7 @@ pub fn normalize(
 }
 
 /// Raw column `c` parsed with strptime format `f`; a cell that does not match becomes NULL.
-fn parse_with(c: &str, f: &str) -> Expr {
+pub(super) fn parse_with(c: &str, f: &str) -> Expr {
     col(c).str().strip_chars(lit(NULL)).str().to_datetime(
         Some(TimeUnit::Microseconds),
         None,
@@ -340,7 +341,7 @@ fn cast_counters(
 
 /// Adds to `parsed` each timestamp column's UTC instant and its `__dst_{c}` code (a DST fold
 /// or gap the mapping's rules do not resolve), from its naive `__n_{c}`.
-fn to_utc(
+pub(super) fn to_utc(
     parsed: &mut DataFrame,
     ts_cols: &[&str],
     m: &Mapping,
@@ -392,7 +393,7 @@ fn flag_timestamps(
 
 /// Every row with its `__err{i}` code per check in `errs` (the order the reject builder
 /// reads them in) and `__bad`: whether any check failed.
-fn flag_rows(
+pub(super) fn flag_rows(
     parsed: DataFrame,
     errs: &[(String, Expr)],
     path: &std::path::Path,
@@ -415,7 +416,7 @@ fn flag_rows(
 }
 
 /// Code E_UNKNOWN where the raw value is present but did not map.
-fn unknown_if(raw: Expr, mapped: Expr) -> Expr {
+pub(super) fn unknown_if(raw: Expr, mapped: Expr) -> Expr {
     when(
         raw.str()
             .strip_chars(lit(NULL))

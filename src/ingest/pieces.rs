@@ -5,6 +5,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 
+use super::flat;
 use super::mapping::Mapping;
 use super::normalize::{self, Lineage};
 use super::raw::{RawTable, Reject};
@@ -65,16 +66,23 @@ impl Loaded {
     }
 }
 
-/// A piece's share of the file: its normalisation counted, and its rejects.
+/// A piece's share of the file: its normalisation counted, its rejects, and the anchors of
+/// its tickets with flat history.
 struct Piece {
     index: usize,
     read: u64,
     loaded: u64,
     n: normalize::Normalized,
     run: spill::Written,
+    anchors: flat::Anchors,
 }
 
-/// Read `stream` to the end, normalising each piece with `m` and spilling its tickets.
+/// What a streamed file gave: its accounting, its rejects (in file order), and the anchors
+/// of its tickets with flat history.
+pub(super) type Streamed = (Loaded, Vec<Reject>, flat::Anchors);
+
+/// Read `stream` to the end, normalising each piece with `m`, attaching the flat `history`,
+/// and spilling its tickets.
 /// Pieces are independent (the stream only serves exports whose rows are), so one worker
 /// per core normalises them while the reader splits the next; at most one piece waits
 /// between them, which bounds memory. Rejects come back in file order.
@@ -85,7 +93,8 @@ pub(super) fn load(
     lineage: &Lineage,
     path: &Path,
     spill: &mut Spill,
-) -> Result<(Loaded, Vec<Reject>)> {
+    history: &flat::History,
+) -> Result<Streamed> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let failed = AtomicBool::new(false);
     let shared: &Spill = spill;
@@ -93,6 +102,7 @@ pub(super) fn load(
         let read = table.records_read;
         let mut n = normalize::normalize(table, m, zone, lineage, path)?;
         let loaded = n.tickets.height() as u64;
+        let anchors = history.attach(&mut n.tickets)?;
         let run = shared.write(std::mem::take(&mut n.tickets))?;
         Ok(Piece {
             index,
@@ -100,6 +110,7 @@ pub(super) fn load(
             loaded,
             n,
             run,
+            anchors,
         })
     };
     let mut done: Vec<Piece> = std::thread::scope(|s| {
@@ -161,10 +172,12 @@ pub(super) fn load(
     done.sort_by_key(|p| p.index);
     let mut sum = Loaded::default();
     let mut rejects = Vec::new();
+    let mut anchors = flat::Anchors::new();
     for p in done {
         sum.add(&p.n, p.read, p.loaded, p.index == 0);
         rejects.extend(p.n.rejects);
         spill.add(p.run);
+        flat::merge_anchors(&mut anchors, p.anchors);
     }
-    Ok((sum, rejects))
+    Ok((sum, rejects, anchors))
 }

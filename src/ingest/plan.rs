@@ -1,14 +1,15 @@
 //! The ingest plan: every input file classified once, before any is parsed — whether it
 //! is JSON, its role (tickets, or an audit trail that expands the tickets of the same
-//! ingest), and whether its rows can be read piece by piece. The audit trails are read here,
-//! first, because the ticket exports they expand are read after them.
+//! ingest), and whether its rows can be read piece by piece. The audit trails and the flat
+//! history files are read here, first, because the ticket exports they expand are read after
+//! them.
 
 use std::path::{Path, PathBuf};
 
 use super::mapping::{Format, Mapping};
 use super::raw::{self, Reject};
 use super::read::{csv_options, parse_json};
-use super::{IngestOptions, SourceKind, audit, csv_reader, history, servicenow, zendesk};
+use super::{IngestOptions, SourceKind, audit, csv_reader, flat, history, servicenow, zendesk};
 use crate::error::{Error, Result};
 
 /// What an input file is.
@@ -43,6 +44,8 @@ pub(super) struct Plan {
     pub(super) zendesk: AuditFiles,
     /// ServiceNow `sys_audit` changes and the accounting of each file.
     pub(super) trail: audit::Trail,
+    /// The flat history files (`--history`) and their changes.
+    pub(super) flat: flat::History,
 }
 
 /// Classify `files` for the adapter of `opts`: the first line of each is read once.
@@ -81,10 +84,15 @@ pub(super) fn plan(
             f.stream = stream_mapping(opts, custom, &trail);
         }
     }
+    let mut history = Vec::with_capacity(opts.history.len());
+    for path in &opts.history {
+        history.push((path.clone(), is_json(path, &first_line(path)?)));
+    }
     Ok(Plan {
         files: planned,
         zendesk,
         trail,
+        flat: flat::History::read(&history, opts)?,
     })
 }
 

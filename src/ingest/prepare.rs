@@ -8,7 +8,6 @@ use polars::prelude::*;
 
 use super::mapping::Mapping;
 use super::raw::RawTable;
-use crate::dataset::schema::TIMESTAMP_COLUMNS;
 use crate::error::{Error, Result};
 
 /// The file's headers that no mapped column uses, in file order.
@@ -23,23 +22,17 @@ pub(super) fn extra_columns(table: &RawTable, found: &BTreeMap<String, usize>) -
         .collect()
 }
 
-/// The source time zone's name and zone: `tz`, else the mapping's, else UTC when no timestamp
-/// column is mapped; naive timestamps with no declared zone are an error.
+/// The source time zone's name and zone: `tz`, else the mapping's, else UTC when no column of
+/// naive timestamps (`naive`) is mapped; naive timestamps with no declared zone are an error.
 pub(super) fn source_zone(
     tz: Option<&str>,
     m: &Mapping,
-    found: &BTreeMap<String, usize>,
+    naive: &[&str],
     path: &std::path::Path,
 ) -> Result<(String, chrono_tz::Tz)> {
-    let has_ts = TIMESTAMP_COLUMNS.iter().any(|c| found.contains_key(*c));
     let tz_name = match tz.or(m.timezone.as_deref()) {
         Some(t) => t.to_string(),
-        None if has_ts => {
-            let cols: Vec<&str> = TIMESTAMP_COLUMNS
-                .iter()
-                .copied()
-                .filter(|c| found.contains_key(*c))
-                .collect();
+        None if !naive.is_empty() => {
             return Err(Error::Input {
                 path: path.into(),
                 line: None,
@@ -47,7 +40,7 @@ pub(super) fn source_zone(
                     "timestamps in {} are naive local times and no source time zone is declared; \
                      pass --tz ZONE (e.g. --tz Europe/London), or set `timezone` in the mapping \
                      or [ingest] timezone in ticketlake.toml. ticketlake never guesses the machine's zone",
-                    cols.join(", ")
+                    naive.join(", ")
                 ),
             });
         }

@@ -127,7 +127,7 @@ fn read_zendesk(
 }
 
 /// A CSV or NDJSON export read with its format's reader.
-fn read_table(
+pub(super) fn read_table(
     path: &Path,
     bytes: Vec<u8>,
     m: &Mapping,

@@ -91,7 +91,13 @@ pub fn describe(
                     ),
                 ),
                 codes::UNKNOWN => {
-                    let list = match name.as_str() {
+                    // A history's `from` column holds statuses too.
+                    let map = if name == "from" {
+                        "status"
+                    } else {
+                        name.as_str()
+                    };
+                    let list = match map {
                         "priority" => accepted(&m.values.priority),
                         "status" => accepted(&m.values.status),
                         _ => {
@@ -113,7 +119,7 @@ pub fn describe(
                     (
                         "unknown_value",
                         format!(
-                            "{name}: {shown} is not a known value; accepted: {list}. Add it under [values.{name}] in a mapping"
+                            "{name}: {shown} is not a known value; accepted: {list}. Add it under [values.{map}] in a mapping"
                         ),
                     )
                 }

@@ -31,6 +31,9 @@ pub struct Summary {
     pub rejected: u64,
     /// Loaded records superseded by newer versions.
     pub superseded: u64,
+    /// Rows of history files that are not status changes (other fields), skipped.
+    #[serde(skip_serializing_if = "crate::dataset::manifest::is_zero")]
+    pub skipped: u64,
     /// Tickets per kind and status.
     pub by_kind_status: BTreeMap<String, BTreeMap<String, u64>>,
     /// Tickets opened per month (UTC) and kind.
@@ -88,7 +91,8 @@ pub fn summarize(root: &Path, m: &Manifest) -> Result<(Summary, Option<DataFrame
         records_read: files.clone().map(|f| f.records_read).sum(),
         loaded: files.clone().map(|f| f.loaded).sum(),
         rejected: files.clone().map(|f| f.rejected).sum(),
-        superseded: files.map(|f| f.superseded).sum(),
+        superseded: files.clone().map(|f| f.superseded).sum(),
+        skipped: files.map(|f| f.skipped).sum(),
         by_kind_status,
         opened_by_month,
         rejects_by_type,
@@ -202,9 +206,17 @@ fn render(s: &Summary, m: &Manifest, rejects: Option<&DataFrame>) -> Result<Stri
 
 /// The title, what the counts mean, and the tiles of the row accounting.
 fn headline(s: &Summary) -> String {
+    // Only history files skip rows, so the sentence and the tile appear only with them.
+    let (skipped, tile_skipped) = match s.skipped {
+        0 => ("", String::new()),
+        n => (
+            ", or skipped (a history file's changes of other fields than the status)",
+            tile("Skipped", n),
+        ),
+    };
     format!(
-        "<h1>Data quality — dataset version {}</h1>\n<p class=\"muted\">Committed {}. Every record read is either loaded or rejected; \
-         superseded rows were replaced by a newer version of the same ticket.</p>\n<div class=\"tiles\">{}{}{}{}{}</div>\n",
+        "<h1>Data quality — dataset version {}</h1>\n<p class=\"muted\">Committed {}. Every record read is either loaded or rejected{skipped}; \
+         superseded rows were replaced by a newer version of the same ticket.</p>\n<div class=\"tiles\">{}{}{}{}{}{tile_skipped}</div>\n",
         s.dataset_version,
         escape(&s.committed_at),
         tile("Tickets", s.tickets),

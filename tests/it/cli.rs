@@ -261,7 +261,7 @@ fn the_committed_sample_report_comes_from_the_sample_config() {
         .unwrap();
     assert!(s.sources.len() >= 2);
     for (name, src) in &s.sources {
-        let files = ticketlake::job::expand(name, &src.files, &s).unwrap();
+        let files = ticketlake::job::expand(name, "files", &src.files, &s).unwrap();
         assert!(!files.is_empty(), "{name}");
         for f in files {
             assert!(f.exists(), "{}", f.display());

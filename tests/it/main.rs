@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod crash;
 mod defaults;
+mod flat_history;
 mod interop;
 mod localtime;
 mod problems;

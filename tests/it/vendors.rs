@@ -9,13 +9,14 @@ use crate::support::{Project, file0, fixture};
 /// A 24x7 resolution SLA that pauses while on hold, for every incident.
 const PAUSING_SLA: &str = "[[sla]]\nname = \"Resolution\"\nmetric = \"resolution\"\ntarget = \"8h\"\ncalendar = \"24x7\"\nwhen = { kind = [\"incident\"] }\npause-on = [\"on_hold\"]\n";
 
-fn sql(p: &Project, q: &str) -> Vec<Value> {
+pub fn sql(p: &Project, q: &str) -> Vec<Value> {
     let o = p.run(&["sql", "--format", "json", q]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     serde_json::from_slice::<Vec<Value>>(&o.stdout).unwrap()
 }
 
-fn row(p: &Project, q: &str) -> Vec<String> {
+/// The rows of a query as `a|b|c` lines (also used by other modules).
+pub fn row(p: &Project, q: &str) -> Vec<String> {
     sql(p, q)
         .iter()
         .map(|r| {

@@ -1,0 +1,286 @@
+//! Reading one flat history file: the rows that are status changes (the status field's, less
+//! the skipped spellings), parsed and mapped with polars like a ticket export's (the
+//! mapping's formats and zone; an offset format reads instants), and their rejects.
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use super::Step;
+use crate::dataset::columns::{micros, text};
+use crate::error::{Error, Result};
+use crate::ingest::audit::{AuditFile, Orphans, StateRow, Trail};
+use crate::ingest::mapping::Mapping;
+use crate::ingest::normalize::{
+    flag_rows, lookup, lower_keys, parse_with, resolve, to_utc, unknown_if,
+};
+use crate::ingest::raw::RawTable;
+use crate::ingest::rejects::codes::{FORMAT, MISSING};
+use crate::ingest::{prepare, rejects};
+
+/// Whether a chrono format reads a UTC offset, so its values are instants.
+fn has_offset(f: &str) -> bool {
+    ["%z", "%:z", "%::z", "%#z"].iter().any(|z| f.contains(z))
+}
+
+/// The lower-cased, trimmed text of column `c`.
+fn folded(c: &str) -> Expr {
+    col(c).str().strip_chars(lit(NULL)).str().to_lowercase()
+}
+
+/// Which rows are status changes: the status field's rows (of a field/from/to export), whose
+/// status is not one of the skipped spellings.
+fn status_rows(m: &Mapping, field: bool) -> Expr {
+    let mut keep = lit(true);
+    if field {
+        let name = m.status_field.as_deref().unwrap_or("status");
+        keep = folded("field")
+            .eq(lit(name.trim().to_lowercase()))
+            .fill_null(lit(false));
+    }
+    if !m.skip_values.is_empty() {
+        let skip: Vec<String> = m
+            .skip_values
+            .iter()
+            .map(|s| s.trim().to_lowercase())
+            .collect();
+        let listed =
+            folded("status").is_in(lit(Series::new("s".into(), skip)).implode(false), false);
+        keep = keep.and(listed.not().fill_null(lit(true)));
+    }
+    keep
+}
+
+/// Parse and map one history file's rows: the ticket key, the instant of the change (offset
+/// formats give instants, the others are local times in `zone`), and the statuses. Its status
+/// changes go into `trail`; the file's accounting is returned.
+pub(super) fn read_file(
+    mut table: RawTable,
+    m: &Mapping,
+    zone: Option<&str>,
+    path: &Path,
+    trail: &mut Trail<Step>,
+) -> Result<AuditFile> {
+    let field = m.columns.contains_key("field");
+    let required: &[&str] = if field {
+        &["ticket_id", "changed_at", "field", "to"]
+    } else {
+        &["ticket_id", "changed_at", "status"]
+    };
+    let (found, _) = resolve(&table, m, path, required)?;
+    let key_header = table.headers[found["ticket_id"]].clone();
+    let (offset, naive): (Vec<&String>, Vec<&String>) =
+        m.timestamp_formats.iter().partition(|f| has_offset(f));
+    let naive_cols: &[&str] = if naive.is_empty() {
+        &[]
+    } else {
+        &["changed_at"]
+    };
+    let (tz_name, tz) = prepare::source_zone(zone, m, naive_cols, path)?;
+    let mut df = prepare::raw_frame(&mut table, &found)?;
+    if field {
+        df.rename("to", "status".into())
+            .map_err(Error::polars("history columns"))?;
+    }
+    let all = df.height();
+    let df = df
+        .lazy()
+        .filter(status_rows(m, field))
+        .collect()
+        .map_err(Error::polars("selecting status changes"))?;
+    let skipped = (all - df.height()) as u64;
+
+    let from = found.contains_key("from");
+    let mut parsed = df
+        .lazy()
+        .with_columns(parse_and_map(m, (&offset, &naive), from))
+        .collect()
+        .map_err(Error::polars(format!("parsing {}", path.display())))?;
+    to_utc(&mut parsed, &["changed_at"], m, tz)?;
+    let errs = checks(from);
+    let all = flag_rows(parsed, &errs, path)?;
+    let bad = all
+        .clone()
+        .lazy()
+        .filter(col("__bad"))
+        .collect()
+        .map_err(Error::polars("selecting rejects"))?;
+    let mut rejects = table.rejects.clone();
+    rejects.extend(rejects::describe(&bad, &errs, &table, m, &tz_name)?);
+    let good = all
+        .lazy()
+        .filter(col("__bad").not())
+        .with_column(
+            coalesce(&[
+                col("__o_changed_at"),
+                col("__u_changed_at").cast(DataType::Int64),
+            ])
+            .alias("__at"),
+        )
+        .collect()
+        .map_err(Error::polars("selecting status changes"))?;
+    let state_rows = collect_steps(&good, &table, from, trail)?;
+    Ok(AuditFile {
+        read: table.records_read,
+        state_rows,
+        rejects,
+        skipped,
+        orphans: Orphans {
+            error_type: "orphan_history",
+            column: key_header,
+            hint: "; give the history file in the same ingest as its tickets export \
+                   (--history with the tickets' files, or history = [...] on their source)",
+        },
+    })
+}
+
+/// The parsed and mapped columns of a history file: `__n_changed_at` (the local time, by the
+/// formats without an offset), `__o_changed_at` (the instant, by those with one, in UTC
+/// microseconds), and the canonical `__status_map` (and `__from_map`).
+fn parse_and_map(m: &Mapping, (offset, naive): (&[&String], &[&String]), from: bool) -> Vec<Expr> {
+    let parsed_any = |fs: &[&String], tz: Option<TimeZone>| {
+        let parsed: Vec<Expr> = fs.iter().map(|f| parse_with("changed_at", f)).collect();
+        if parsed.is_empty() {
+            lit(NULL).cast(DataType::Datetime(TimeUnit::Microseconds, tz))
+        } else {
+            coalesce(&parsed)
+        }
+    };
+    let statuses = &m.values.status;
+    let map = |c: &str| {
+        lookup(
+            col(c),
+            lower_keys(statuses),
+            Series::new("v".into(), statuses.values().cloned().collect::<Vec<_>>()),
+        )
+    };
+    let mut out = vec![
+        parsed_any(naive, None).alias("__n_changed_at"),
+        parsed_any(offset, Some(TimeZone::UTC))
+            .cast(DataType::Int64)
+            .alias("__o_changed_at"),
+        map("status").alias("__status_map"),
+    ];
+    if from {
+        out.push(map("from").alias("__from_map"));
+    }
+    out
+}
+
+/// The checks of a history row, in the order the reject builder reads them: a ticket key, a
+/// time that parses (and exists, at a DST change), a known status (and `from`).
+fn checks(from: bool) -> Vec<(String, Expr)> {
+    let present = |c: &str| col(c).str().strip_chars(lit(NULL)).is_not_null();
+    let mut errs: Vec<(String, Expr)> = vec![
+        (
+            "ticket_id".into(),
+            when(present("ticket_id"))
+                .then(lit(0i32))
+                .otherwise(lit(MISSING)),
+        ),
+        (
+            "changed_at".into(),
+            when(present("changed_at").not())
+                .then(lit(MISSING))
+                .when(col("__o_changed_at").is_not_null())
+                .then(lit(0i32))
+                .when(col("__n_changed_at").is_null())
+                .then(lit(FORMAT))
+                .otherwise(col("__dst_changed_at")),
+        ),
+        (
+            "status".into(),
+            when(present("status").not())
+                .then(lit(MISSING))
+                .otherwise(unknown_if(col("status"), col("__status_map"))),
+        ),
+    ];
+    if from {
+        errs.push(("from".into(), unknown_if(col("from"), col("__from_map"))));
+    }
+    errs
+}
+
+/// Row `i` of an optional column, trimmed.
+fn cell(c: &Option<StringChunked>, i: usize) -> Option<&str> {
+    c.as_ref().and_then(|c| c.get(i)).map(str::trim)
+}
+
+/// The good rows of a history file as steps (into `trail`), and their (key, record, line,
+/// raw text) for the orphan check.
+fn collect_steps(
+    good: &DataFrame,
+    table: &RawTable,
+    from: bool,
+    trail: &mut Trail<Step>,
+) -> Result<Vec<StateRow>> {
+    let (id, status, raw) = (
+        text(good, "ticket_id")?,
+        text(good, "__status_map")?,
+        text(good, "status")?,
+    );
+    let (from_map, from_raw) = if from {
+        (Some(text(good, "__from_map")?), Some(text(good, "from")?))
+    } else {
+        (None, None)
+    };
+    let at = micros(good, "__at")?;
+    let rows = micros(good, "__row")?;
+    let mut out = Vec::with_capacity(good.height());
+    for i in 0..good.height() {
+        let (Some(k), Some(to), Some(when), Some(row)) =
+            (id.get(i), status.get(i), at.get(i), rows.get(i))
+        else {
+            continue;
+        };
+        let (k, row) = (k.trim(), row as usize);
+        let before = match (cell(&from_map, i), cell(&from_raw, i)) {
+            (Some(s), Some(r)) => Some((s.to_string(), r.to_string())),
+            _ => None,
+        };
+        trail.changes.entry(k.to_string()).or_default().push(Step {
+            at: when,
+            record: table.records[row],
+            to: (
+                to.to_string(),
+                raw.get(i).unwrap_or_default().trim().to_string(),
+            ),
+            from: before,
+        });
+        out.push((
+            k.to_string(),
+            table.records[row],
+            table.lines[row],
+            table.raw.get(row),
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offset_formats_are_told_from_local_ones() {
+        assert!(has_offset("%Y-%m-%dT%H:%M:%S%.f%z"));
+        assert!(has_offset("%Y-%m-%dT%H:%M:%S%:z"));
+        assert!(!has_offset("%Y-%m-%d %H:%M:%S"));
+        assert!(!has_offset("%Y-%m-%dT%H:%M:%SZ"));
+    }
+
+    #[test]
+    fn offset_values_parse_as_instants() {
+        let df = df!("changed_at" => ["2024-03-01T10:00:00.000+0100"]).unwrap();
+        let out = df
+            .lazy()
+            .select([parse_with("changed_at", "%Y-%m-%dT%H:%M:%S%.f%z")
+                .cast(DataType::Int64)
+                .alias("t")])
+            .collect()
+            .unwrap();
+        let t = micros(&out, "t").unwrap();
+        // 10:00 at +01:00 is 09:00 UTC.
+        assert_eq!(t.get(0), Some(1_709_283_600_000_000));
+    }
+}
