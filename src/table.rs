@@ -111,7 +111,7 @@ fn json_cell(v: Option<&str>, literal: bool) -> serde_json::Value {
 /// in `main`; a full disk is an error), never ignored.
 pub fn write(t: &Table, format: Format, out: &mut dyn Write) -> std::io::Result<()> {
     match format {
-        Format::Json => writeln!(out, "{}", t.to_json()),
+        Format::Json => writeln!(out, "{}", json_escape_bidi(t.to_json())),
         Format::Csv => {
             let mut w = csv::Writer::from_writer(out);
             w.write_record(&t.columns)?;
@@ -168,6 +168,31 @@ pub fn csv_cell(cell: &str, numeric: bool) -> String {
     } else {
         csv_safe(cell)
     }
+}
+
+/// The bidirectional-text controls (embeddings, overrides, isolates and the marks): ticket
+/// text holding them can make a page or a terminal show text in an order other than its own
+/// ("Trojan Source").
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// JSON text with every bidirectional control written as a `\uXXXX` escape. They can only
+/// occur inside JSON strings, where the escape means the same character, so a reader gets
+/// the same data and a viewer shows no reordered text.
+pub fn json_escape_bidi(json: String) -> String {
+    if !json.chars().any(is_bidi_control) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if is_bidi_control(c) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Prefix cells that a spreadsheet would run as a formula (OWASP's CSV-injection guard).

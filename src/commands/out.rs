@@ -25,7 +25,7 @@ pub(crate) fn line(line: &str) -> Result<()> {
 pub(crate) fn json(v: &impl Serialize) -> Result<()> {
     let v =
         serde_json::to_string(v).map_err(|e| Error::Usage(format!("serialising output: {e}")))?;
-    line(&v)
+    line(&table::json_escape_bidi(v))
 }
 
 /// Write a table in `format` through a buffer.

@@ -23,7 +23,7 @@ pub fn write_csv(path: &Path, header: &[String], rows: &[Vec<String>]) -> Result
         .map_err(io)?;
     }
     let bytes = w.into_inner().map_err(|e| io(e.into_error().into()))?;
-    std::fs::write(path, bytes).map_err(Error::io("writing", path))
+    super::write_file(path, bytes)
 }
 
 fn num(v: Option<f64>, digits: usize) -> String {

@@ -55,11 +55,26 @@ pub fn unwanted(c: char) -> bool {
     (c.is_control() && c != '\t' && c != '\n') || c == '\u{2028}' || c == '\u{2029}'
 }
 
-/// `s` with every [`unwanted`] character replaced by a space.
+/// `s` with every [`unwanted`] character replaced by a space, and every bidirectional
+/// control shown as its code (`\u202E`) rather than obeyed, so ticket text cannot reorder
+/// what the page shows.
 pub fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if unwanted(c) { ' ' } else { c })
-        .collect()
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        push_clean(&mut out, c);
+    }
+    out
+}
+
+/// Push `c` as [`clean`] shows it.
+pub fn push_clean(out: &mut String, c: char) {
+    if unwanted(c) {
+        out.push(' ');
+    } else if crate::table::is_bidi_control(c) {
+        out.push_str(&format!("\\u{:04X}", c as u32));
+    } else {
+        out.push(c);
+    }
 }
 
 #[cfg(test)]
@@ -73,5 +88,6 @@ mod tests {
         assert_eq!(duration(3.0 * 86400.0), "3.0 d");
         assert_eq!(rel(6.1, 9.4), "+54 %");
         assert_eq!(clean("a\u{0}b\u{1b}c\u{2028}d\te"), "a b c d\te");
+        assert_eq!(clean("abc\u{202E}txt.exe"), "abc\\u202Etxt.exe");
     }
 }

@@ -12,9 +12,9 @@ pub fn escape(s: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             // Controls are invalid in XML and meaningless in HTML; line separators are
-            // dangerous wherever text could end up in a script context.
-            c if super::fmt::unwanted(c) => out.push(' '),
-            c => out.push(c),
+            // dangerous wherever text could end up in a script context; bidi controls would
+            // reorder the page.
+            c => super::fmt::push_clean(&mut out, c),
         }
     }
     out

@@ -377,7 +377,8 @@ fn write_summary_json(
         "data_quality": quality_json,
     });
     let text = serde_json::to_string_pretty(&summary).map_err(|e| Error::Usage(e.to_string()))?;
-    write_file(&dir.join("summary.json"), &(text + "\n"))?;
+    let text = crate::table::json_escape_bidi(text);
+    write_file(&dir.join("summary.json"), text + "\n")?;
     Ok(())
 }
 
@@ -411,6 +412,15 @@ fn describe_sla(c: &crate::sla::policy::SlaConfig) -> String {
     )
 }
 
-fn write_file(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).map_err(Error::io("writing", path))
+/// Write one output file: to a temporary name in the same folder, then renamed over the
+/// target. A rename replaces a symlink planted at the target instead of following it, so a
+/// report never writes outside its folder, and a reader never sees a half-written file.
+pub(crate) fn write_file(path: &Path, bytes: impl AsRef<[u8]>) -> Result<()> {
+    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.map_err(Error::io("writing", path))
 }

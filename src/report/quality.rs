@@ -442,12 +442,9 @@ pub fn write_summary(
         &render(summary, m, rejects)?,
     );
     let path = out.join("data-quality.html");
-    std::fs::write(&path, html).map_err(Error::io("writing", &path))?;
+    super::write_file(&path, html)?;
     let json = out.join("data-quality.json");
-    std::fs::write(
-        &json,
-        serde_json::to_vec_pretty(summary).expect("summary serialises"),
-    )
-    .map_err(Error::io("writing", &json))?;
+    let text = serde_json::to_string_pretty(summary).expect("summary serialises");
+    super::write_file(&json, crate::table::json_escape_bidi(text))?;
     Ok(path)
 }
