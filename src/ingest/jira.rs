@@ -257,49 +257,19 @@ pub fn detect_format(t: &RawTable, path: &Path, declared: Option<&str>) -> Resul
                 .collect::<Vec<_>>()
         })
         .collect();
-    // chrono's %Y also reads "26" as the year 26: only plausible years count as a reading.
-    let parse = |f: &str, s: &str| {
-        chrono::NaiveDateTime::parse_from_str(s, f)
-            .ok()
-            .filter(|d| (1970..=2200).contains(&chrono::Datelike::year(d)))
-    };
-    let readable: Vec<&str> = cells
-        .iter()
-        .copied()
-        .filter(|s| CSV_DATE_FORMATS.iter().any(|f| parse(f, s).is_some()))
-        .collect();
-    let full: Vec<&str> = CSV_DATE_FORMATS
-        .iter()
-        .copied()
-        .filter(|f| !readable.is_empty() && readable.iter().all(|s| parse(f, s).is_some()))
-        .collect();
-    let Some((first, rest)) = full.split_first() else {
-        if readable.is_empty() {
-            // Nothing is readable: every date cell becomes a reject naming the formats tried.
-            return Ok(CSV_DATE_FORMATS.iter().map(|s| s.to_string()).collect());
-        }
-        return Err(Error::Input {
+    match super::dates::decide_one(&cells, CSV_DATE_FORMATS) {
+        // Cells no format reads are rejected with their line by normalisation.
+        Ok(Some(f)) => Ok(vec![f.to_string()]),
+        // Nothing is readable: every date cell becomes a reject naming the formats tried.
+        Ok(None) => Ok(CSV_DATE_FORMATS.iter().map(|s| s.to_string()).collect()),
+        Err(undecided) => Err(Error::Input {
             path: path.into(),
             line: None,
-            message: "the dates are in more than one format, so no single reading is safe; declare the \
-                      export's format with --date-format (or `date-format` on the source in ticketlake.toml)"
-                .into(),
-        });
-    };
-    for other in rest {
-        if let Some(s) = readable.iter().find(|s| parse(first, s) != parse(other, s)) {
-            return Err(Error::Input {
-                path: path.into(),
-                line: None,
-                message: format!(
-                    "dates such as `{s}` read as both `{first}` and `{other}`; declare the export's \
-                     format with --date-format (or `date-format` on the source in ticketlake.toml)"
-                ),
-            });
-        }
+            message: undecided.message(
+                "--date-format (or `date-format` on the source in ticketlake.toml)",
+            ),
+        }),
     }
-    // Cells no format reads are rejected with their line by normalisation.
-    Ok(vec![first.to_string()])
 }
 
 fn name(v: &Value, pointer: &str) -> Option<Value> {

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod canonical;
 pub mod csv_reader;
+pub mod dates;
 pub mod history;
 pub mod intervals;
 pub mod jira;
@@ -23,6 +24,8 @@ pub mod rejects;
 pub use rejects::{FileReject, LimitExceeded, RejectLimits};
 pub mod servicenow;
 pub mod spill;
+pub mod suggest;
+pub mod vocabulary;
 pub mod writer;
 pub mod zendesk;
 
