@@ -66,7 +66,7 @@ fn name(c: &Command) -> &'static str {
         Command::Run { .. } => "run",
         Command::Report(_) => "report",
         Command::Check { .. } => "check",
-        Command::Mapping(_) => "mapping",
+        Command::Mapping(MappingCommand::Suggest(_)) => "mapping suggest",
         Command::Generate(_) => "generate",
         Command::Completions { .. } => "completions",
         Command::Manpage => "manpage",

@@ -51,7 +51,10 @@ impl Undecided {
 /// The one format of `candidates` (tried in order) that reads every readable cell, `None`
 /// when no candidate reads any cell. Cells no candidate reads are left to the caller (the
 /// normaliser rejects them with their line).
-pub fn decide_one<'f>(cells: &[&str], candidates: &[&'f str]) -> Result<Option<&'f str>, Undecided> {
+pub fn decide_one<'f>(
+    cells: &[&str],
+    candidates: &[&'f str],
+) -> Result<Option<&'f str>, Undecided> {
     let readable: Vec<&str> = cells
         .iter()
         .copied()
@@ -171,7 +174,12 @@ mod tests {
 
     #[test]
     fn a_cover_of_several_formats() {
-        let cells = ["2026-04-03 10:00", "2026-04-04 10:00", "25/04/2026 10:00", "x"];
+        let cells = [
+            "2026-04-03 10:00",
+            "2026-04-04 10:00",
+            "25/04/2026 10:00",
+            "x",
+        ];
         assert_eq!(
             decide_cover(&cells, F, None),
             Ok(vec!["%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"])

@@ -265,9 +265,8 @@ pub fn detect_format(t: &RawTable, path: &Path, declared: Option<&str>) -> Resul
         Err(undecided) => Err(Error::Input {
             path: path.into(),
             line: None,
-            message: undecided.message(
-                "--date-format (or `date-format` on the source in ticketlake.toml)",
-            ),
+            message: undecided
+                .message("--date-format (or `date-format` on the source in ticketlake.toml)"),
         }),
     }
 }

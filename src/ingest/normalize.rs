@@ -141,7 +141,7 @@ pub fn normalize(
     let mut errs: Vec<(String, Expr)> = Vec::new();
     // The common vocabulary's readings of this file's spellings join the mapping's own.
     map_values(
-        &super::vocabulary::extend(m, &df)?,
+        &*super::vocabulary::extend(m, &df)?,
         &found,
         &mut s1,
         &mut errs,
@@ -261,9 +261,7 @@ fn map_values(
 ) {
     if found.contains_key("priority") {
         let (keys, values) = lookup_pairs(&m.values.priority);
-        s1.push(
-            lookup(col("priority"), keys, Series::new("v".into(), values)).alias("__priority"),
-        );
+        s1.push(lookup(col("priority"), keys, Series::new("v".into(), values)).alias("__priority"));
         errs.push((
             "priority".into(),
             unknown_if(col("priority"), col("__priority")),
@@ -271,9 +269,7 @@ fn map_values(
     }
     if found.contains_key("status") {
         let (keys, values) = lookup_pairs(&m.values.status);
-        s1.push(
-            lookup(col("status"), keys, Series::new("v".into(), values)).alias("__status_map"),
-        );
+        s1.push(lookup(col("status"), keys, Series::new("v".into(), values)).alias("__status_map"));
         errs.push((
             "status".into(),
             unknown_if(col("status"), col("__status_map")),

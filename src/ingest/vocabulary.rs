@@ -55,7 +55,10 @@ const PRIORITY_WORDS: &[(i32, &[&str])] = &[
     (2, &["high", "haute", "elevee"]),
     (3, &["medium", "moderate", "normal", "moyenne"]),
     (4, &["low", "minor", "basse", "faible"]),
-    (5, &["planning", "lowest", "very low", "trivial", "tres basse"]),
+    (
+        5,
+        &["planning", "lowest", "very low", "trivial", "tres basse"],
+    ),
 ];
 
 /// The canonical priority of a spelling: `N`, `PN`, `Priority N`, `N - Label` (the number
@@ -248,9 +251,11 @@ const KIND_WORDS: &[(&str, &[&str])] = &[
 /// The canonical kind of a spelling, or `None`.
 pub fn kind(spelling: &str) -> Option<&'static str> {
     let f = fold(spelling).replace('-', " ");
+    // Jira Service Management's stock types: `[System] Service request`.
+    let f = f.strip_prefix("[system] ").unwrap_or(&f);
     KIND_WORDS
         .iter()
-        .find(|(_, words)| words.contains(&f.as_str()))
+        .find(|(_, words)| words.contains(&f))
         .map(|(k, _)| *k)
 }
 
@@ -286,13 +291,20 @@ pub(super) fn extend<'m>(m: &'m Mapping, df: &DataFrame) -> Result<Cow<'m, Mappi
             .and_then(|u| u.str().cloned())
             .map_err(Error::polars(format!("distinct {column} values")))?;
         // Trimmed and lower-cased, as the normaliser's lookup matches them.
-        let spellings = distinct.into_iter().flatten().map(|s| s.trim().to_lowercase());
+        let spellings: Vec<String> = distinct
+            .iter()
+            .flatten()
+            .map(|s| s.trim().to_lowercase())
+            .collect();
+        let spellings = spellings.into_iter();
         match column {
             "priority" => add(&mut out.values.priority, spellings, priority),
             "status" => add(&mut out.values.status, spellings, |s| {
                 status(s).map(String::from)
             }),
-            _ => add(&mut out.values.kind, spellings, |s| kind(s).map(String::from)),
+            _ => add(&mut out.values.kind, spellings, |s| {
+                kind(s).map(String::from)
+            }),
         }
     }
     Ok(Cow::Owned(out))
@@ -386,6 +398,7 @@ mod tests {
         assert_eq!(kind("Demande"), Some("request"));
         assert_eq!(kind("Incident"), Some("incident"));
         assert_eq!(kind("RFC"), Some("change"));
+        assert_eq!(kind("[System] Service request"), Some("request"));
         assert_eq!(kind("Hardware"), None);
     }
 
@@ -396,17 +409,16 @@ mod tests {
             "priority" => ["P1", "1 - Critical", "x"],
         )
         .unwrap();
-        let mut m = Mapping::vendor(
-            "t",
-            BTreeMap::new(),
-            vec![],
-            vec![],
-            Default::default(),
-        );
+        let mut m = Mapping::vendor("t", BTreeMap::new(), vec![], vec![], Default::default());
         m.common_vocabulary = true;
-        m.values.status.insert("PENDING".into(), "in_progress".into());
+        m.values
+            .status
+            .insert("PENDING".into(), "in_progress".into());
         let e = extend(&m, &df).unwrap();
-        assert_eq!(e.values.status.get("PENDING").map(String::as_str), Some("in_progress"));
+        assert_eq!(
+            e.values.status.get("PENDING").map(String::as_str),
+            Some("in_progress")
+        );
         assert!(!e.values.status.contains_key("pending"));
         assert_eq!(e.values.status.get("open").map(String::as_str), Some("new"));
         assert!(!e.values.status.contains_key("bogus"));

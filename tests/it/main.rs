@@ -17,5 +17,5 @@ mod sla_table;
 mod sql;
 mod streaming;
 mod support;
-mod vocabulary;
 mod vendors;
+mod vocabulary;

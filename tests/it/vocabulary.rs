@@ -22,7 +22,11 @@ fn mapping(p: &Project, extra: &str) -> PathBuf {
 
 /// Ingest rows `(priority, status)` as tickets T1, T2, … with the mapping (rejects are
 /// committed whatever their share).
-fn ingest_rows(p: &Project, m: &std::path::Path, rows: &[(&str, &str)]) -> (i32, serde_json::Value) {
+fn ingest_rows(
+    p: &Project,
+    m: &std::path::Path,
+    rows: &[(&str, &str)],
+) -> (i32, serde_json::Value) {
     let mut csv = String::from("id,opened,priority,status\n");
     for (i, (prio, status)) in rows.iter().enumerate() {
         csv.push_str(&format!("T{},2026-01-05 10:00,{prio},{status}\n", i + 1));
@@ -205,7 +209,14 @@ fn suggest_writes_a_mapping_that_ingests_the_generic_sample() {
     let (code, _, err) = suggest(&p, &["--date-format", "%d/%m/%Y %H:%M", "--out", out, csv]);
     assert_eq!(code, 0, "{err}");
     let (code, v, err) = p.ingest(&[
-        "--source", "generic", "--mapping", out, "--tz", "UTC", "--no-build", csv,
+        "--source",
+        "generic",
+        "--mapping",
+        out,
+        "--tz",
+        "UTC",
+        "--no-build",
+        csv,
     ]);
     assert_eq!(code, 0, "{err}");
     let f0 = file0(&v);
@@ -217,7 +228,10 @@ fn suggest_writes_a_mapping_that_ingests_the_generic_sample() {
     let t = p.table("tickets");
     assert_eq!(cell(&t, "101", "priority").as_deref(), Some("2"));
     assert_eq!(cell(&t, "102", "status").as_deref(), Some("in_progress"));
-    assert_eq!(cell(&t, "102", "opened_at").as_deref(), Some("2026-03-02 10:30:00 UTC"));
+    assert_eq!(
+        cell(&t, "102", "opened_at").as_deref(),
+        Some("2026-03-02 10:30:00 UTC")
+    );
     assert_eq!(cell(&t, "102", "resolved_at"), None);
     assert_eq!(cell(&t, "103", "kind").as_deref(), Some("request"));
     assert_eq!(cell(&t, "104", "priority").as_deref(), Some("1"));
@@ -226,8 +240,16 @@ fn suggest_writes_a_mapping_that_ingests_the_generic_sample() {
     // spring-forward gap).
     let p2 = Project::new();
     let (code, v, err) = p2.ingest(&[
-        "--source", "generic", "--mapping", out, "--tz", "Europe/Paris", "--no-build",
-        "--max-reject-pct", "100", csv,
+        "--source",
+        "generic",
+        "--mapping",
+        out,
+        "--tz",
+        "Europe/Paris",
+        "--no-build",
+        "--max-reject-pct",
+        "100",
+        csv,
     ]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(file0(&v)["rejected"].as_u64(), Some(1), "{v}");
@@ -240,10 +262,20 @@ fn suggest_writes_a_mapping_that_ingests_the_generic_sample() {
     // An existing --out file is kept unless --force.
     let (code, _, err) = suggest(&p, &["--date-format", "%d/%m/%Y %H:%M", "--out", out, csv]);
     assert_eq!(code, 2);
-    assert!(err.contains("already exists") && err.contains("--force"), "{err}");
+    assert!(
+        err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
     let (code, _, err) = suggest(
         &p,
-        &["--date-format", "%d/%m/%Y %H:%M", "--out", out, "--force", csv],
+        &[
+            "--date-format",
+            "%d/%m/%Y %H:%M",
+            "--out",
+            out,
+            "--force",
+            csv,
+        ],
     );
     assert_eq!(code, 0, "{err}");
 }
@@ -284,7 +316,10 @@ fn suggest_asks_for_date_format_when_dates_read_two_ways() {
     // Declared, the ambiguous export is read as told.
     let (code, text, err) = suggest(&p, &["--date-format", "%m/%d/%Y %H:%M", f]);
     assert_eq!(code, 0, "{err}");
-    assert!(text.contains("timestamp-formats = [\"%m/%d/%Y %H:%M\"]"), "{text}");
+    assert!(
+        text.contains("timestamp-formats = [\"%m/%d/%Y %H:%M\"]"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -319,7 +354,10 @@ fn suggest_reads_ndjson_with_utc_instants_id_prefixes_and_unknown_spellings() {
     // Edited, it ingests with no rejects.
     let m = p.write(
         "desk.toml",
-        text.replace("# TODO: \"Sent to vendor\" = ?", "\"Sent to vendor\" = \"on_hold\" #"),
+        text.replace(
+            "# TODO: \"Sent to vendor\" = ?",
+            "\"Sent to vendor\" = \"on_hold\" #",
+        ),
     );
     let (code, v, err) = p.ingest(&[
         "--source",

@@ -26,43 +26,91 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     (
         "ticket_id",
         &[
-            "number", "key", "ticket", "ticket number", "id", "ref", "reference", "no", "num",
-            "numero", "identifiant",
+            "number",
+            "key",
+            "ticket",
+            "ticket number",
+            "id",
+            "ref",
+            "reference",
+            "no",
+            "num",
+            "numero",
+            "identifiant",
         ],
     ),
     (
         "opened_at",
         &[
-            "opened", "created", "open", "creation", "date created", "date opened",
-            "submitted", "reported", "logged", "sys created on", "date d ouverture",
-            "ouverture", "date de creation", "ouvert le", "cree le",
+            "opened",
+            "created",
+            "open",
+            "creation",
+            "date created",
+            "date opened",
+            "submitted",
+            "reported",
+            "logged",
+            "sys created on",
+            "date d ouverture",
+            "ouverture",
+            "date de creation",
+            "ouvert le",
+            "cree le",
         ],
     ),
     (
         "resolved_at",
         &[
-            "resolved", "solved", "resolution", "date resolved", "date de resolution",
-            "resolu le", "date de solution",
+            "resolved",
+            "solved",
+            "resolution",
+            "date resolved",
+            "date de resolution",
+            "resolu le",
+            "date de solution",
         ],
     ),
     (
         "closed_at",
         &[
-            "closed", "close", "closure", "date closed", "date de cloture", "cloture",
-            "clos le", "date de fermeture",
+            "closed",
+            "close",
+            "closure",
+            "date closed",
+            "date de cloture",
+            "cloture",
+            "clos le",
+            "date de fermeture",
         ],
     ),
     (
         "updated_at",
         &[
-            "updated", "last update", "last updated", "modified", "last modified", "changed",
-            "last changed", "sys updated on", "derniere modification", "date de modification",
-            "modifie le", "mise a jour", "derniere mise a jour",
+            "updated",
+            "last update",
+            "last updated",
+            "modified",
+            "last modified",
+            "changed",
+            "last changed",
+            "sys updated on",
+            "derniere modification",
+            "date de modification",
+            "modifie le",
+            "mise a jour",
+            "derniere mise a jour",
         ],
     ),
     (
         "first_response_at",
-        &["first response", "first responded", "responded", "first reply", "prise en compte"],
+        &[
+            "first response",
+            "first responded",
+            "responded",
+            "first reply",
+            "prise en compte",
+        ],
     ),
     ("planned_start", &["planned start"]),
     ("planned_end", &["planned end"]),
@@ -75,56 +123,138 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ),
     (
         "title",
-        &["title", "summary", "short description", "subject", "titre", "sujet", "objet"],
+        &[
+            "title",
+            "summary",
+            "short description",
+            "subject",
+            "titre",
+            "sujet",
+            "objet",
+        ],
     ),
-    ("description", &["description", "details", "body", "full description"]),
+    (
+        "description",
+        &["description", "details", "body", "full description"],
+    ),
     (
         "kind",
-        &["kind", "type", "issue type", "record type", "task type", "class", "sys class name"],
+        &[
+            "kind",
+            "type",
+            "issue type",
+            "record type",
+            "task type",
+            "class",
+            "sys class name",
+        ],
     ),
     (
         "assignment_group",
         &[
-            "assignment group", "group", "team", "support group", "assigned group", "queue",
-            "resolver group", "groupe", "groupe de techniciens", "groupe attribue", "equipe",
+            "assignment group",
+            "group",
+            "team",
+            "support group",
+            "assigned group",
+            "queue",
+            "resolver group",
+            "groupe",
+            "groupe de techniciens",
+            "groupe attribue",
+            "equipe",
         ],
     ),
     (
         "assignee",
-        &["assignee", "assigned to", "agent", "owner", "technician", "technicien", "attribue a"],
+        &[
+            "assignee",
+            "assigned to",
+            "agent",
+            "owner",
+            "technician",
+            "technicien",
+            "attribue a",
+        ],
     ),
     ("category", &["category", "categorie"]),
-    ("subcategory", &["subcategory", "sub category", "sous categorie"]),
+    (
+        "subcategory",
+        &["subcategory", "sub category", "sous categorie"],
+    ),
     (
         "service",
-        &["service", "business service", "affected service", "service offering", "application"],
+        &[
+            "service",
+            "business service",
+            "affected service",
+            "service offering",
+            "application",
+        ],
     ),
     (
         "config_item",
-        &["config item", "configuration item", "ci", "cmdb ci", "asset"],
+        &[
+            "config item",
+            "configuration item",
+            "ci",
+            "cmdb ci",
+            "asset",
+        ],
     ),
     (
         "requester",
         &[
-            "requester", "requestor", "caller", "reporter", "requested by", "requested for",
-            "customer", "contact", "demandeur", "opened by",
+            "requester",
+            "requestor",
+            "caller",
+            "reporter",
+            "requested by",
+            "requested for",
+            "customer",
+            "contact",
+            "demandeur",
+            "opened by",
         ],
     ),
     ("impact", &["impact"]),
     ("urgency", &["urgency", "urgence"]),
     ("location", &["location", "site", "lieu"]),
-    ("close_code", &["close code", "closure code", "resolution code"]),
+    (
+        "close_code",
+        &["close code", "closure code", "resolution code"],
+    ),
     ("problem_id", &["problem", "problem id", "related problem"]),
     ("caused_by_change", &["caused by change", "caused by"]),
     ("change_type", &["change type"]),
     ("reopen_count", &["reopen count", "reopens"]),
-    ("reassignment_count", &["reassignment count", "reassignments"]),
+    (
+        "reassignment_count",
+        &["reassignment count", "reassignments"],
+    ),
 ];
 
-/// Words around a header's meaning: `Ticket ID`, `Created Date`, `created_at`, `Date closed`.
-const PREFIXES: &[&str] = &["ticket ", "incident ", "issue ", "case ", "date of ", "date "];
+/// Words around a header's meaning: `Ticket ID`, `Created Date`, `created_at`, `Date closed`,
+/// `caller_id`, `Custom field (Team)`.
+const PREFIXES: &[&str] = &[
+    "ticket ",
+    "incident ",
+    "issue ",
+    "case ",
+    "custom field ",
+    "date of ",
+    "date ",
+];
 const SUFFIXES: &[&str] = &[
-    " date", " at", " on", " time", " timestamp", " datetime", " utc", " gmt",
+    " date",
+    " at",
+    " on",
+    " time",
+    " timestamp",
+    " datetime",
+    " utc",
+    " gmt",
+    " id",
 ];
 
 /// A header lower-cased with its accents and punctuation folded: `Date d'ouverture` →
@@ -164,15 +294,29 @@ pub(super) fn guess(sample: &Sample) -> Vec<Guess> {
             (n, c)
         })
         .collect();
-    let mut used = vec![false; names.len()];
+    // A repeated header cannot be mapped (its values would be ambiguous): it is left out.
+    let mut used: Vec<bool> = (0..names.len())
+        .map(|i| {
+            sample
+                .table
+                .headers
+                .iter()
+                .filter(|h| **h == sample.table.headers[i])
+                .count()
+                > 1
+        })
+        .collect();
     let mut out = Vec::new();
     for (canonical, synonyms) in SYNONYMS {
         let timestamp = TIMESTAMP_COLUMNS.contains(canonical);
+        // An empty `type` column says nothing of the kind (the id prefix may).
+        let valued = ["priority", "status", "kind"].contains(canonical);
         let found = synonyms.iter().find_map(|syn| {
             (0..names.len()).find(|&i| {
                 !used[i]
                     && (names[i].0 == *syn || names[i].1 == *syn)
                     && (!timestamp || mostly_timestamps(sample, i))
+                    && (!valued || sample.cells(i).next().is_some())
             })
         });
         if let Some(i) = found {
@@ -225,26 +369,17 @@ fn by_values(sample: &Sample, out: &mut Vec<Guess>, used: &mut [bool]) {
     let all_read = |i: usize, max: usize, read: fn(&str) -> bool| {
         distinct(sample, i, max).is_some_and(|d| d.iter().all(|s| read(s)))
     };
-    let tests: [(&'static str, Box<dyn Fn(usize) -> bool + '_>); 5] = [
-        ("ticket_id", Box::new(unique)),
-        ("opened_at", Box::new(|i| all_timestamps(sample, i))),
-        (
-            "priority",
-            Box::new(move |i| all_read(i, 10, |s| vocabulary::priority(s).is_some())),
-        ),
-        (
-            "status",
-            Box::new(move |i| all_read(i, 40, |s| vocabulary::status(s).is_some())),
-        ),
-        (
-            "kind",
-            Box::new(move |i| all_read(i, 10, |s| vocabulary::kind(s).is_some())),
-        ),
-    ];
-    for (canonical, test) in tests {
+    for canonical in ["ticket_id", "opened_at", "priority", "status", "kind"] {
         if out.iter().any(|g| g.canonical == canonical) {
             continue;
         }
+        let test = |i: usize| match canonical {
+            "ticket_id" => unique(i),
+            "opened_at" => all_timestamps(sample, i),
+            "priority" => all_read(i, 10, |s| vocabulary::priority(s).is_some()),
+            "status" => all_read(i, 40, |s| vocabulary::status(s).is_some()),
+            _ => all_read(i, 10, |s| vocabulary::kind(s).is_some()),
+        };
         if let Some(i) = (0..used.len()).find(|&i| !used[i] && test(i)) {
             used[i] = true;
             out.push(Guess {

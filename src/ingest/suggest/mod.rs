@@ -131,8 +131,8 @@ impl Sample {
 /// Suggest a mapping for the export at `path`.
 pub fn suggest(path: &Path, opts: &SuggestOptions) -> Result<Suggestion> {
     if let Some(f) = &opts.date_format {
-        let bad = chrono::format::StrftimeItems::new(f)
-            .any(|i| matches!(i, chrono::format::Item::Error));
+        let bad =
+            chrono::format::StrftimeItems::new(f).any(|i| matches!(i, chrono::format::Item::Error));
         if bad {
             return Err(Error::Usage(format!(
                 "--date-format `{f}` is not a chrono strftime format (such as \"%d/%m/%Y %H:%M\")"
@@ -237,7 +237,9 @@ fn sniff_delimiter(text: &str) -> u8 {
             .flexible(true)
             .from_reader(head.as_bytes());
         let widths: Vec<usize> = r.records().map_while(|x| x.ok()).map(|x| x.len()).collect();
-        let Some(&first) = widths.first() else { continue };
+        let Some(&first) = widths.first() else {
+            continue;
+        };
         // The last line of a cut sample may be short; the others must agree.
         let body = &widths[..widths.len().saturating_sub(1).max(1)];
         if first > best.1 && body.iter().all(|w| *w == first) {
@@ -278,14 +280,16 @@ fn timestamp_formats(
         .map(|g| g.header);
     let cells: BTreeSet<&str> = date_columns.flat_map(|i| sample.cells(i)).collect();
     let cells: Vec<&str> = cells.into_iter().collect();
-    let formats = dates::decide_cover(&cells, DATE_FORMATS, sample.declared.as_deref())
-        .map_err(|u| Error::Input {
+    let formats =
+        dates::decide_cover(&cells, DATE_FORMATS, sample.declared.as_deref()).map_err(|u| {
+            Error::Input {
             path: path.into(),
             line: None,
             message: u.message(
                 "--date-format FORMAT (a chrono format such as \"%d/%m/%Y %H:%M\"; the cells it \
                  does not read are still detected)",
             ),
+        }
         })?;
     Ok(formats.into_iter().map(String::from).collect())
 }

@@ -96,7 +96,11 @@ pub(super) fn mapping(
     o.line(format!(
         "# A starting mapping for {file}, suggested by `ticketlake mapping suggest` from {}{}.",
         count(records, "record"),
-        if sample.whole { "" } else { " (its first 64 MiB)" }
+        if sample.whole {
+            ""
+        } else {
+            " (its first 64 MiB)"
+        }
     ));
     o.line("# Check every line and edit the TODO ones, then:");
     o.line(format!(
@@ -217,7 +221,10 @@ fn kind_default(
             p.iter().any(|(p, _)| !known(p)),
             "the kind of the rows whose id prefix is not listed under [values.kind-prefix]".into(),
         ),
-        (None, None) => (true, "the kind of every row (there is no kind column)".into()),
+        (None, None) => (
+            true,
+            "the kind of every row (there is no kind column)".into(),
+        ),
     };
     if needed {
         o.todo(
@@ -234,7 +241,10 @@ fn columns(o: &mut Out, sample: &Sample, guesses: &[Guess]) {
     for g in guesses {
         let header = quote(&sample.table.headers[g.header]);
         if g.by_values {
-            o.line(format!("{} = {header}   # guessed from its values", g.canonical));
+            o.line(format!(
+                "{} = {header}   # guessed from its values",
+                g.canonical
+            ));
         } else {
             o.line(format!("{} = {header}", g.canonical));
         }
@@ -259,10 +269,18 @@ fn columns(o: &mut Out, sample: &Sample, guesses: &[Guess]) {
             format!("columns: {header} holds timestamps and is not mapped"),
         );
     }
-    let left: Vec<String> = (0..sample.table.headers.len())
-        .filter(|i| !guesses.iter().any(|g| g.header == *i))
-        .map(|i| quote(&sample.table.headers[i]))
-        .collect();
+    let headers = &sample.table.headers;
+    let mut left: Vec<String> = Vec::new();
+    for (i, h) in headers.iter().enumerate() {
+        if guesses.iter().any(|g| g.header == i) || headers[..i].contains(h) {
+            continue;
+        }
+        if headers.iter().filter(|x| *x == h).count() > 1 {
+            left.push(format!("{} (repeated)", quote(h)));
+        } else {
+            left.push(quote(h));
+        }
+    }
     if !left.is_empty() {
         o.line(format!(
             "# Not mapped (name them above to keep them): {}",
@@ -295,7 +313,10 @@ fn spellings(sample: &Sample, i: usize) -> Vec<(String, usize)> {
             (best, total)
         })
         .collect();
-    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.to_lowercase().cmp(&b.0.to_lowercase())));
+    out.sort_by(|a, b| {
+        b.1.cmp(&a.1)
+            .then_with(|| a.0.to_lowercase().cmp(&b.0.to_lowercase()))
+    });
     out
 }
 
@@ -321,15 +342,19 @@ fn values(o: &mut Out, sample: &Sample, g: &Guess) {
     let all = spellings(sample, g.header);
     o.line(format!("[values.{column}]"));
     o.line(format!(
-        "# The {} spellings of {} (rows), with the canonical value of the common vocabulary,",
-        all.len(),
+        "# The {} of {}, with their rows and the common vocabulary's canonical value.",
+        count(all.len(), "spelling"),
         quote(&sample.table.headers[g.header])
     ));
-    o.line("# which reads them without these lines: they are here to check and edit.");
+    o.line("# The vocabulary reads them without this section: it is here to check and edit.");
     let mut unmapped = Vec::new();
     for (s, n) in all.iter().take(TOP) {
         match read(s) {
-            Some(v) => o.line(format!("{:<32} # {}", format!("{} = {v}", quote(s)), rows(*n))),
+            Some(v) => o.line(format!(
+                "{:<32} # {}",
+                format!("{} = {v}", quote(s)),
+                rows(*n)
+            )),
             None => {
                 o.line(format!(
                     "# TODO: {:<26} # {}: {choices}",
@@ -342,7 +367,8 @@ fn values(o: &mut Out, sample: &Sample, g: &Guess) {
     }
     if all.len() > TOP {
         let rest = &all[TOP..];
-        let unread: Vec<&(String, usize)> = rest.iter().filter(|(s, _)| read(s).is_none()).collect();
+        let unread: Vec<&(String, usize)> =
+            rest.iter().filter(|(s, _)| read(s).is_none()).collect();
         o.line(format!(
             "# … and {} more spellings ({}); the common vocabulary reads all but {} of them.",
             rest.len(),
@@ -367,7 +393,10 @@ fn id_prefixes(sample: &Sample, i: usize) -> Option<Vec<(String, usize)>> {
     for id in sample.cells(i) {
         let letters: String = id.chars().take_while(char::is_ascii_alphabetic).collect();
         let next = id[letters.len()..].chars().next();
-        if letters.is_empty() || letters.len() > 8 || !next.is_some_and(|c| c.is_ascii_digit() || c == '-') {
+        if letters.is_empty()
+            || letters.len() > 8
+            || !next.is_some_and(|c| c.is_ascii_digit() || c == '-')
+        {
             return None;
         }
         *counts.entry(letters).or_default() += 1;
@@ -382,10 +411,22 @@ fn kind_prefixes(o: &mut Out, prefixes: &[(String, usize)]) {
     o.line("[values.kind-prefix]");
     o.line("# The ticket-id prefixes (rows); the kind is taken from the prefix.");
     for (p, n) in prefixes.iter().take(TOP) {
-        match KIND_PREFIXES.iter().find(|(k, _)| k.eq_ignore_ascii_case(p)) {
-            Some((_, kind)) => o.line(format!("{:<32} # {}", format!("{} = {}", quote(p), quote(kind)), rows(*n))),
+        match KIND_PREFIXES
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(p))
+        {
+            Some((_, kind)) => o.line(format!(
+                "{:<32} # {}",
+                format!("{} = {}", quote(p), quote(kind)),
+                rows(*n)
+            )),
             None => o.todo(
-                format!("{:<26} # {}: one of {}", format!("{} = ?", quote(p)), rows(*n), KINDS.join(", ")),
+                format!(
+                    "{:<26} # {}: one of {}",
+                    format!("{} = ?", quote(p)),
+                    rows(*n),
+                    KINDS.join(", ")
+                ),
                 format!("values.kind-prefix: the kind of ids starting `{p}`"),
             ),
         }
