@@ -374,3 +374,51 @@ fn suggest_reads_ndjson_with_utc_instants_id_prefixes_and_unknown_spellings() {
     assert_eq!(cell(&t, "REQ2", "status").as_deref(), Some("on_hold"));
     assert_eq!(cell(&t, "INC1", "priority").as_deref(), Some("2"));
 }
+
+#[test]
+fn spellings_that_differ_only_in_case_are_one_spelling() {
+    // `Incident` beside the canonical `incident` (which every kind map accepts) used to give
+    // the lookup a duplicate key, and the ingest failed with a polars error.
+    let p = Project::new();
+    let m = p.write(
+        "m.toml",
+        "source = \"itsm\"\ntimezone = \"UTC\"\ntimestamp-formats = [\"%Y-%m-%d %H:%M\"]\n\
+         [columns]\nticket_id = \"id\"\nopened_at = \"opened\"\nkind = \"type\"\n\
+         [values.kind]\n\"Incident\" = \"incident\"\n\"Demande\" = \"request\"\n",
+    );
+    let f = p.write(
+        "a.csv",
+        "id,opened,type\nT1,2026-01-05 10:00,incident\nT2,2026-01-05 10:00,DEMANDE\n",
+    );
+    let (code, v, err) = p.ingest(&[
+        "--source",
+        "generic",
+        "--mapping",
+        m.to_str().unwrap(),
+        "--no-build",
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(file0(&v)["rejected"].as_u64(), Some(0), "{v}");
+    let t = p.table("tickets");
+    assert_eq!(cell(&t, "T2", "kind").as_deref(), Some("request"));
+
+    // Two such spellings that disagree are refused, naming the key.
+    let m = p.write(
+        "bad.toml",
+        "source = \"itsm\"\ntimestamp-formats = [\"%Y-%m-%d %H:%M\"]\n[columns]\n\
+         ticket_id = \"id\"\nopened_at = \"opened\"\n[values.status]\n\"OPEN\" = \"closed\"\n\"open\" = \"new\"\n",
+    );
+    let (code, _, err) = p.ingest(&[
+        "--source",
+        "generic",
+        "--mapping",
+        m.to_str().unwrap(),
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("bad.toml") && err.contains("values.status.open") && err.contains("`OPEN`"),
+        "{err}"
+    );
+}
