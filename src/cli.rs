@@ -178,6 +178,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
         format: CheckFormat,
     },
+    /// Help with mapping files for the generic adapter.
+    #[command(subcommand)]
+    Mapping(MappingCommand),
     /// Write realistic synthetic exports, with the injected truth in truth.json.
     #[command(
         after_help = "Example:\n  ticketlake generate --tickets 5000 --months 13 --seed 7 --format servicenow-csv --out sample-data/servicenow-csv"
@@ -326,6 +329,40 @@ pub enum DatasetCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `mapping` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum MappingCommand {
+    /// Write a starting mapping for a CSV or NDJSON export: the columns guessed from their
+    /// names and values, the timestamp formats decided from the cells, and the priority,
+    /// status and kind spellings with their canonical values. What it cannot decide (the
+    /// time zone, unknown spellings) is a `# TODO` line to edit.
+    #[command(
+        after_help = "Examples:\n  ticketlake mapping suggest exports/tickets.csv > mappings/tickets.toml\n  \
+        ticketlake mapping suggest --source glpi --date-format \"%d/%m/%Y %H:%M\" --out mappings/glpi.toml exports/glpi.csv"
+    )]
+    Suggest(SuggestArgs),
+}
+
+/// `mapping suggest` arguments.
+#[derive(Debug, Args)]
+pub struct SuggestArgs {
+    /// The export (CSV with a header row, or NDJSON).
+    pub file: PathBuf,
+    /// Write the mapping to this file instead of stdout.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Overwrite the --out file if it exists.
+    #[arg(long, requires = "out")]
+    pub force: bool,
+    /// Date format (strftime) of the ambiguous dates (03/04/2026), e.g. "%d/%m/%Y %H:%M";
+    /// dates it does not read are still detected.
+    #[arg(long, value_name = "FORMAT")]
+    pub date_format: Option<String>,
+    /// The mapping's `source` name (the value of tickets.source); default the file's stem.
+    #[arg(long, value_name = "NAME")]
+    pub source: Option<String>,
 }
 
 /// `generate` arguments.

@@ -111,7 +111,7 @@ fn json_cell(v: Option<&str>, literal: bool) -> serde_json::Value {
 /// in `main`; a full disk is an error), never ignored.
 pub fn write(t: &Table, format: Format, out: &mut dyn Write) -> std::io::Result<()> {
     match format {
-        Format::Json => writeln!(out, "{}", json_escape_bidi(t.to_json())),
+        Format::Json => writeln!(out, "{}", json_escape_bidi(t.to_json().to_string())),
         Format::Csv => {
             let mut w = csv::Writer::from_writer(out);
             w.write_record(&t.columns)?;

@@ -11,6 +11,7 @@ mod generate;
 mod ingest;
 mod init;
 mod manual;
+mod mapping;
 mod out;
 mod print;
 mod problems;
@@ -22,7 +23,7 @@ mod shell;
 mod sla_check;
 mod sql;
 
-use crate::cli::{Cli, Command, DatasetCommand};
+use crate::cli::{Cli, Command, DatasetCommand, MappingCommand};
 use crate::error::{ExitStatus, Result};
 use crate::settings::{self, Shown};
 
@@ -65,6 +66,7 @@ fn name(c: &Command) -> &'static str {
         Command::Run { .. } => "run",
         Command::Report(_) => "report",
         Command::Check { .. } => "check",
+        Command::Mapping(MappingCommand::Suggest(_)) => "mapping suggest",
         Command::Generate(_) => "generate",
         Command::Completions { .. } => "completions",
         Command::Manpage => "manpage",
@@ -78,10 +80,14 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         show_settings: cli.show_settings,
     };
     let mut shown = Shown::new(name(&cli.command));
-    // These read no config: a broken ./ticketlake.toml must not stop `init --force`.
+    // These read no config: a broken ./ticketlake.toml must not stop `init --force`, and a
+    // mapping is suggested from the export alone.
     match &cli.command {
         Command::Init { dir, force } => return init::run(dir, *force, &ctx, &mut shown),
         Command::Generate(a) => return generate::run(a, &ctx, &mut shown),
+        Command::Mapping(MappingCommand::Suggest(a)) => {
+            return mapping::suggest(a, &ctx, &mut shown);
+        }
         Command::Completions { shell } => return manual::completions(*shell),
         Command::Manpage => return manual::manpage(),
         _ => {}
@@ -115,6 +121,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         } => check::run(&p, period.as_deref(), min_attainment, by, format, &ctx, s),
         Command::Init { .. }
         | Command::Generate(_)
+        | Command::Mapping(_)
         | Command::Completions { .. }
         | Command::Manpage => Ok(ExitStatus::Success),
     }

@@ -1,9 +1,10 @@
-//! Deciding an export's date format from every date cell, for exports whose dates follow the
-//! exporting user's locale (Jira CSV, ServiceNow exports saved with display values). A
-//! *reading* is one way to read the dates (`dd-MM-yyyy`), given as the strftime formats that
-//! make it up (with and without seconds). Exactly one reading must read every readable cell;
-//! when two do and give different instants (`03-04-2025`: 3 April or 4 March) the export is
-//! ambiguous and its format must be declared. Nothing is guessed.
+//! Deciding an export's date format from its date cells, never by guessing: a format is
+//! taken only when it reads the cells, and when two read the same cells differently
+//! (`03/04/2026`: 3 April or 4 March) the decision is refused and the format must be declared
+//! (`--date-format`). A *reading* is one way to read the dates (`dd-MM-yyyy`), given as the
+//! strftime formats that make it up (with and without seconds): Jira CSV and ServiceNow
+//! exports saved with display values decide one reading for the whole export ([`decide`]);
+//! `mapping suggest` decides the formats that cover every cell ([`decide_cover`]).
 
 use std::path::Path;
 
@@ -13,6 +14,115 @@ use super::mapping::Mapping;
 use super::raw::RawTable;
 use crate::dataset::schema::TIMESTAMP_COLUMNS;
 use crate::error::{Error, Result};
+
+/// `cell` read with the chrono format `format`. chrono's `%Y` also reads `26` as the year 26:
+/// only years 1970 to 2200 count as a reading.
+pub fn read(format: &str, cell: &str) -> Option<NaiveDateTime> {
+    NaiveDateTime::parse_from_str(cell, format)
+        .ok()
+        .filter(|d| (1970..=2200).contains(&chrono::Datelike::year(d)))
+}
+
+/// Why no set of formats could be decided: `cell` reads as both `first` and `other`, and
+/// nothing in the other cells decides between them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undecided {
+    /// A cell the two formats read differently.
+    pub cell: String,
+    /// The format that would have been taken.
+    pub first: String,
+    /// A format that reads the same cells differently.
+    pub other: String,
+}
+
+impl Undecided {
+    /// What happened and what to do: `how` names the way to declare the format
+    /// (`--date-format (or ...)`).
+    pub fn message(&self, how: &str) -> String {
+        let Undecided { cell, first, other } = self;
+        format!(
+            "dates such as `{cell}` read as both `{first}` and `{other}`; declare the export's \
+             format with {how}"
+        )
+    }
+}
+
+/// Formats of `candidates` that together read every readable cell, in the order to try them:
+/// the declared format first (when given), then repeatedly the candidate that reads most of
+/// the cells still unread. Each choice must be forced by the cells it covers: a candidate that
+/// reads all of them too, differently, makes the cells [`Undecided`]. Only the
+/// first 64 candidates are tried (each cell is parsed once per candidate, into a bit set).
+pub fn decide_cover<'f>(
+    cells: &[&str],
+    candidates: &[&'f str],
+    declared: Option<&'f str>,
+) -> Result<Vec<&'f str>, Undecided> {
+    let candidates = &candidates[..candidates.len().min(64)];
+    let mut chosen: Vec<&'f str> = declared.into_iter().collect();
+    // Each cell not read by the declared format, with the set of candidates that read it.
+    let mut left: Vec<(&str, u64)> = cells
+        .iter()
+        .filter(|s| declared.is_none_or(|d| read(d, s).is_none()))
+        .map(|s| {
+            let mask = candidates
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| read(f, s).is_some())
+                .fold(0u64, |m, (i, _)| m | (1 << i));
+            (*s, mask)
+        })
+        .filter(|(_, mask)| *mask != 0)
+        .collect();
+    while !left.is_empty() {
+        let reads: Vec<usize> = (0..candidates.len())
+            .map(|i| left.iter().filter(|(_, m)| m & (1 << i) != 0).count())
+            .collect();
+        // The first candidate with the most cells (max_by_key would keep the last).
+        let mut best = 0;
+        for (i, n) in reads.iter().enumerate() {
+            if *n > reads[best] {
+                best = i;
+            }
+        }
+        let bit = 1u64 << best;
+        let covered: Vec<&str> = left
+            .iter()
+            .filter(|(_, m)| m & bit != 0)
+            .map(|(s, _)| *s)
+            .collect();
+        // Only a candidate that reads every covered cell can compete with the best one.
+        let all = left
+            .iter()
+            .filter(|(_, m)| m & bit != 0)
+            .fold(u64::MAX, |acc, (_, m)| acc & m);
+        let rivals: Vec<&str> = (0..candidates.len())
+            .filter(|i| all & (1 << i) != 0)
+            .map(|i| candidates[i])
+            .collect();
+        unambiguous(candidates[best], &covered, &rivals)?;
+        chosen.push(candidates[best]);
+        left.retain(|(_, m)| m & bit == 0);
+    }
+    Ok(chosen)
+}
+
+/// An error when another candidate reads every cell of `cells` too, but some cell differently
+/// from `first`.
+fn unambiguous(first: &str, cells: &[&str], candidates: &[&str]) -> Result<(), Undecided> {
+    for other in candidates.iter().filter(|f| **f != first) {
+        if !cells.iter().all(|s| read(other, s).is_some()) {
+            continue;
+        }
+        if let Some(s) = cells.iter().find(|s| read(first, s) != read(other, s)) {
+            return Err(Undecided {
+                cell: s.to_string(),
+                first: first.to_string(),
+                other: other.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
 
 /// A date cell of an export, with the physical line it is on (for messages).
 pub type Cell<'a> = (Option<u64>, &'a str);
@@ -43,17 +153,9 @@ pub fn cells_of(t: &RawTable, columns: impl IntoIterator<Item = usize>) -> Vec<C
         .collect()
 }
 
-/// `s` read with strftime format `f`, when the year is plausible: chrono's `%Y` also reads
-/// `26` as the year 26, which is not a reading of `03/04/26`.
-fn parse(f: &str, s: &str) -> Option<NaiveDateTime> {
-    NaiveDateTime::parse_from_str(s, f)
-        .ok()
-        .filter(|d| (1970..=2200).contains(&chrono::Datelike::year(d)))
-}
-
 /// `s` read with `reading`: the first of its formats that reads it, and the instant.
-fn read<'f>(reading: &[&'f str], s: &str) -> Option<(&'f str, NaiveDateTime)> {
-    reading.iter().find_map(|f| parse(f, s).map(|d| (*f, d)))
+fn read_with<'f>(reading: &[&'f str], s: &str) -> Option<(&'f str, NaiveDateTime)> {
+    reading.iter().find_map(|f| read(f, s).map(|d| (*f, d)))
 }
 
 /// What to tell a user whose export's dates cannot be read safely.
@@ -85,7 +187,7 @@ pub fn decide(
     for (_, s) in cells {
         let mut any = false;
         for (n, r) in counts.iter_mut().zip(readings) {
-            if read(r, s).is_some() {
+            if read_with(r, s).is_some() {
                 *n += 1;
                 any = true;
             }
@@ -120,7 +222,10 @@ pub fn decide(
     };
     for other in rivals {
         if let Some((line, s, (fa, a), (fb, b))) = cells.iter().find_map(|(line, s)| {
-            let (x, y) = (read(readings[chosen], s)?, read(readings[other], s)?);
+            let (x, y) = (
+                read_with(readings[chosen], s)?,
+                read_with(readings[other], s)?,
+            );
             (x.1 != y.1).then_some((line, s, x, y))
         }) {
             let why = if max == readable {
@@ -146,6 +251,32 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const F: &[&str] = &["%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M"];
+
+    #[test]
+    fn a_cover_of_several_formats() {
+        let cells = [
+            "2026-04-03 10:00",
+            "2026-04-04 10:00",
+            "25/04/2026 10:00",
+            "x",
+        ];
+        assert_eq!(
+            decide_cover(&cells, F, None),
+            Ok(vec!["%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"])
+        );
+        // One slash date alone cannot say which order it is in, unless declared.
+        let cells = ["2026-04-03 10:00", "02/03/2026 10:30"];
+        assert!(matches!(
+            decide_cover(&cells, F, None),
+            Err(Undecided { .. })
+        ));
+        assert_eq!(
+            decide_cover(&cells, F, Some("%d/%m/%Y %H:%M")),
+            Ok(vec!["%d/%m/%Y %H:%M", "%Y-%m-%d %H:%M"])
+        );
+    }
 
     const READINGS: &[&[&str]] = &[
         &["%Y-%m-%d %H:%M:%S"],

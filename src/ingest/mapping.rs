@@ -163,6 +163,43 @@ pub struct Mapping {
     /// Value maps.
     #[serde(default)]
     pub values: ValueMaps,
+    /// Whether the common spellings of priorities, statuses and kinds (`P1`, `2 - High`,
+    /// `Work in Progress`, `Canceled`, …; see [`vocabulary`](super::vocabulary)) are read
+    /// besides `values`. On for mapping files (`common-vocabulary = false` turns it off);
+    /// off for the vendors' built-in mappings, which list their vendor's own spellings.
+    #[serde(default = "yes")]
+    pub common_vocabulary: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// An error when two keys of a value map are the same spelling (compared trimmed and
+/// case-insensitively, as the lookups compare them) with different values.
+fn same_spellings_agree<T: PartialEq + std::fmt::Debug>(
+    map: &BTreeMap<String, T>,
+    section: &str,
+    err: &dyn Fn(&str, String) -> Error,
+) -> Result<()> {
+    let mut seen: BTreeMap<String, (&str, &T)> = BTreeMap::new();
+    for (k, v) in map {
+        match seen.get(&k.trim().to_lowercase()) {
+            Some((first, w)) if *w != v => {
+                return Err(err(
+                    &format!("{section}.{k}"),
+                    format!(
+                        "`{k}` and `{first}` are the same spelling (keys are compared \
+                         case-insensitively) but map to {v:?} and {w:?}; keep one"
+                    ),
+                ));
+            }
+            _ => {
+                seen.insert(k.trim().to_lowercase(), (k, v));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn default_delimiter() -> String {
@@ -200,6 +237,7 @@ impl Mapping {
             resolved_from_closed: false,
             columns,
             values,
+            common_vocabulary: false,
         }
     }
 
@@ -380,6 +418,9 @@ impl Mapping {
                 ),
             ));
         }
+        same_spellings_agree(&self.values.priority, "values.priority", &err)?;
+        same_spellings_agree(&self.values.status, "values.status", &err)?;
+        same_spellings_agree(&self.values.kind, "values.kind", &err)?;
         for (k, v) in self.values.kind.iter().chain(&self.values.kind_prefix) {
             if !KINDS.contains(&v.as_str()) {
                 return Err(err(

@@ -27,6 +27,8 @@ mod trails;
 pub use rejects::{FileReject, LimitExceeded, RejectLimits};
 pub mod servicenow;
 pub mod spill;
+pub mod suggest;
+pub mod vocabulary;
 pub mod writer;
 pub mod zendesk;
 

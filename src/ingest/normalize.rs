@@ -105,8 +105,16 @@ pub(super) fn lookup(e: Expr, keys: Vec<String>, values: Series) -> Expr {
         )
 }
 
-pub(super) fn lower_keys<T>(map: &BTreeMap<String, T>) -> Vec<String> {
-    map.keys().map(|k| k.trim().to_lowercase()).collect()
+/// A value map's spellings, trimmed and lower-cased as the lookup matches them, with their
+/// values. Of spellings that differ only in case (`Incident`, `incident`) the first is kept:
+/// the lookup's keys must be distinct, and a mapping whose such spellings disagree is refused
+/// when it is loaded.
+pub(super) fn lookup_pairs<T: Clone>(map: &BTreeMap<String, T>) -> (Vec<String>, Vec<T>) {
+    let mut seen = std::collections::BTreeSet::new();
+    map.iter()
+        .map(|(k, v)| (k.trim().to_lowercase(), v.clone()))
+        .filter(|(k, _)| seen.insert(k.clone()))
+        .unzip()
 }
 
 /// The timestamp format list, for messages.
@@ -133,7 +141,13 @@ pub fn normalize(
     // Stage 1: parse and map.
     let mut s1 = parse_timestamps(&mut df, m, &found)?;
     let mut errs: Vec<(String, Expr)> = Vec::new();
-    map_values(m, &found, &mut s1, &mut errs);
+    // The common vocabulary's readings of this file's spellings join the mapping's own.
+    map_values(
+        &*super::vocabulary::extend(m, &df)?,
+        &found,
+        &mut s1,
+        &mut errs,
+    );
     cast_counters(&found, &mut s1, &mut errs);
     super::durations::parse_columns(&mut df, &found, &mut errs)?;
     errs.push((
@@ -244,30 +258,16 @@ fn map_values(
     errs: &mut Vec<(String, Expr)>,
 ) {
     if found.contains_key("priority") {
-        let p = &m.values.priority;
-        s1.push(
-            lookup(
-                col("priority"),
-                lower_keys(p),
-                Series::new("v".into(), p.values().copied().collect::<Vec<i32>>()),
-            )
-            .alias("__priority"),
-        );
+        let (keys, values) = lookup_pairs(&m.values.priority);
+        s1.push(lookup(col("priority"), keys, Series::new("v".into(), values)).alias("__priority"));
         errs.push((
             "priority".into(),
             unknown_if(col("priority"), col("__priority")),
         ));
     }
     if found.contains_key("status") {
-        let st = &m.values.status;
-        s1.push(
-            lookup(
-                col("status"),
-                lower_keys(st),
-                Series::new("v".into(), st.values().cloned().collect::<Vec<String>>()),
-            )
-            .alias("__status_map"),
-        );
+        let (keys, values) = lookup_pairs(&m.values.status);
+        s1.push(lookup(col("status"), keys, Series::new("v".into(), values)).alias("__status_map"));
         errs.push((
             "status".into(),
             unknown_if(col("status"), col("__status_map")),
@@ -305,11 +305,8 @@ fn map_kind(m: &Mapping, found: &BTreeMap<String, usize>) -> Expr {
         for k in crate::dataset::schema::KINDS {
             km.entry(k.to_string()).or_insert_with(|| k.to_string());
         }
-        let mapped = lookup(
-            col("kind"),
-            lower_keys(&km),
-            Series::new("v".into(), km.values().cloned().collect::<Vec<String>>()),
-        );
+        let (keys, values) = lookup_pairs(&km);
+        let mapped = lookup(col("kind"), keys, Series::new("v".into(), values));
         kind = when(col("kind").is_not_null()).then(mapped).otherwise(kind);
     }
     kind

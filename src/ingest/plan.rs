@@ -97,7 +97,7 @@ pub(super) fn plan(
 }
 
 /// JSON by extension, or by a first non-blank byte of `{` or `[`.
-fn is_json(path: &Path, bytes: &[u8]) -> bool {
+pub(super) fn is_json(path: &Path, bytes: &[u8]) -> bool {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
@@ -113,7 +113,7 @@ fn is_json(path: &Path, bytes: &[u8]) -> bool {
 }
 
 /// The first line of a file (all of it when it has no newline).
-fn first_line(path: &Path) -> Result<Vec<u8>> {
+pub(super) fn first_line(path: &Path) -> Result<Vec<u8>> {
     let mut head = Vec::new();
     let file = std::fs::File::open(path).map_err(Error::io("reading export", path))?;
     std::io::BufRead::read_until(&mut std::io::BufReader::new(file), b'\n', &mut head)

@@ -9,10 +9,47 @@ use super::mapping::Mapping;
 use super::raw::{RawTable, Reject};
 use crate::error::{Error, Result};
 
-fn accepted<T>(map: &std::collections::BTreeMap<String, T>) -> String {
-    let mut keys: Vec<&str> = map.keys().map(String::as_str).collect();
-    keys.truncate(40);
-    keys.join(", ")
+/// The accepted values of a value column, for the message of an unknown one: the common
+/// vocabulary (where the mapping uses it) and the mapping's own spellings.
+fn accepted(m: &Mapping, column: &str) -> String {
+    fn keys<T>(map: &std::collections::BTreeMap<String, T>) -> Vec<String> {
+        map.keys().take(40).cloned().collect()
+    }
+    let mut own = match column {
+        "priority" => keys(&m.values.priority),
+        "status" => keys(&m.values.status),
+        _ => keys(&m.values.kind),
+    };
+    if column == "kind" {
+        own.extend(
+            m.values
+                .kind_prefix
+                .keys()
+                .map(|p| format!("ids starting {p}")),
+        );
+    }
+    match (m.common_vocabulary, own.is_empty()) {
+        (true, true) => super::vocabulary::described(column).to_string(),
+        (true, false) => format!(
+            "{}; and the mapping's own: {}",
+            super::vocabulary::described(column),
+            own.join(", ")
+        ),
+        (false, true) => "(none)".into(),
+        (false, false) => own.join(", "),
+    }
+}
+
+/// What the message of an unknown value tells the user to do.
+fn unknown_hint(m: &Mapping, column: &str) -> String {
+    if m.common_vocabulary {
+        format!(
+            "Add it under [values.{column}] in the mapping (its entries add spellings to the \
+             built-in ones, or override them)"
+        )
+    } else {
+        format!("Add it under [values.{column}] in a mapping")
+    }
 }
 
 /// The codes the normaliser gives each bad cell; [`describe`] turns them into reject types
@@ -97,20 +134,6 @@ pub fn describe(
                     } else {
                         name.as_str()
                     };
-                    let list = match map {
-                        "priority" => accepted(&m.values.priority),
-                        "status" => accepted(&m.values.status),
-                        _ => {
-                            let mut k: Vec<String> = m.values.kind.keys().cloned().collect();
-                            k.extend(
-                                m.values
-                                    .kind_prefix
-                                    .keys()
-                                    .map(|p| format!("ids starting {p}")),
-                            );
-                            k.join(", ")
-                        }
-                    };
                     let shown = if value.is_empty() {
                         "(no value)".to_string()
                     } else {
@@ -119,7 +142,9 @@ pub fn describe(
                     (
                         "unknown_value",
                         format!(
-                            "{name}: {shown} is not a known value; accepted: {list}. Add it under [values.{map}] in a mapping"
+                            "{name}: {shown} is not a known value; accepted: {}. {}",
+                            accepted(m, map),
+                            unknown_hint(m, map)
                         ),
                     )
                 }

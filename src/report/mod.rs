@@ -416,7 +416,10 @@ fn describe_sla(c: &crate::sla::policy::SlaConfig) -> String {
 /// target. A rename replaces a symlink planted at the target instead of following it, so a
 /// report never writes outside its folder, and a reader never sees a half-written file.
 pub(crate) fn write_file(path: &Path, bytes: impl AsRef<[u8]>) -> Result<()> {
-    let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
     let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
     if written.is_err() {

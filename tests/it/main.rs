@@ -21,3 +21,4 @@ mod sql;
 mod streaming;
 mod support;
 mod vendors;
+mod vocabulary;

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::ingest::audit::{AuditFile, Orphans, StateRow, Trail};
 use crate::ingest::mapping::Mapping;
 use crate::ingest::normalize::{
-    flag_rows, lookup, lower_keys, parse_with, resolve, to_utc, unknown_if,
+    flag_rows, lookup, lookup_pairs, parse_with, resolve, to_utc, unknown_if,
 };
 use crate::ingest::raw::RawTable;
 use crate::ingest::rejects::codes::{FORMAT, MISSING};
@@ -146,12 +146,12 @@ fn parse_and_map(m: &Mapping, (offset, naive): (&[&String], &[&String]), from: b
             coalesce(&parsed)
         }
     };
-    let statuses = &m.values.status;
+    let (keys, values) = lookup_pairs(&m.values.status);
     let map = |c: &str| {
         lookup(
             col(c),
-            lower_keys(statuses),
-            Series::new("v".into(), statuses.values().cloned().collect::<Vec<_>>()),
+            keys.clone(),
+            Series::new("v".into(), values.clone()),
         )
     };
     let mut out = vec![
