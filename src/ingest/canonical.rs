@@ -73,6 +73,52 @@ pub fn conform(df: DataFrame) -> Result<DataFrame> {
     ))
 }
 
+/// `resolved_at` as stored: the export's, or `closed_at` where it is imputed.
+fn resolved_at(ts: &impl Fn(&str) -> Expr) -> Expr {
+    when(col("__resolved_from_closed"))
+        .then(ts("closed_at"))
+        .otherwise(ts("resolved_at"))
+}
+
+/// Whether a row's `resolved_at` is imputed from `closed_at`, and its data-quality flags
+/// (`;`-separated, empty when none). `ts` gives a parsed timestamp column.
+fn quality(ts: &impl Fn(&str) -> Expr, m: &Mapping) -> (Expr, Expr) {
+    let closed_like = col("status")
+        .eq(lit("resolved"))
+        .or(col("status").eq(lit("closed")));
+    // A resolved or closed ticket without a resolution instant: imputed from `closed_at`
+    // only on request, otherwise kept NULL and flagged, so MTTR uses real instants only.
+    let unresolved_done = ts("resolved_at").is_null().and(closed_like);
+    let resolved_from_closed = if m.resolved_from_closed {
+        unresolved_done.clone().and(ts("closed_at").is_not_null())
+    } else {
+        lit(false)
+    };
+    // A change ends at its close and has no resolution time to miss: not flagged.
+    let without_resolution = unresolved_done
+        .and(col("__resolved_from_closed").not())
+        .and(col("__kind").neq(lit("change")));
+    let flag = |cond: Expr, name: &str| when(cond).then(lit(format!("{name};"))).otherwise(lit(""));
+    let resolved = resolved_at(ts);
+    let dq = concat_str(
+        [
+            flag(
+                resolved.clone().lt(ts("opened_at")),
+                "resolved_before_opened",
+            ),
+            flag(ts("closed_at").lt(ts("opened_at")), "closed_before_opened"),
+            flag(ts("closed_at").lt(resolved), "closed_before_resolved"),
+            flag(col("__resolved_from_closed"), "resolved_at_from_closed_at"),
+            flag(without_resolution, "closed_without_resolution"),
+        ],
+        "",
+        true,
+    )
+    .str()
+    .strip_chars_end(lit(";"));
+    (resolved_from_closed, dq)
+}
+
 /// Project the good rows onto the canonical schema. Returns the frame and the number of
 /// flagged rows.
 pub fn finish(
@@ -104,21 +150,6 @@ pub fn finish(
     } else {
         derived_status
     };
-    let closed_like = col("status")
-        .eq(lit("resolved"))
-        .or(col("status").eq(lit("closed")));
-    // A resolved or closed ticket without a resolution instant: imputed from `closed_at`
-    // only on request, otherwise kept NULL and flagged, so MTTR uses real instants only.
-    let unresolved_done = ts("resolved_at").is_null().and(closed_like);
-    let resolved_from_closed = if m.resolved_from_closed {
-        unresolved_done.clone().and(ts("closed_at").is_not_null())
-    } else {
-        lit(false)
-    };
-    // A change ends at its close and has no resolution time to miss: not flagged.
-    let without_resolution = unresolved_done
-        .and(col("__resolved_from_closed").not())
-        .and(col("__kind").neq(lit("change")));
     let updated = coalesce(&[
         ts("updated_at"),
         ts("closed_at"),
@@ -134,9 +165,7 @@ pub fn finish(
             "priority" if has("priority") => col("__priority"),
             "status" => col("status"),
             "source_status" if has("status") => col("__status_raw"),
-            "resolved_at" => when(col("__resolved_from_closed"))
-                .then(ts("closed_at"))
-                .otherwise(ts("resolved_at")),
+            "resolved_at" => resolved_at(&ts),
             "updated_at" => updated.clone(),
             "priority_label" if has("priority") => col("priority"),
             "dq_flags" => col("__dq"),
@@ -151,26 +180,7 @@ pub fn finish(
         };
         select.push(e.cast(dtype).alias(name));
     }
-    let flag = |cond: Expr, name: &str| when(cond).then(lit(format!("{name};"))).otherwise(lit(""));
-    let resolved = when(col("__resolved_from_closed"))
-        .then(ts("closed_at"))
-        .otherwise(ts("resolved_at"));
-    let dq = concat_str(
-        [
-            flag(
-                resolved.clone().lt(ts("opened_at")),
-                "resolved_before_opened",
-            ),
-            flag(ts("closed_at").lt(ts("opened_at")), "closed_before_opened"),
-            flag(ts("closed_at").lt(resolved), "closed_before_resolved"),
-            flag(col("__resolved_from_closed"), "resolved_at_from_closed_at"),
-            flag(without_resolution, "closed_without_resolution"),
-        ],
-        "",
-        true,
-    )
-    .str()
-    .strip_chars_end(lit(";"));
+    let (resolved_from_closed, dq) = quality(&ts, m);
     let status_raw = if has("status") {
         col("status").str().strip_chars(lit(NULL))
     } else {

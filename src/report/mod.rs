@@ -151,7 +151,7 @@ pub fn write(s: &Project, o: &Options) -> Result<Outcome> {
     crate::dataset::store::phase("report pages");
     let all: Vec<&improvements::Progress> = register.iter().collect();
     let index = dir.join("index.html");
-    write_file(&index, &page::index_page(&ctx, &index_rows, &all))?;
+    write_file(&index, page::index_page(&ctx, &index_rows, &all))?;
     write_summary_json(&dir, &ctx, s, o, &units, &register, &dq)?;
     Ok(Outcome {
         period: params.period.label.clone(),

@@ -9,6 +9,7 @@ mod defaults;
 mod flat_history;
 mod interop;
 mod localtime;
+mod output_safety;
 mod problems;
 mod props;
 mod report;
