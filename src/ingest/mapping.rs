@@ -163,6 +163,10 @@ pub struct Mapping {
     /// Value maps.
     #[serde(default)]
     pub values: ValueMaps,
+    /// The mapping file this was read from (for messages that name its keys); `None` for a
+    /// vendor's built-in mapping.
+    #[serde(skip)]
+    pub file: Option<std::path::PathBuf>,
 }
 
 fn default_delimiter() -> String {
@@ -200,21 +204,26 @@ impl Mapping {
             resolved_from_closed: false,
             columns,
             values,
+            file: None,
         }
     }
 
     /// Read and validate a mapping file.
     pub fn load(path: &Path) -> Result<Mapping> {
         let text = std::fs::read_to_string(path).map_err(Error::io("reading mapping", path))?;
-        let mapping: Mapping = toml::from_str(&text).map_err(|e| Error::Config {
+        let mut mapping: Mapping = toml::from_str(&text).map_err(|e| Error::Config {
             path: path.into(),
             key: e
                 .span()
-                .map(|s| format!("byte {}", s.start))
+                .map(|s| key_at(&text, s.start))
                 .unwrap_or_else(|| "-".into()),
-            message: format!("{}; see the mapping reference in README.md", e.message()),
+            message: format!(
+                "{}; see the mapping reference in README.md",
+                e.message().trim()
+            ),
         })?;
         mapping.validate(path)?;
+        mapping.file = Some(path.into());
         Ok(mapping)
     }
 
@@ -236,10 +245,12 @@ impl Mapping {
         } else {
             self.validate_tickets(path)?;
         }
-        if self.delimiter.len() != 1 {
+        if self.delimiter.len() != 1 || ["\"", "\n", "\r"].contains(&self.delimiter.as_str()) {
             return Err(err(
                 "delimiter",
-                "must be a single byte such as \",\", \";\" or \"\\t\"".into(),
+                "must be a single byte other than a quote or a line break, such as \",\", \";\" \
+                 or \"\\t\""
+                    .into(),
             ));
         }
         for (k, v) in &self.values.status {
@@ -253,13 +264,7 @@ impl Mapping {
         if let Some(tz) = &self.timezone {
             parse_tz(tz).map_err(|m| err("timezone", m))?;
         }
-        if self.timestamp_formats.is_empty() && self.format == Format::Csv {
-            return Err(err(
-                "timestamp-formats",
-                "list at least one chrono format, e.g. \"%Y-%m-%d %H:%M:%S\"".into(),
-            ));
-        }
-        Ok(())
+        self.validate_reading(path)
     }
 
     /// The checks of a history mapping: its own columns, a status column or a field/to
@@ -402,5 +407,28 @@ impl Mapping {
     /// The delimiter as a byte.
     pub fn delimiter_byte(&self) -> u8 {
         self.delimiter.as_bytes()[0]
+    }
+}
+
+/// Where byte `at` of a TOML text is, for a parse error: its key (dotted with the table it
+/// is in, when the line has one) and line.
+fn key_at(text: &str, at: usize) -> String {
+    let head = &text[..at.min(text.len())];
+    let line_no = head.matches('\n').count() + 1;
+    let start = head.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[start..].lines().next().unwrap_or("");
+    let Some((key, _)) = line.split_once('=') else {
+        return format!("line {line_no}");
+    };
+    let table = head[..start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim());
+    let key = key.trim().trim_matches('"');
+    match table {
+        Some(t) => format!("{t}.{key} (line {line_no})"),
+        None => format!("{key} (line {line_no})"),
     }
 }

@@ -16,6 +16,7 @@ pub mod jira;
 pub mod json_reader;
 pub mod localtime;
 pub mod mapping;
+mod mapping_checks;
 pub mod normalize;
 mod pieces;
 mod plan;
@@ -27,6 +28,7 @@ mod trails;
 pub use rejects::{FileReject, LimitExceeded, RejectLimits};
 pub mod servicenow;
 pub mod spill;
+pub mod timestamps;
 pub mod writer;
 pub mod zendesk;
 

@@ -1,6 +1,8 @@
 //! The column-wise local-time resolver against chrono-tz itself: for any local time near the
-//! transitions of zones with ordinary, half-hour, 45-minute and whole-day changes, and under
-//! every fold and gap rule, it gives chrono-tz's answer.
+//! transitions of zones with ordinary, half-hour, 45-minute, 2-hour and whole-day changes, and
+//! under every fold and gap rule, it gives chrono-tz's answer; a time in a gap, shifted
+//! forward, is read with the offset of the last local time before the gap, so it moves by
+//! the gap's own length.
 
 use chrono::{LocalResult, TimeZone};
 use chrono_tz::Tz;
@@ -8,10 +10,12 @@ use proptest::prelude::*;
 use ticketlake::ingest::localtime::{Resolved, Rules, Zone};
 
 const HOUR: i64 = 3_600_000_000;
-const ZONES: [&str; 7] = [
+const MINUTE: i64 = 60_000_000;
+const ZONES: [&str; 8] = [
     "Europe/London",
     "America/New_York",
     "Australia/Lord_Howe",
+    "Antarctica/Troll",
     "Asia/Kathmandu",
     "America/Sao_Paulo",
     "Pacific/Apia",
@@ -20,27 +24,39 @@ const ZONES: [&str; 7] = [
 
 /// The rules applied with chrono-tz directly, one cell at a time.
 fn reference(tz: Tz, local_us: i64, rules: Rules) -> Resolved {
-    let at = |us: i64| {
+    let local = |us: i64| {
         let ndt = chrono::DateTime::from_timestamp_micros(us)
             .unwrap()
             .naive_utc();
-        match tz.from_local_datetime(&ndt) {
-            LocalResult::Single(t) => (Some(t.timestamp_micros()), false),
-            LocalResult::Ambiguous(a, b) => (
-                rules
-                    .fold
-                    .map(|late| if late { b } else { a }.timestamp_micros()),
-                false,
-            ),
-            LocalResult::None => (None, true),
-        }
+        tz.from_local_datetime(&ndt)
+    };
+    let at = |us: i64| match local(us) {
+        LocalResult::Single(t) => (Some(t.timestamp_micros()), false),
+        LocalResult::Ambiguous(a, b) => (
+            rules
+                .fold
+                .map(|late| if late { b } else { a }.timestamp_micros()),
+            false,
+        ),
+        LocalResult::None => (None, true),
     };
     match at(local_us) {
         (Some(t), _) => Resolved::Utc(t),
-        (None, true) if rules.gap_shift_forward => match at(local_us + HOUR) {
-            (Some(t), _) => Resolved::Utc(t),
-            _ => Resolved::Nonexistent,
-        },
+        (None, true) if rules.gap_shift_forward => {
+            // The offset in force before the gap: that of the last local time before it, found
+            // a minute at a time (the zones' transitions are on whole minutes).
+            let mut before = local_us - local_us.rem_euclid(MINUTE);
+            loop {
+                before -= MINUTE;
+                let offset = |t: chrono::DateTime<Tz>| before - t.timestamp_micros();
+                match local(before) {
+                    LocalResult::Single(t) | LocalResult::Ambiguous(_, t) => {
+                        break Resolved::Utc(local_us - offset(t));
+                    }
+                    LocalResult::None => {}
+                }
+            }
+        }
         (None, true) => Resolved::Nonexistent,
         (None, false) => Resolved::Ambiguous,
     }
