@@ -217,10 +217,14 @@ impl Mapping {
                 .span()
                 .map(|s| key_at(&text, s.start))
                 .unwrap_or_else(|| "-".into()),
-            message: format!(
-                "{}; see the mapping reference in README.md",
-                e.message().trim()
-            ),
+            message: match e.message().trim() {
+                "duplicate key" => {
+                    "the key is set twice (a column mapped twice?): keep one; see the mapping \
+                     reference in README.md"
+                        .to_string()
+                }
+                m => format!("{m}; see the mapping reference in README.md"),
+            },
         })?;
         mapping.validate(path)?;
         mapping.file = Some(path.into());

@@ -20,7 +20,8 @@ pub(super) fn missing_required(
     required: &str,
     path: &std::path::Path,
 ) -> Error {
-    let looked = m.columns[required].candidates().join(" or ");
+    let candidates = m.columns[required].candidates();
+    let looked = candidates.join(" or ");
     let header = table.headers.join(", ");
     let Some(file) = &m.file else {
         return Error::Input {
@@ -57,9 +58,10 @@ pub(super) fn missing_required(
         None => (
             format!("columns.{required}"),
             format!(
-                "{} has no column {looked} (its header: {header}); set columns.{required} to \
+                "{} has no column `{}` (its header: {header}); set columns.{required} to \
                  the export's column name (or a list of candidates)",
-                path.display()
+                path.display(),
+                candidates.join("` or `")
             ),
         ),
     };
