@@ -56,7 +56,8 @@ pub enum NonExistent {
     /// Reject the row (the default: promise 6).
     #[default]
     Reject,
-    /// Move the time forward by one hour, as a clock would.
+    /// Read the time with the offset in force before the gap: it moves forward by the gap's
+    /// own length (30 minutes, an hour, two hours), as an unchanged clock would show it.
     ShiftForward,
 }
 
@@ -125,9 +126,11 @@ pub struct Mapping {
     /// Text encoding.
     #[serde(default)]
     pub encoding: Encoding,
-    /// IANA time zone of naive timestamps; the CLI's `--tz` overrides it.
+    /// IANA time zone of naive timestamps; the CLI's `--tz` overrides it. Values read by a
+    /// format with an offset are instants, in no zone.
     pub timezone: Option<String>,
-    /// chrono `strftime` formats tried in order for every timestamp column.
+    /// chrono `strftime` formats tried in order for every timestamp column (at least one;
+    /// see [`timestamps`](super::timestamps) for offset and naive formats).
     #[serde(default)]
     pub timestamp_formats: Vec<String>,
     /// Spellings that mean "no value" (compared after trimming; the empty string always is).

@@ -69,9 +69,8 @@ impl Mapping {
 /// Two keys of a value map that are one spelling to the lookups (trimmed, lower-cased).
 fn same_spelling<T>(map: &BTreeMap<String, T>) -> Option<(&str, &str)> {
     let mut seen: BTreeMap<String, &str> = BTreeMap::new();
-    map.keys()
-        .find_map(|k| match seen.insert(k.trim().to_lowercase(), k) {
-            Some(first) => Some((first, k.as_str())),
-            None => None,
-        })
+    map.keys().find_map(|k| {
+        seen.insert(k.trim().to_lowercase(), k)
+            .map(|first| (first, k.as_str()))
+    })
 }
