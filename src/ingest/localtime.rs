@@ -4,6 +4,10 @@
 //! conversions per cell, so the zone's answer is laid out once per local hour of the data's
 //! span and each cell is resolved by indexing. Hours with a transition inside them, and spans
 //! too long to lay out, ask chrono-tz cell by cell: the result is the same either way.
+//!
+//! A time in a gap, under `shift-forward`, is read with the offset in force before the gap, so
+//! the wall clock moves forward by the gap's own length (30 minutes at Lord Howe, 2 hours at
+//! Troll), as a clock that was not changed would show it.
 
 use chrono::{LocalResult, NaiveDateTime, TimeZone as _};
 use chrono_tz::Tz;
@@ -13,6 +17,9 @@ use crate::dataset::columns::micros;
 use crate::error::{Error, Result};
 
 const HOUR: i64 = 3_600_000_000;
+/// Farther than any two offsets are apart (they lie within -12:00..+14:00, and LMT within
+/// ±16 hours): the transition that makes a gap is within this of the gap's local times.
+const REACH: i64 = 30 * HOUR;
 /// Longest span laid out (about 228 years of hours); beyond it every cell asks chrono-tz.
 const MAX_HOURS: i64 = 2_000_000;
 
@@ -32,7 +39,8 @@ pub enum Local {
 pub struct Rules {
     /// In a fold: `None` rejects, `Some(false)` takes the earlier instant, `Some(true)` the later.
     pub fold: Option<bool>,
-    /// In a gap: move the wall clock forward one hour and try again (else reject).
+    /// In a gap: read the time with the offset in force before the gap, which moves the wall
+    /// clock forward by the gap's length (else reject).
     pub gap_shift_forward: bool,
 }
 
@@ -43,7 +51,8 @@ pub enum Resolved {
     Utc(i64),
     /// Rejected: the time is in a fold and the rules say to reject.
     Ambiguous,
-    /// Rejected: the time is in a gap (after any shift the rules allow).
+    /// Rejected: the time is in a gap (and the rules do not shift it, or it is too close to
+    /// the end of chrono's range to be shifted).
     Nonexistent,
 }
 
@@ -62,6 +71,38 @@ fn ask(tz: &Tz, local_us: i64) -> Local {
         LocalResult::Ambiguous(a, b) => Local::Ambiguous(off(a), off(b)),
         LocalResult::None => Local::Gap,
     }
+}
+
+/// The offset (local − UTC, microseconds) of `tz` at the UTC instant `utc_us`.
+fn offset_at(tz: &Tz, utc_us: i64) -> Option<i64> {
+    let dt = chrono::DateTime::from_timestamp_micros(utc_us)?.with_timezone(tz);
+    Some(as_micros(&dt.naive_local()) - utc_us)
+}
+
+/// The UTC instant of the local time `local_us`, which is in a gap of `tz`, read with the
+/// offset in force just before the gap.
+///
+/// The wall clock `w(u) = u + offset(u)` of UTC instants `u` rises steadily and jumps at
+/// transitions; a local time no instant shows is jumped over exactly once within [`REACH`]
+/// (a second jump over it would need a fall back across it, and then some instant would show
+/// it). So "`w(u)` is past `local_us`" is false and then true from the transition on, and a
+/// binary search over `u` finds the transition; the instant just before it has the offset
+/// before the gap.
+fn across_gap(tz: &Tz, local_us: i64) -> Option<i64> {
+    let past = |u: i64| offset_at(tz, u).map(|o| u + o > local_us);
+    let (mut before, mut after) = (local_us.checked_sub(REACH)?, local_us.checked_add(REACH)?);
+    if past(before)? || !past(after)? {
+        return None;
+    }
+    while after - before > 1 {
+        let mid = before + (after - before) / 2;
+        if past(mid)? {
+            after = mid;
+        } else {
+            before = mid;
+        }
+    }
+    Some(local_us - offset_at(tz, before)?)
 }
 
 /// A zone laid out over a span of local hours.
@@ -124,7 +165,7 @@ impl Zone {
         }
         if here == Local::Gap
             && rules.gap_shift_forward
-            && let Some(t) = pick(self.lookup(local_us + HOUR), local_us + HOUR)
+            && let Some(t) = across_gap(&self.tz, local_us)
         {
             return Resolved::Utc(t);
         }
@@ -136,8 +177,10 @@ impl Zone {
 }
 
 /// The UTC instant (`__u_{c}`) and DST error code (`__dst_{c}`, 0 when fine) of every parsed
-/// local timestamp column (`__n_{c}`) of the ingest's parsed frame, one thread per column;
-/// `codes` are the (ambiguous, nonexistent) error codes the caller's reject builder reads.
+/// timestamp column of the ingest's parsed frame, one thread per column: the instant a value
+/// carried with its offset (`__o_{c}`, UTC microseconds), else its naive local time
+/// (`__n_{c}`) resolved in `tz`. `codes` are the (ambiguous, nonexistent) error codes the
+/// caller's reject builder reads.
 pub fn localize(
     parsed: &DataFrame,
     cols: &[&str],
@@ -145,31 +188,37 @@ pub fn localize(
     rules: Rules,
     codes: (i32, i32),
 ) -> Result<Vec<(Column, Column)>> {
-    let naive: Vec<Int64Chunked> = cols
-        .iter()
-        .map(|c| micros(parsed, &format!("__n_{c}")))
-        .collect::<Result<_>>()?;
+    let read = |prefix: &str| -> Result<Vec<Int64Chunked>> {
+        cols.iter()
+            .map(|c| micros(parsed, &format!("{prefix}{c}")))
+            .collect()
+    };
+    let (naive, offset) = (read("__n_")?, read("__o_")?);
     let (lo, hi) = naive.iter().fold((i64::MAX, i64::MIN), |(lo, hi), ca| {
         (
             lo.min(ca.min().unwrap_or(lo)),
             hi.max(ca.max().unwrap_or(hi)),
         )
     });
-    // One layout for every column; the shift forward of a gap may look one hour past `hi`.
-    let zone = Zone::new(tz, lo, hi.saturating_add(3_600_000_000));
+    // One layout for every column.
+    let zone = Zone::new(tz, lo, hi);
     let utc = DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
     std::thread::scope(|s| {
         let handles: Vec<_> = cols
             .iter()
-            .zip(&naive)
-            .map(|(c, ca)| {
+            .zip(naive.iter().zip(&offset))
+            .map(|(c, (ca, oa))| {
                 let zone = &zone;
                 s.spawn(move || {
                     let mut found: Vec<i32> = Vec::with_capacity(ca.len());
                     let instants: Int64Chunked = ca
                         .iter()
-                        .map(|v| {
-                            let r = v.map(|v| zone.resolve(v, rules));
+                        .zip(oa.iter())
+                        .map(|(v, o)| {
+                            let r = match o {
+                                Some(o) => Some(Resolved::Utc(o)),
+                                None => v.map(|v| zone.resolve(v, rules)),
+                            };
                             found.push(match r {
                                 Some(Resolved::Ambiguous) => codes.0,
                                 Some(Resolved::Nonexistent) => codes.1,

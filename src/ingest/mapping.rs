@@ -56,7 +56,8 @@ pub enum NonExistent {
     /// Reject the row (the default: promise 6).
     #[default]
     Reject,
-    /// Move the time forward by one hour, as a clock would.
+    /// Read the time with the offset in force before the gap: it moves forward by the gap's
+    /// own length (30 minutes, an hour, two hours), as an unchanged clock would show it.
     ShiftForward,
 }
 
@@ -125,9 +126,11 @@ pub struct Mapping {
     /// Text encoding.
     #[serde(default)]
     pub encoding: Encoding,
-    /// IANA time zone of naive timestamps; the CLI's `--tz` overrides it.
+    /// IANA time zone of naive timestamps; the CLI's `--tz` overrides it. Values read by a
+    /// format with an offset are instants, in no zone.
     pub timezone: Option<String>,
-    /// chrono `strftime` formats tried in order for every timestamp column.
+    /// chrono `strftime` formats tried in order for every timestamp column (at least one;
+    /// see [`timestamps`](super::timestamps) for offset and naive formats).
     #[serde(default)]
     pub timestamp_formats: Vec<String>,
     /// Spellings that mean "no value" (compared after trimming; the empty string always is).
@@ -169,37 +172,14 @@ pub struct Mapping {
     /// off for the vendors' built-in mappings, which list their vendor's own spellings.
     #[serde(default = "yes")]
     pub common_vocabulary: bool,
+    /// The mapping file this was read from (for messages that name its keys); `None` for a
+    /// vendor's built-in mapping.
+    #[serde(skip)]
+    pub file: Option<std::path::PathBuf>,
 }
 
 fn yes() -> bool {
     true
-}
-
-/// An error when two keys of a value map are the same spelling (compared trimmed and
-/// case-insensitively, as the lookups compare them) with different values.
-fn same_spellings_agree<T: PartialEq + std::fmt::Debug>(
-    map: &BTreeMap<String, T>,
-    section: &str,
-    err: &dyn Fn(&str, String) -> Error,
-) -> Result<()> {
-    let mut seen: BTreeMap<String, (&str, &T)> = BTreeMap::new();
-    for (k, v) in map {
-        match seen.get(&k.trim().to_lowercase()) {
-            Some((first, w)) if *w != v => {
-                return Err(err(
-                    &format!("{section}.{k}"),
-                    format!(
-                        "`{k}` and `{first}` are the same spelling (keys are compared \
-                         case-insensitively) but map to {v:?} and {w:?}; keep one"
-                    ),
-                ));
-            }
-            _ => {
-                seen.insert(k.trim().to_lowercase(), (k, v));
-            }
-        }
-    }
-    Ok(())
 }
 
 fn default_delimiter() -> String {
@@ -238,21 +218,30 @@ impl Mapping {
             columns,
             values,
             common_vocabulary: false,
+            file: None,
         }
     }
 
     /// Read and validate a mapping file.
     pub fn load(path: &Path) -> Result<Mapping> {
         let text = std::fs::read_to_string(path).map_err(Error::io("reading mapping", path))?;
-        let mapping: Mapping = toml::from_str(&text).map_err(|e| Error::Config {
+        let mut mapping: Mapping = toml::from_str(&text).map_err(|e| Error::Config {
             path: path.into(),
             key: e
                 .span()
-                .map(|s| format!("byte {}", s.start))
+                .map(|s| key_at(&text, s.start))
                 .unwrap_or_else(|| "-".into()),
-            message: format!("{}; see the mapping reference in README.md", e.message()),
+            message: match e.message().trim() {
+                "duplicate key" => {
+                    "the key is set twice (a column mapped twice?): keep one; see the mapping \
+                     reference in README.md"
+                        .to_string()
+                }
+                m => format!("{m}; see the mapping reference in README.md"),
+            },
         })?;
         mapping.validate(path)?;
+        mapping.file = Some(path.into());
         Ok(mapping)
     }
 
@@ -274,10 +263,12 @@ impl Mapping {
         } else {
             self.validate_tickets(path)?;
         }
-        if self.delimiter.len() != 1 {
+        if self.delimiter.len() != 1 || ["\"", "\n", "\r"].contains(&self.delimiter.as_str()) {
             return Err(err(
                 "delimiter",
-                "must be a single byte such as \",\", \";\" or \"\\t\"".into(),
+                "must be a single byte other than a quote or a line break, such as \",\", \";\" \
+                 or \"\\t\""
+                    .into(),
             ));
         }
         for (k, v) in &self.values.status {
@@ -291,13 +282,7 @@ impl Mapping {
         if let Some(tz) = &self.timezone {
             parse_tz(tz).map_err(|m| err("timezone", m))?;
         }
-        if self.timestamp_formats.is_empty() && self.format == Format::Csv {
-            return Err(err(
-                "timestamp-formats",
-                "list at least one chrono format, e.g. \"%Y-%m-%d %H:%M:%S\"".into(),
-            ));
-        }
-        Ok(())
+        self.validate_reading(path)
     }
 
     /// The checks of a history mapping: its own columns, a status column or a field/to
@@ -418,9 +403,6 @@ impl Mapping {
                 ),
             ));
         }
-        same_spellings_agree(&self.values.priority, "values.priority", &err)?;
-        same_spellings_agree(&self.values.status, "values.status", &err)?;
-        same_spellings_agree(&self.values.kind, "values.kind", &err)?;
         for (k, v) in self.values.kind.iter().chain(&self.values.kind_prefix) {
             if !KINDS.contains(&v.as_str()) {
                 return Err(err(
@@ -443,5 +425,28 @@ impl Mapping {
     /// The delimiter as a byte.
     pub fn delimiter_byte(&self) -> u8 {
         self.delimiter.as_bytes()[0]
+    }
+}
+
+/// Where byte `at` of a TOML text is, for a parse error: its key (dotted with the table it
+/// is in, when the line has one) and line.
+fn key_at(text: &str, at: usize) -> String {
+    let head = &text[..at.min(text.len())];
+    let line_no = head.matches('\n').count() + 1;
+    let start = head.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[start..].lines().next().unwrap_or("");
+    let Some((key, _)) = line.split_once('=') else {
+        return format!("line {line_no}");
+    };
+    let table = head[..start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim());
+    let key = key.trim().trim_matches('"');
+    match table {
+        Some(t) => format!("{t}.{key} (line {line_no})"),
+        None => format!("{key} (line {line_no})"),
     }
 }

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use super::localtime;
 use super::mapping::{Ambiguous, Mapping, NonExistent as DstGap};
 use super::raw::{RawTable, Reject};
+use super::{localtime, timestamps};
 use crate::dataset::schema::{COUNTER_COLUMNS, TIMESTAMP_COLUMNS};
 use crate::error::{Error, Result};
 
@@ -57,16 +57,7 @@ pub(super) fn resolve(
     }
     for &required in required {
         if !found.contains_key(required) {
-            return Err(Error::Input {
-                path: path.into(),
-                line: Some(1),
-                message: format!(
-                    "required column for `{required}` is missing (looked for {}); the header has: {}. \
-                     Export the field, or use --source generic with a mapping that names it",
-                    m.columns[required].candidates().join(" or "),
-                    table.headers.join(", ")
-                ),
-            });
+            return Err(super::prepare::missing_required(table, m, required, path));
         }
     }
     for (name, positions) in table.duplicate_headers() {
@@ -117,7 +108,6 @@ pub(super) fn lookup_pairs<T: Clone>(map: &BTreeMap<String, T>) -> (Vec<String>,
         .unzip()
 }
 
-/// The timestamp format list, for messages.
 /// Normalise one file's raw table. `tz` is the declared source time zone (CLI over mapping).
 pub fn normalize(
     mut table: RawTable,
@@ -134,12 +124,18 @@ pub fn normalize(
         .copied()
         .filter(|c| found.contains_key(*c))
         .collect();
-    let (tz_name, zone) = super::prepare::source_zone(tz, m, &mapped_ts, path)?;
+    // Values read by an offset format are instants: only naive ones need the source zone.
+    let naive_ts: &[&str] = if timestamps::reads_naive(&m.timestamp_formats) {
+        &mapped_ts
+    } else {
+        &[]
+    };
+    let (tz_name, zone) = super::prepare::source_zone(tz, m, naive_ts, path)?;
     let mut df = super::prepare::raw_frame(&mut table, &found)?;
     let has = |c: &str| found.contains_key(c);
 
     // Stage 1: parse and map.
-    let mut s1 = parse_timestamps(&mut df, m, &found)?;
+    let mut s1 = timestamps::parse_columns(&mut df, &m.timestamp_formats, &mapped_ts)?;
     let mut errs: Vec<(String, Expr)> = Vec::new();
     // The common vocabulary's readings of this file's spellings join the mapping's own.
     map_values(
@@ -193,60 +189,6 @@ pub fn normalize(
         warnings,
         flagged,
     })
-}
-
-/// Raw column `c` parsed with strptime format `f`; a cell that does not match becomes NULL.
-pub(super) fn parse_with(c: &str, f: &str) -> Expr {
-    col(c).str().strip_chars(lit(NULL)).str().to_datetime(
-        Some(TimeUnit::Microseconds),
-        None,
-        StrptimeOptions {
-            format: Some(f.into()),
-            strict: false,
-            exact: true,
-            // Timestamps rarely repeat: a cache of parsed strings only adds a hash
-            // and an insert per cell.
-            cache: false,
-        },
-        lit("raise"),
-    )
-}
-
-/// One `__n_{c}` expression per mapped timestamp column: its naive local time, parsed with
-/// the mapping's formats. A column the first format reads whole is parsed here already (into
-/// `df` as `__p_{c}`), and its expression only renames it.
-fn parse_timestamps(
-    df: &mut DataFrame,
-    m: &Mapping,
-    found: &BTreeMap<String, usize>,
-) -> Result<Vec<Expr>> {
-    let mut s1 = Vec::new();
-    for c in TIMESTAMP_COLUMNS.iter().filter(|c| found.contains_key(**c)) {
-        let formats = &m.timestamp_formats;
-        // Most exports use one format per column: parse with the first, and only when some
-        // non-null cell fails it fall back to trying every format (a coalesce evaluates all
-        // of them on every cell). The result is the same either way; this is only faster.
-        if formats.len() > 1 {
-            let first = df
-                .clone()
-                .lazy()
-                .select([parse_with(c, &formats[0]).alias("p")])
-                .collect()
-                .map_err(Error::polars(format!("parsing {c}")))?;
-            let p = first.column("p").map_err(Error::polars("parsed column"))?;
-            let raw_nonnull = df.column(c).map(|x| x.len() - x.null_count()).unwrap_or(0);
-            if p.len() - p.null_count() == raw_nonnull {
-                let name = format!("__p_{c}");
-                df.with_column(p.clone().with_name(name.as_str().into()))
-                    .map_err(Error::polars("parsed column"))?;
-                s1.push(col(name).alias(format!("__n_{c}")));
-                continue;
-            }
-        }
-        let parsed: Vec<Expr> = formats.iter().map(|f| parse_with(c, f)).collect();
-        s1.push(coalesce(&parsed).alias(format!("__n_{c}")));
-    }
-    Ok(s1)
 }
 
 /// The mapped `__priority`, `__status_map` and `__kind` expressions (into `s1`) and their
@@ -303,7 +245,10 @@ fn map_kind(m: &Mapping, found: &BTreeMap<String, usize>) -> Expr {
         // The canonical kinds are accepted as spelled, besides the mapping's own spellings.
         let mut km = m.values.kind.clone();
         for k in crate::dataset::schema::KINDS {
-            km.entry(k.to_string()).or_insert_with(|| k.to_string());
+            // Unless the mapping spells it (`Incident`): the lookup keys must be distinct.
+            if !km.keys().any(|s| s.trim().eq_ignore_ascii_case(k)) {
+                km.insert(k.to_string(), k.to_string());
+            }
         }
         let (keys, values) = lookup_pairs(&km);
         let mapped = lookup(col("kind"), keys, Series::new("v".into(), values));
@@ -336,8 +281,9 @@ fn cast_counters(
     }
 }
 
-/// Adds to `parsed` each timestamp column's UTC instant and its `__dst_{c}` code (a DST fold
-/// or gap the mapping's rules do not resolve), from its naive `__n_{c}`.
+/// Adds to `parsed` each timestamp column's UTC instant `__u_{c}` and its `__dst_{c}` code (a
+/// DST fold or gap the mapping's rules do not resolve): the instant its value carried
+/// (`__o_{c}`), else its naive `__n_{c}` in `zone`.
 pub(super) fn to_utc(
     parsed: &mut DataFrame,
     ts_cols: &[&str],
@@ -364,19 +310,14 @@ pub(super) fn to_utc(
 }
 
 /// The timestamp checks (into `errs`): E_FORMAT where no format read the cell, else its DST
-/// code; and E_MISSING where `opened_at` is empty.
+/// code (see [`timestamps::check`]); and E_MISSING where `opened_at` is empty.
 fn flag_timestamps(
     ts_cols: &[&str],
     found: &BTreeMap<String, usize>,
     errs: &mut Vec<(String, Expr)>,
 ) {
     for c in ts_cols {
-        errs.push((
-            c.to_string(),
-            when(col(*c).is_not_null().and(col(format!("__n_{c}")).is_null()))
-                .then(lit(E_FORMAT))
-                .otherwise(col(format!("__dst_{c}"))),
-        ));
+        errs.push((c.to_string(), timestamps::check(c, E_FORMAT)));
     }
     if found.contains_key("opened_at") {
         errs.push((

@@ -1,14 +1,76 @@
 //! The first steps of [`normalize`](super::normalize::normalize), before any value is
-//! parsed: the file's unused columns, the source time zone, and the frame of raw strings
-//! under canonical names that the parse and map stages work on.
+//! parsed: the error for a missing required column, the file's unused columns, the source
+//! time zone, and the frame of raw strings under canonical names that the parse and map
+//! stages work on.
 
 use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use super::mapping::Mapping;
+use super::mapping::{Format, Mapping};
 use super::raw::RawTable;
 use crate::error::{Error, Result};
+
+/// The error for the file at `path`, whose header has no column for `required`. With a
+/// mapping file, it names the mapping key to set: `delimiter` when the header is one column
+/// that holds another delimiter (the file is not split by the mapping's), else the column's.
+pub(super) fn missing_required(
+    table: &RawTable,
+    m: &Mapping,
+    required: &str,
+    path: &std::path::Path,
+) -> Error {
+    let candidates = m.columns[required].candidates();
+    let looked = candidates.join(" or ");
+    let header = table.headers.join(", ");
+    let Some(file) = &m.file else {
+        return Error::Input {
+            path: path.into(),
+            line: Some(1),
+            message: format!(
+                "required column for `{required}` is missing (looked for {looked}); the header \
+                 has: {header}. Export the field, or use --source generic with a mapping that names it"
+            ),
+        };
+    };
+    let spell = |d: char| match d {
+        '\t' => "\\t".to_string(),
+        d => d.to_string(),
+    };
+    let other = match &table.headers[..] {
+        [only] if m.format == Format::Csv => [',', ';', '\t', '|']
+            .into_iter()
+            .find(|&d| only.contains(d) && d as u8 != m.delimiter_byte()),
+        _ => None,
+    };
+    let (key, message) = match other {
+        Some(d) => (
+            "delimiter".to_string(),
+            format!(
+                "the header of {} is one column, `{header}`: its fields are not separated by \
+                 `{}` but look `{}`-separated; set delimiter = \"{}\"",
+                path.display(),
+                spell(m.delimiter_byte() as char),
+                spell(d),
+                spell(d),
+            ),
+        ),
+        None => (
+            format!("columns.{required}"),
+            format!(
+                "{} has no column `{}` (its header: {header}); set columns.{required} to \
+                 the export's column name (or a list of candidates)",
+                path.display(),
+                candidates.join("` or `")
+            ),
+        ),
+    };
+    Error::Config {
+        path: file.clone(),
+        key,
+        message,
+    }
+}
 
 /// The file's headers that no mapped column uses, in file order.
 pub(super) fn extra_columns(table: &RawTable, found: &BTreeMap<String, usize>) -> Vec<String> {

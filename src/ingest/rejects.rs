@@ -5,7 +5,7 @@
 use polars::prelude::*;
 use serde::Serialize;
 
-use super::mapping::Mapping;
+use super::mapping::{Mapping, NonExistent};
 use super::raw::{RawTable, Reject};
 use crate::error::{Error, Result};
 
@@ -71,6 +71,17 @@ pub(super) mod codes {
     pub const DURATION: i32 = 7;
 }
 
+/// The message of a local time in a DST gap: set the policy, or (with it set, which moves every
+/// time in a gap but one at the end of chrono's range) fix the export.
+fn gap_message(name: &str, value: &str, tz: &str, m: &Mapping) -> String {
+    let what = format!("{name}: local time `{value}` does not exist in {tz} (clocks go forward)");
+    if m.dst_nonexistent == NonExistent::ShiftForward {
+        format!("{what} and cannot be moved past the gap; fix the export")
+    } else {
+        format!("{what}; set dst-nonexistent = \"shift-forward\" in the mapping to accept it")
+    }
+}
+
 /// Build one reject per bad row, naming every failing column (the first is the `column`).
 pub fn describe(
     bad: &DataFrame,
@@ -121,12 +132,7 @@ pub fn describe(
                         "{name}: local time `{value}` occurs twice in {tz} (clocks go back); set dst-ambiguous = \"earliest\" or \"latest\" in the mapping to accept it"
                     ),
                 ),
-                codes::NONEXISTENT => (
-                    "dst_nonexistent",
-                    format!(
-                        "{name}: local time `{value}` does not exist in {tz} (clocks go forward); set dst-nonexistent = \"shift-forward\" in the mapping to accept it"
-                    ),
-                ),
+                codes::NONEXISTENT => ("dst_nonexistent", gap_message(name, value, tz, m)),
                 codes::UNKNOWN => {
                     // A history's `from` column holds statuses too.
                     let map = if name == "from" {

@@ -9,6 +9,8 @@ mod defaults;
 mod flat_history;
 mod interop;
 mod localtime;
+mod mapping_errors;
+mod offsets;
 mod output_safety;
 mod problems;
 mod props;

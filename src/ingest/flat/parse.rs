@@ -1,6 +1,7 @@
 //! Reading one flat history file: the rows that are status changes (the status field's, less
 //! the skipped spellings), parsed and mapped with polars like a ticket export's (the
-//! mapping's formats and zone; an offset format reads instants), and their rejects.
+//! mapping's formats and zone, read as [`timestamps`] reads them: an offset format reads
+//! instants), and their rejects.
 
 use std::path::Path;
 
@@ -11,17 +12,10 @@ use crate::dataset::columns::{micros, text};
 use crate::error::{Error, Result};
 use crate::ingest::audit::{AuditFile, Orphans, StateRow, Trail};
 use crate::ingest::mapping::Mapping;
-use crate::ingest::normalize::{
-    flag_rows, lookup, lookup_pairs, parse_with, resolve, to_utc, unknown_if,
-};
+use crate::ingest::normalize::{flag_rows, lookup, lookup_pairs, resolve, to_utc, unknown_if};
 use crate::ingest::raw::RawTable;
 use crate::ingest::rejects::codes::{FORMAT, MISSING};
-use crate::ingest::{prepare, rejects};
-
-/// Whether a chrono format reads a UTC offset, so its values are instants.
-fn has_offset(f: &str) -> bool {
-    ["%z", "%:z", "%::z", "%#z"].iter().any(|z| f.contains(z))
-}
+use crate::ingest::{prepare, rejects, timestamps};
 
 /// The lower-cased, trimmed text of column `c`.
 fn folded(c: &str) -> Expr {
@@ -69,12 +63,10 @@ pub(super) fn read_file(
     };
     let (found, _) = resolve(&table, m, path, required)?;
     let key_header = table.headers[found["ticket_id"]].clone();
-    let (offset, naive): (Vec<&String>, Vec<&String>) =
-        m.timestamp_formats.iter().partition(|f| has_offset(f));
-    let naive_cols: &[&str] = if naive.is_empty() {
-        &[]
-    } else {
+    let naive_cols: &[&str] = if timestamps::reads_naive(&m.timestamp_formats) {
         &["changed_at"]
+    } else {
+        &[]
     };
     let (tz_name, tz) = prepare::source_zone(zone, m, naive_cols, path)?;
     let mut df = prepare::raw_frame(&mut table, &found)?;
@@ -93,7 +85,7 @@ pub(super) fn read_file(
     let from = found.contains_key("from");
     let mut parsed = df
         .lazy()
-        .with_columns(parse_and_map(m, (&offset, &naive), from))
+        .with_columns(parse_and_map(m, from))
         .collect()
         .map_err(Error::polars(format!("parsing {}", path.display())))?;
     to_utc(&mut parsed, &["changed_at"], m, tz)?;
@@ -110,13 +102,7 @@ pub(super) fn read_file(
     let good = all
         .lazy()
         .filter(col("__bad").not())
-        .with_column(
-            coalesce(&[
-                col("__o_changed_at"),
-                col("__u_changed_at").cast(DataType::Int64),
-            ])
-            .alias("__at"),
-        )
+        .with_column(col("__u_changed_at").cast(DataType::Int64).alias("__at"))
         .collect()
         .map_err(Error::polars("selecting status changes"))?;
     let state_rows = collect_steps(&good, &table, from, trail)?;
@@ -134,18 +120,10 @@ pub(super) fn read_file(
     })
 }
 
-/// The parsed and mapped columns of a history file: `__n_changed_at` (the local time, by the
-/// formats without an offset), `__o_changed_at` (the instant, by those with one, in UTC
-/// microseconds), and the canonical `__status_map` (and `__from_map`).
-fn parse_and_map(m: &Mapping, (offset, naive): (&[&String], &[&String]), from: bool) -> Vec<Expr> {
-    let parsed_any = |fs: &[&String], tz: Option<TimeZone>| {
-        let parsed: Vec<Expr> = fs.iter().map(|f| parse_with("changed_at", f)).collect();
-        if parsed.is_empty() {
-            lit(NULL).cast(DataType::Datetime(TimeUnit::Microseconds, tz))
-        } else {
-            coalesce(&parsed)
-        }
-    };
+/// The parsed and mapped columns of a history file: `__n_changed_at` and `__o_changed_at`
+/// (the local time or the instant; see [`timestamps::exprs`]), and the canonical
+/// `__status_map` (and `__from_map`).
+fn parse_and_map(m: &Mapping, from: bool) -> Vec<Expr> {
     let (keys, values) = lookup_pairs(&m.values.status);
     let map = |c: &str| {
         lookup(
@@ -154,13 +132,8 @@ fn parse_and_map(m: &Mapping, (offset, naive): (&[&String], &[&String]), from: b
             Series::new("v".into(), values.clone()),
         )
     };
-    let mut out = vec![
-        parsed_any(naive, None).alias("__n_changed_at"),
-        parsed_any(offset, Some(TimeZone::UTC))
-            .cast(DataType::Int64)
-            .alias("__o_changed_at"),
-        map("status").alias("__status_map"),
-    ];
+    let mut out: Vec<Expr> = timestamps::exprs("changed_at", &m.timestamp_formats).into();
+    out.push(map("status").alias("__status_map"));
     if from {
         out.push(map("from").alias("__from_map"));
     }
@@ -182,11 +155,7 @@ fn checks(from: bool) -> Vec<(String, Expr)> {
             "changed_at".into(),
             when(present("changed_at").not())
                 .then(lit(MISSING))
-                .when(col("__o_changed_at").is_not_null())
-                .then(lit(0i32))
-                .when(col("__n_changed_at").is_null())
-                .then(lit(FORMAT))
-                .otherwise(col("__dst_changed_at")),
+                .otherwise(timestamps::check("changed_at", FORMAT)),
         ),
         (
             "status".into(),
@@ -255,32 +224,4 @@ fn collect_steps(
         ));
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn offset_formats_are_told_from_local_ones() {
-        assert!(has_offset("%Y-%m-%dT%H:%M:%S%.f%z"));
-        assert!(has_offset("%Y-%m-%dT%H:%M:%S%:z"));
-        assert!(!has_offset("%Y-%m-%d %H:%M:%S"));
-        assert!(!has_offset("%Y-%m-%dT%H:%M:%SZ"));
-    }
-
-    #[test]
-    fn offset_values_parse_as_instants() {
-        let df = df!("changed_at" => ["2024-03-01T10:00:00.000+0100"]).unwrap();
-        let out = df
-            .lazy()
-            .select([parse_with("changed_at", "%Y-%m-%dT%H:%M:%S%.f%z")
-                .cast(DataType::Int64)
-                .alias("t")])
-            .collect()
-            .unwrap();
-        let t = micros(&out, "t").unwrap();
-        // 10:00 at +01:00 is 09:00 UTC.
-        assert_eq!(t.get(0), Some(1_709_283_600_000_000));
-    }
 }
