@@ -37,7 +37,12 @@ service = "service"
 
 fn run(p: &Project) {
     let o = p.run(&["--config", "ticketlake.toml", "run", "--period", "2026-01"]);
-    assert_ne!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_ne!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 #[test]
@@ -87,7 +92,17 @@ fn bidi_controls_are_shown_in_html_and_escaped_in_json() {
     let v: serde_json::Value = serde_json::from_str(&summary).unwrap();
     assert!(v.to_string().contains('\u{202E}'));
     // Machine output on stdout too.
-    let o = p.run(&["--config", "ticketlake.toml", "sql", "SELECT title FROM tickets ORDER BY ticket_id", "--format", "json"]);
+    let o = p.run(&[
+        "--config",
+        "ticketlake.toml",
+        "sql",
+        "SELECT title FROM tickets ORDER BY ticket_id",
+        "--format",
+        "json",
+    ]);
     let out = String::from_utf8(o.stdout).unwrap();
-    assert!(!out.contains('\u{202E}') && out.contains("\\u202e"), "{out}");
+    assert!(
+        !out.contains('\u{202E}') && out.contains("\\u202e"),
+        "{out}"
+    );
 }
