@@ -10,6 +10,7 @@ mod flat_history;
 mod interop;
 mod localtime;
 mod output_safety;
+mod privacy;
 mod problems;
 mod props;
 mod report;
