@@ -30,9 +30,11 @@ static PHONE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("phone pattern")
 });
 
-/// A date at the start of a candidate: `2026-01-05`, `05.01.2026`, `5/1/26`.
+/// A date at the start of a candidate, alone or before a time: `2026-01-05`, `05.01.2026`,
+/// `5/1/26 10` (not `06.12.34.56.78`, which has more parts than a date).
 static DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})").expect("date")
+    Regex::new(r"^(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})(?:$|[ T])")
+        .expect("date")
 });
 
 /// Whether `m`, found at `end` in `text`, is a phone number rather than a date, a time, an
