@@ -43,6 +43,8 @@ pub struct Config {
     /// The continual-improvement register.
     #[serde(default)]
     pub improvements: Vec<crate::targets::Improvement>,
+    /// Masking and pseudonymisation of personal data (off without the table).
+    pub privacy: Option<crate::privacy::PrivacyConfig>,
 }
 
 /// `sources`: either named tables (`[sources.itsm]`) or an array (`[[sources]]`, each with an
@@ -162,6 +164,8 @@ pub struct Project {
     pub targets: crate::targets::TargetSet,
     /// The continual-improvement register.
     pub improvements: Vec<crate::targets::Improvement>,
+    /// `[privacy]`, validated; its key is set by the settings (never from the file).
+    pub privacy: Option<crate::privacy::Privacy>,
 }
 
 impl Config {
@@ -257,6 +261,11 @@ fn resolve_config(path: Option<PathBuf>, cfg: Config, dataset: PathBuf) -> Resul
         message: e.to_string(),
     })?;
     let targets = crate::targets::resolve(&cfg.targets, &cfg_path)?;
+    let privacy = cfg
+        .privacy
+        .as_ref()
+        .map(|c| c.resolve(&cfg_path))
+        .transpose()?;
     crate::targets::validate_improvements(&cfg.improvements, &cfg_path)?;
     let sources_list = match cfg.sources {
         Sources::Named(m) => m.into_iter().collect::<Vec<_>>(),
@@ -312,6 +321,7 @@ fn resolve_config(path: Option<PathBuf>, cfg: Config, dataset: PathBuf) -> Resul
         sources.push((name, src));
     }
     Ok(Project {
+        privacy,
         report_out: cfg.report.out.as_ref().map(|o| tidy(&base.join(o))),
         report_top: cfg.report.top.unwrap_or(10),
         targets,
@@ -487,4 +497,12 @@ out = "reports"
 # baseline = "2026-03"
 # target = "6h"
 # due = "2027-03"
+
+# Personal data (README.md, "Privacy"). Masked columns: person columns (requester,
+# assignee) are replaced whole; text columns are scrubbed of e-mail addresses, phone
+# numbers and the ticket's people. pseudonymise needs the key in TICKETLAKE_PRIVACY_KEY.
+# [privacy]
+# mask = ["requester", "assignee", "title", "description"]
+# mode = "pseudonymise"            # pseudonymise (person-3f9a0c12ab47) | redact
+# at = "ingest"                    # ingest: the dataset never holds the clear text | report
 "#;

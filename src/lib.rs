@@ -20,6 +20,7 @@ pub mod error;
 pub mod generate;
 pub mod ingest;
 pub mod job;
+pub mod privacy;
 pub mod problems;
 pub mod query;
 pub mod report;

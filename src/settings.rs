@@ -103,12 +103,42 @@ pub fn project(cli: &cli::Cli, shown: &mut Shown) -> Result<Project> {
     let env = std::env::var_os(DATASET_ENV)
         .filter(|v| !v.is_empty())
         .map(PathBuf::from);
-    load(path, origin, cli.dataset.clone(), env, shown)
+    let key = std::env::var_os(crate::privacy::KEY_ENV)
+        .filter(|v| !v.is_empty())
+        .map(|v| v.as_encoded_bytes().to_vec());
+    let mut p = load(path, origin, cli.dataset.clone(), env, shown)?;
+    privacy(&mut p, key, shown);
+    Ok(p)
+}
+
+/// `[privacy]` with the key from `TICKETLAKE_PRIVACY_KEY`, shown as set or not (never its
+/// value). Nothing is shown without the table.
+fn privacy(p: &mut Project, key: Option<Vec<u8>>, shown: &mut Shown) {
+    let Some(pv) = &mut p.privacy else { return };
+    pv.key = key;
+    let at = |k: &str| config::key("privacy", k);
+    shown.add(
+        "privacy.mask",
+        &pv.mask,
+        at("mask") + " (default requester, assignee, title, description)",
+    );
+    shown.add(
+        "privacy.mode",
+        pv.mode,
+        at("mode") + " (default pseudonymise)",
+    );
+    shown.add("privacy.at", pv.at, at("at") + " (default ingest)");
+    shown.add(
+        "privacy.key",
+        if pv.key.is_some() { "set" } else { "not set" },
+        crate::privacy::KEY_ENV,
+    );
 }
 
 /// [`project`] from a config path and a dataset, as a library caller (tests, benches) has
 /// them: the dataset given, else the config's, else `./dataset`. Only the arguments count,
-/// never the caller's environment.
+/// never the caller's environment (so a `[privacy]` key is the caller's to set on
+/// `Project::privacy`).
 pub fn resolve(config: Option<&Path>, dataset: Option<&Path>) -> Result<Project> {
     let path = config.map(Path::to_path_buf);
     let dataset = dataset.map(Path::to_path_buf);
@@ -283,6 +313,7 @@ pub fn ingest(
         progress: !quiet && !a.json,
         history: a.history.clone(),
         history_mapping: a.history_mapping.clone(),
+        privacy: p.privacy.clone(),
     })
 }
 
@@ -347,6 +378,7 @@ pub fn sources(p: &Project, progress: bool, shown: &mut Shown) -> Result<Vec<Sou
                 // The history files are the source's `history` globs, expanded by the job.
                 history: Vec::new(),
                 history_mapping: src.history_mapping.clone(),
+                privacy: p.privacy.clone(),
             },
         });
     }

@@ -27,6 +27,7 @@ LAYERS = [
     ["query", "derive"],
     ["sla", "problems"],
     ["ingest"],
+    ["privacy"],
     ["dataset"],
     ["time", "table", "error", "lib"],
 ]

@@ -95,6 +95,9 @@ pub struct IngestOptions {
     pub history: Vec<PathBuf>,
     /// The mapping (`kind = "history"`) the history exports are read with.
     pub history_mapping: Option<PathBuf>,
+    /// `[privacy]`: with `at = "ingest"`, tickets and rejects are masked before they are
+    /// written.
+    pub privacy: Option<crate::privacy::Privacy>,
 }
 
 /// The outcome of an ingest, printed as text or JSON.
@@ -196,7 +199,7 @@ fn read_options(opts: &IngestOptions) -> Result<serde_json::Value> {
     let hash = |m: Option<&Path>| -> Result<Option<String>> {
         Ok(m.map(sha256_file).transpose()?.map(|(sha, _)| sha))
     };
-    Ok(serde_json::json!({
+    let mut options = serde_json::json!({
         "adapter": opts.source,
         "mapping_sha256": hash(opts.mapping.as_deref())?,
         "history_mapping_sha256": hash(opts.history_mapping.as_deref())?,
@@ -208,7 +211,17 @@ fn read_options(opts: &IngestOptions) -> Result<serde_json::Value> {
         "kinds": opts.overrides.kind,
         "priorities": opts.overrides.priority,
         "resolved_from_closed": opts.resolved_from_closed,
-    }))
+    });
+    // Masking at ingest changes what is stored, so turning it on reads the files again (and
+    // supersedes their clear rows). Recorded only when set: older records stay comparable.
+    if let Some(p) = opts
+        .privacy
+        .as_ref()
+        .filter(|p| p.at == crate::privacy::At::Ingest)
+    {
+        options["privacy"] = serde_json::json!({"mask": p.mask, "mode": p.mode});
+    }
+    Ok(options)
 }
 
 /// Ingest `files` into the dataset at `root`.
@@ -218,6 +231,10 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
             "no input files given; name one or more exports after the options".into(),
         ));
     }
+    let masker = match &opts.privacy {
+        Some(p) => p.masker(crate::privacy::At::Ingest)?,
+        None => None,
+    };
     let custom = opts.mapping.as_deref().map(Mapping::load).transpose()?;
     if let (Some(m), Some(path)) = (&custom, &opts.mapping)
         && m.is_history()
@@ -239,7 +256,8 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
     let mut plan = plan::plan(files, opts, custom.as_ref())?;
     let mut run = Run {
         ingest_id: ingest_id.clone(),
-        spill: spill::Spill::new(root, &ingest_id)?,
+        spill: spill::Spill::new(root, &ingest_id)?.masking(masker.clone()),
+        masker,
         source: serde_json::to_value(opts.source)
             .ok()
             .and_then(|v| v.as_str().map(String::from))
@@ -303,6 +321,8 @@ struct Run {
     sys_audit_records: Vec<(PathBuf, FileRecord)>,
     /// The tickets read that have flat history.
     anchors: flat::Anchors,
+    /// Masks the rejects (the spill masks the tickets), with `[privacy] at = "ingest"`.
+    masker: Option<crate::privacy::Masker>,
 }
 
 impl Run {
@@ -524,12 +544,19 @@ impl Run {
     /// Check the reject limits, then commit the version (unless every file was a duplicate
     /// or the limit was exceeded, which commit nothing).
     fn commit(
-        self,
+        mut self,
         root: &Path,
         current: &manifest::Manifest,
         opts: &IngestOptions,
         recovered: Vec<String>,
     ) -> Result<IngestReport> {
+        if let Some(m) = &self.masker {
+            // After every ticket is masked, so a name the masker has seen goes too.
+            for r in &mut self.rejects {
+                r.reject.raw = m.text_seen(&r.reject.raw);
+                r.reject.message = m.text_seen(&r.reject.message);
+            }
+        }
         let records = self.records;
         let read: u64 = records.iter().map(|r| r.records_read).sum();
         let rejected: u64 = records.iter().map(|r| r.rejected).sum();

@@ -188,6 +188,9 @@ pub struct Spill {
     runs: Vec<Run>,
     /// An empty frame with the schema of the spilled rows (the first one added).
     schema: Option<DataFrame>,
+    /// Masks every frame before it is written (`[privacy] at = "ingest"`): every ingest
+    /// path spills, so nothing reaches the dataset unmasked.
+    masker: Option<crate::privacy::Masker>,
 }
 
 /// A run written by [`Spill::write`], to be [`added`](Spill::add).
@@ -210,11 +213,22 @@ impl Spill {
             next: Default::default(),
             runs: Vec::new(),
             schema: None,
+            masker: None,
         })
+    }
+
+    /// Mask every frame written with `masker`.
+    pub fn masking(mut self, masker: Option<crate::privacy::Masker>) -> Spill {
+        self.masker = masker;
+        self
     }
 
     /// Sort `df` by key and write it as a run file; several threads may write at once.
     pub fn write(&self, df: DataFrame) -> Result<Written> {
+        let df = match &self.masker {
+            Some(m) => m.frame(df)?,
+            None => df,
+        };
         let schema = df.clear();
         if df.height() == 0 {
             return Ok(Written { schema, run: None });

@@ -15,6 +15,7 @@ use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::common::{ParamValues, ScalarValue};
 
 use crate::error::{Error, Result};
+use crate::privacy::Masker;
 use crate::query::adhoc;
 use crate::query::catalog::{self, Query};
 use crate::query::metric::{self, Period};
@@ -132,9 +133,25 @@ pub struct Grid {
 }
 
 impl Grid {
-    fn new(batches: &[RecordBatch], parts: &[Part]) -> Result<Grid> {
+    /// The grid of `batches`, with every text cell and text key part masked by `mask`
+    /// (`[privacy] at = "report"`).
+    fn new(batches: &[RecordBatch], parts: &[Part], mask: Option<&Masker>) -> Result<Grid> {
         let t = adhoc::to_table(batches, MAX_ROWS)?;
-        let rows = keys(batches, parts)?.into_iter().zip(t.rows).collect();
+        let mut rows: Vec<_> = keys(batches, parts)?.into_iter().zip(t.rows).collect();
+        if let Some(m) = mask {
+            for (key, cells) in &mut rows {
+                for (k, p) in key.iter_mut().zip(parts) {
+                    if matches!(p, Part::Text(_)) {
+                        *k = m.text_seen(k);
+                    }
+                }
+                for (c, numeric) in cells.iter_mut().zip(&t.numeric) {
+                    if let (Some(v), false) = (c.as_mut(), numeric) {
+                        *v = m.text_seen(v);
+                    }
+                }
+            }
+        }
         Ok(Grid {
             columns: t.columns,
             rows,
@@ -173,6 +190,8 @@ pub struct Fetch<'a> {
     pub as_of: i64,
     /// The 13 month labels, oldest first.
     pub months: Vec<String>,
+    /// Masks every text read (`[privacy] at = "report"`).
+    pub mask: Option<Masker>,
 }
 
 const MAX_ROWS: usize = 50_000_000;
@@ -207,6 +226,7 @@ impl<'a> Fetch<'a> {
             previous,
             period,
             as_of,
+            mask: None,
         })
     }
 
@@ -254,7 +274,7 @@ impl<'a> Fetch<'a> {
             q.name,
             parts.len()
         ));
-        Grid::new(&batches, parts)
+        Grid::new(&batches, parts, self.mask.as_ref())
     }
 
     /// Run report SQL (`{{unit}}` replaced by the unit) over `[start, end)`; its `key` column
@@ -270,7 +290,7 @@ impl<'a> Fetch<'a> {
         )?;
         let head: String = sql.split_whitespace().take(6).collect::<Vec<_>>().join(" ");
         crate::dataset::store::phase(&format!("report sql {head}"));
-        Grid::new(&batches, &parts)
+        Grid::new(&batches, &parts, self.mask.as_ref())
     }
 
     /// Index of a month label in the series.

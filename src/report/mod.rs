@@ -14,6 +14,7 @@ pub mod html;
 pub mod improvements;
 pub mod model;
 pub mod page;
+pub mod privacy;
 pub mod quality;
 
 use std::path::{Path, PathBuf};
@@ -125,13 +126,16 @@ pub fn write(s: &Project, o: &Options) -> Result<Outcome> {
             params.period.label
         )));
     }
-    let fetch = Fetch::new(
+    let m = crate::dataset::manifest::current(&s.dataset)?;
+    let mask = privacy::masker(s, &m)?;
+    let mut fetch = Fetch::new(
         &session,
         s.queries_dir.as_deref(),
         o.unit,
         month,
         params.as_of,
     )?;
+    fetch.mask = mask.clone();
     let units = units(&fetch, s, o, &params.period.label)?;
     let register = improvements::evaluate(&fetch, &s.improvements)?;
 
@@ -139,8 +143,7 @@ pub fn write(s: &Project, o: &Options) -> Result<Outcome> {
     for d in [dir.clone(), dir.join("charts"), dir.join("tables")] {
         std::fs::create_dir_all(&d).map_err(Error::io("creating report directory", &d))?;
     }
-    let m = crate::dataset::manifest::current(&s.dataset)?;
-    let (dq, rejects) = quality::summarize(&s.dataset, &m)?;
+    let (dq, rejects) = quality::summarize(&s.dataset, &m, mask.as_ref())?;
     crate::dataset::store::phase("report data quality");
     let ctx = context(s, o, &params, session.version, &dq);
     let mut index_rows = Vec::new();

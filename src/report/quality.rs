@@ -58,8 +58,13 @@ fn bump<K: Ord>(m: &mut BTreeMap<K, u64>, k: K) {
     *m.entry(k).or_default() += 1;
 }
 
-/// Compute the summary of the current version.
-pub fn summarize(root: &Path, m: &Manifest) -> Result<(Summary, Option<DataFrame>)> {
+/// Compute the summary of the current version; `mask` masks the texts it quotes (the
+/// rejects, the uninformative example) at report time.
+pub fn summarize(
+    root: &Path,
+    m: &Manifest,
+    mask: Option<&crate::privacy::Masker>,
+) -> Result<(Summary, Option<DataFrame>)> {
     // Only the four columns counted, iterated as borrowed text: a 10 M-ticket dataset
     // summarises in seconds and without a copy of every cell.
     let tickets = dataset::store::read_columns(
@@ -71,7 +76,10 @@ pub fn summarize(root: &Path, m: &Manifest) -> Result<(Summary, Option<DataFrame
     .unwrap_or_default();
     let (by_kind_status, opened_by_month, flags) = ticket_counts(&tickets)?;
     // Files read again since (a corrected re-read) count once: by their latest read.
-    let rejects = dataset::store::read_rejects(root, m, false)?;
+    let mut rejects = dataset::store::read_rejects(root, m, false)?;
+    if let (Some(r), Some(mask)) = (rejects.as_mut(), mask) {
+        super::privacy::columns(r, &["message", "raw"], mask)?;
+    }
     let mut rejects_by_type = BTreeMap::new();
     if let Some(r) = &rejects {
         for t in text_vec(r, "error_type")?.into_iter().flatten() {
@@ -108,7 +116,8 @@ pub fn summarize(root: &Path, m: &Manifest) -> Result<(Summary, Option<DataFrame
         uninformative_example: m
             .build
             .as_ref()
-            .and_then(|b| b.uninformative_example.clone()),
+            .and_then(|b| b.uninformative_example.as_deref())
+            .map(|t| mask.map_or_else(|| t.to_string(), |k| k.text_seen(t))),
     };
     Ok((s, rejects))
 }
@@ -425,7 +434,7 @@ fn rejected(s: &Summary, rejects: Option<&DataFrame>) -> Result<String> {
 /// Write `data-quality.html` and `data-quality.json` into `out`; returns the HTML path.
 pub fn write(root: &Path, out: &Path) -> Result<PathBuf> {
     let m = manifest::current(root)?;
-    let (summary, rejects) = summarize(root, &m)?;
+    let (summary, rejects) = summarize(root, &m, None)?;
     write_summary(&m, &summary, rejects.as_ref(), out)
 }
 

@@ -12,6 +12,7 @@ mod localtime;
 mod mapping_errors;
 mod offsets;
 mod output_safety;
+mod privacy;
 mod problems;
 mod props;
 mod report;
