@@ -128,6 +128,12 @@ fn refused(e: datafusion::error::DataFusionError) -> Error {
         && (lower.contains("ddl") || lower.contains("dml") || lower.contains("statement"))
     {
         format!("{msg}. ticketlake sql is read-only: only queries (SELECT, WITH, EXPLAIN) can run")
+    } else if lower.contains("recursionlimitexceeded") {
+        format!(
+            "{msg}: the statement nests parentheses, subqueries or function calls deeper than \
+             the SQL parser allows; flatten it (DATAFUSION_SQL_PARSER_RECURSION_LIMIT raises \
+             the limit)"
+        )
     } else {
         msg
     };

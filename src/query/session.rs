@@ -143,7 +143,8 @@ pub fn open(root: &Path, policies: &Policies, limits: Limits) -> Result<Session>
     for f in super::trend::functions() {
         ctx.register_udf(f);
     }
-    super::sized::register(&ctx, limits.memory_bytes)?;
+    super::sized::register(&ctx, limits.memory_bytes)
+        .map_err(df_error("size-checked functions"))?;
     let m = manifest::current(root)?;
     let abs = std::fs::canonicalize(root).map_err(Error::io("opening dataset", root))?;
     runtime.block_on(async {

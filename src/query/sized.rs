@@ -24,9 +24,6 @@ use datafusion::logical_expr::{
 };
 use datafusion::prelude::SessionContext;
 
-use super::session::df_error;
-use crate::error::Result;
-
 /// What one unit of the count argument costs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Unit {
@@ -50,9 +47,9 @@ const CHECKED: &[(&str, Unit)] = &[
 const SHARE: usize = 4;
 
 /// Replace the session's checked functions by size-checked wrappers.
-pub fn register(ctx: &SessionContext, memory_bytes: usize) -> Result<()> {
+pub fn register(ctx: &SessionContext, memory_bytes: usize) -> DfResult<()> {
     for (name, unit) in CHECKED {
-        let inner = ctx.udf(name).map_err(df_error(name))?;
+        let inner = ctx.udf(name)?;
         let sized = Sized {
             inner: Arc::clone(inner.inner()).into(),
             unit: *unit,
