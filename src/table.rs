@@ -1,7 +1,8 @@
 //! Result tables and their formats: aligned text for people, CSV with the formula guard and
 //! JSON (numbers and booleans as literals) for machines. Every listing ticketlake prints —
 //! SQL results, metric queries, candidates, rejects, the query catalog — is a [`Table`]
-//! written by [`write`], so the three formats say the same thing everywhere.
+//! written by [`write`], so the three formats say the same thing everywhere. Table output
+//! cuts a cell or column name past [`MAX_CELL_CHARS`] characters; CSV and JSON never cut.
 
 use std::io::Write;
 
@@ -227,5 +228,22 @@ mod tests {
             "[{\"name\":\"=HYPERLINK()\",\"n\":-3}]\n"
         );
         assert!(render(Format::Table).ends_with("(1 rows)\n"));
+    }
+
+    #[test]
+    fn wide_cells_are_cut_by_characters_in_table_output_only() {
+        let wide = "é".repeat(MAX_CELL_CHARS + 7);
+        assert_eq!(shown(&wide[..MAX_CELL_CHARS * 2]), wide[..MAX_CELL_CHARS * 2]);
+        assert_eq!(
+            shown(&wide),
+            format!("{}… [+7 chars]", "é".repeat(MAX_CELL_CHARS))
+        );
+        let t = Table::text(&["c"], vec![vec![Some("x".repeat(70_000))]]);
+        let mut csv = Vec::new();
+        write(&t, Format::Csv, &mut csv).unwrap();
+        assert_eq!(csv.len(), "c\n".len() + 70_001);
+        let mut table = Vec::new();
+        write(&t, Format::Table, &mut table).unwrap();
+        assert!(String::from_utf8(table).unwrap().contains("x… [+69500 chars]\n"));
     }
 }

@@ -37,10 +37,17 @@ fn wait_at_most(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
     None
 }
 
-/// Run `sql` with `args` and `stdin`, ending it if it outlives `limit`.
-fn sql_within(p: &Project, args: &[&str], stdin: &[u8], limit: Duration) -> Output {
+/// Run `sql` with `env`, `args` and `stdin`, ending it if it outlives `limit`.
+fn sql_within(
+    p: &Project,
+    env: &[(&str, &str)],
+    args: &[&str],
+    stdin: &[u8],
+    limit: Duration,
+) -> Output {
     let mut child = p
         .cmd()
+        .envs(env.iter().copied())
         .arg("sql")
         .args(args)
         .env("HOME", p.path(""))
@@ -94,18 +101,24 @@ const CROSS_JOIN: &str = "SELECT count(*) FROM generate_series(1,100000) a, \
 fn timeout_ends_a_busy_cross_join() {
     let p = project("t");
     // 10^15 rows: no machine counts them in 60 s, so an exit within 60 s is the deadline.
-    let o = sql_within(
-        &p,
-        &["--timeout", "2", CROSS_JOIN],
-        b"",
-        Duration::from_secs(60),
-    );
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("longer than the 2 s timeout (--timeout)"),
-        "{}",
-        stderr(&o)
-    );
+    // With one partition (one CPU, or as set here) the join runs inside the future that an
+    // async timeout would have to poll, and it never yields: the case the deadline must
+    // hold for.
+    for partitions in ["1", "2"] {
+        let o = sql_within(
+            &p,
+            &[("DATAFUSION_EXECUTION_TARGET_PARTITIONS", partitions)],
+            &["--timeout", "2", CROSS_JOIN],
+            b"",
+            Duration::from_secs(60),
+        );
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("longer than the 2 s timeout (--timeout)"),
+            "{}",
+            stderr(&o)
+        );
+    }
 }
 
 #[test]
@@ -114,6 +127,7 @@ fn a_timeout_in_the_shell_ends_the_shell() {
     let script = format!("{CROSS_JOIN};\nSELECT 'after' AS s;\n");
     let o = sql_within(
         &p,
+        &[("DATAFUSION_EXECUTION_TARGET_PARTITIONS", "1")],
         &["--timeout", "2"],
         script.as_bytes(),
         Duration::from_secs(60),
@@ -129,6 +143,7 @@ fn memory_limit_refuses_a_huge_repeat_before_allocating_it() {
     let p = project("t");
     let o = sql_within(
         &p,
+        &[],
         &[
             "--memory-mb",
             "64",
@@ -173,7 +188,13 @@ fn memory_limit_bounds_values_grown_outside_the_checked_functions() {
          c AS (SELECT s||s||s||s||s||s||s||s AS s FROM b) SELECT length(s) FROM c",
         "SELECT cardinality(range(1, 2000000000))",
     ] {
-        let o = sql_within(&p, &["--memory-mb", "64", q], b"", Duration::from_secs(60));
+        let o = sql_within(
+            &p,
+            &[],
+            &["--memory-mb", "64", q],
+            b"",
+            Duration::from_secs(60),
+        );
         assert_eq!(o.status.code(), Some(2), "{q}: {}", stderr(&o));
         assert!(
             stderr(&o).contains("needed more than 384 MiB of memory (twice --memory-mb 64"),
@@ -210,7 +231,7 @@ fn chain(terms: usize) -> String {
 fn deep_expressions_are_an_error_never_an_abort() {
     let p = project("t");
     for terms in [6_000, 10_000] {
-        let o = sql_within(&p, &[&chain(terms)], b"", Duration::from_secs(60));
+        let o = sql_within(&p, &[], &[&chain(terms)], b"", Duration::from_secs(60));
         assert_eq!(o.status.code(), Some(2), "{terms} terms: {}", stderr(&o));
         assert!(
             stderr(&o).contains("nests expressions more than 1000 deep"),
@@ -225,7 +246,7 @@ fn deep_expressions_are_an_error_never_an_abort() {
     // A million terms (too long for one argument, so through the shell's stdin), and
     // parentheses nested past the parser's limit, are errors as well.
     let script = format!("{};\nSELECT 'next' AS s;\n", chain(1_000_000));
-    let o = sql_within(&p, &[], script.as_bytes(), Duration::from_secs(120));
+    let o = sql_within(&p, &[], &[], script.as_bytes(), Duration::from_secs(120));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("more than 1000 deep"), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("next"));
