@@ -233,7 +233,10 @@ mod tests {
     #[test]
     fn wide_cells_are_cut_by_characters_in_table_output_only() {
         let wide = "é".repeat(MAX_CELL_CHARS + 7);
-        assert_eq!(shown(&wide[..MAX_CELL_CHARS * 2]), wide[..MAX_CELL_CHARS * 2]);
+        assert_eq!(
+            shown(&wide[..MAX_CELL_CHARS * 2]),
+            wide[..MAX_CELL_CHARS * 2]
+        );
         assert_eq!(
             shown(&wide),
             format!("{}… [+7 chars]", "é".repeat(MAX_CELL_CHARS))
@@ -244,6 +247,10 @@ mod tests {
         assert_eq!(csv.len(), "c\n".len() + 70_001);
         let mut table = Vec::new();
         write(&t, Format::Table, &mut table).unwrap();
-        assert!(String::from_utf8(table).unwrap().contains("x… [+69500 chars]\n"));
+        assert!(
+            String::from_utf8(table)
+                .unwrap()
+                .contains("x… [+69500 chars]\n")
+        );
     }
 }

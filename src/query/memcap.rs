@@ -86,11 +86,11 @@ fn credit(n: usize) {
 fn exceeded() -> ! {
     let mut buf = [0u8; 400];
     let mut w = std::io::Cursor::new(&mut buf[..]);
-    let _ = write!(
+    let _ = writeln!(
         w,
         "ticketlake: error: sql: the statement needed more than {} MiB of memory \
          (twice --memory-mb {} plus {} MiB for data in flight) and was stopped; \
-         narrow it or raise --memory-mb\n",
+         narrow it or raise --memory-mb",
         CAP.load(Relaxed) >> 20,
         LIMIT_MB.load(Relaxed),
         SLACK_BYTES >> 20
