@@ -5,21 +5,23 @@
 //!   [`Error::Timeout`] and abandons the thread (the session's runtime is shut down without
 //!   waiting, and the command ends);
 //! - with the allocator cap of [`super::memcap`] armed;
-//! - only when its expressions nest at most [`MAX_DEPTH`] deep. A chain of `1+1+…` parses
-//!   without recursion, but DataFusion plans and clones it recursively, in time that grows
-//!   with the square of its length, and a deep enough one overflows any stack.
+//! - only when its expressions nest at most [`MAX_DEPTH`] deep, and at most as many set
+//!   operations are chained or tables joined in one `FROM`. A chain of `1+1+…` (or of
+//!   `UNION ALL`, or of joins) parses without recursion, but DataFusion plans and clones it
+//!   recursively, in time that grows with the square of its length or faster, and a deep
+//!   enough one overflows any stack.
 
 use std::future::Future;
 use std::ops::ControlFlow;
 
 use datafusion::sql::parser::{CopyToSource, Statement};
-use datafusion::sql::sqlparser::ast::{Expr, Visit, Visitor};
+use datafusion::sql::sqlparser::ast::{Expr, Query, Select, SetExpr, Visit, Visitor};
 
 use super::session::{STACK_BYTES, Session};
 use crate::error::{Error, Result};
 
 /// The deepest expression a statement may hold (a chain of this many operators, or
-/// operators nested this deep).
+/// operators nested this deep), and the most set operations chained or tables joined.
 pub const MAX_DEPTH: usize = 1000;
 
 /// Run `work` on its own thread, driven by the session's runtime, and wait for it at most
@@ -63,52 +65,98 @@ where
 /// descending at the limit, so it never recurses deeper itself. A refused statement is
 /// leaked rather than dropped: dropping a million-deep expression recurses as deep.
 pub fn check_depth(statement: Statement) -> Result<Statement> {
-    if too_deep(&statement, &mut Depth { now: 0 }) {
+    let mut depth = Depth { now: 0 };
+    if let Some(what) = too_deep(&statement, &mut depth) {
         std::mem::forget(statement);
         return Err(Error::Query {
             context: "sql".into(),
             message: format!(
-                "the statement nests expressions more than {MAX_DEPTH} deep (for example a \
-                 chain of over {MAX_DEPTH} `+` or `OR` terms), which ticketlake refuses to plan; \
-                 split it, or use IN (...), CASE or an aggregate over a table instead"
+                "the statement {}, which ticketlake refuses to plan; split it, or use \
+                 IN (...), CASE or an aggregate over a table instead",
+                what.describe()
             ),
         });
     }
     Ok(statement)
 }
 
-/// Whether an expression of `statement` nests deeper than [`MAX_DEPTH`].
-fn too_deep(statement: &Statement, depth: &mut Depth) -> bool {
-    match statement {
-        Statement::Statement(s) => s.visit(depth).is_break(),
-        Statement::Explain(e) => too_deep(&e.statement, depth),
+/// What in `statement` passes [`MAX_DEPTH`], if anything.
+fn too_deep(statement: &Statement, depth: &mut Depth) -> Option<TooDeep> {
+    let found = match statement {
+        Statement::Statement(s) => s.visit(depth),
+        Statement::Explain(e) => return too_deep(&e.statement, depth),
         Statement::CopyTo(c) => match &c.source {
-            CopyToSource::Query(q) => q.visit(depth).is_break(),
-            CopyToSource::Relation(_) => false,
+            CopyToSource::Query(q) => q.visit(depth),
+            CopyToSource::Relation(_) => ControlFlow::Continue(()),
         },
-        Statement::CreateExternalTable(_) | Statement::Reset(_) => false,
+        Statement::CreateExternalTable(_) | Statement::Reset(_) => ControlFlow::Continue(()),
+    };
+    found.break_value()
+}
+
+/// What passed [`MAX_DEPTH`].
+#[derive(Debug, Clone, Copy)]
+enum TooDeep {
+    Expression,
+    SetOperations,
+    Joins,
+}
+
+impl TooDeep {
+    fn describe(self) -> String {
+        match self {
+            TooDeep::Expression => format!(
+                "nests expressions more than {MAX_DEPTH} deep (for example a chain of over \
+                 {MAX_DEPTH} `+` or `OR` terms)"
+            ),
+            TooDeep::SetOperations => {
+                format!("chains more than {MAX_DEPTH} set operations (UNION, INTERSECT, EXCEPT)")
+            }
+            TooDeep::Joins => format!("joins more than {MAX_DEPTH} tables in one FROM"),
+        }
     }
 }
 
-/// Counts how deep the visit is inside expressions.
+/// Counts how deep the visit is inside expressions, and stops it at what is too deep.
 struct Depth {
     now: usize,
 }
 
 impl Visitor for Depth {
-    type Break = ();
+    type Break = TooDeep;
 
-    fn pre_visit_expr(&mut self, _: &Expr) -> ControlFlow<()> {
+    fn pre_visit_expr(&mut self, _: &Expr) -> ControlFlow<Self::Break> {
         self.now += 1;
         if self.now > MAX_DEPTH {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
+            return ControlFlow::Break(TooDeep::Expression);
         }
+        ControlFlow::Continue(())
     }
 
-    fn post_visit_expr(&mut self, _: &Expr) -> ControlFlow<()> {
+    fn post_visit_expr(&mut self, _: &Expr) -> ControlFlow<Self::Break> {
         self.now -= 1;
+        ControlFlow::Continue(())
+    }
+
+    /// Seen before the query's body is visited, so a long chain is never descended into.
+    fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<Self::Break> {
+        let mut chained = 0;
+        let mut body = query.body.as_ref();
+        while let SetExpr::SetOperation { left, .. } = body {
+            chained += 1;
+            body = left;
+        }
+        if chained > MAX_DEPTH {
+            return ControlFlow::Break(TooDeep::SetOperations);
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_select(&mut self, select: &Select) -> ControlFlow<Self::Break> {
+        let tables: usize = select.from.iter().map(|t| 1 + t.joins.len()).sum();
+        if tables > MAX_DEPTH {
+            return ControlFlow::Break(TooDeep::Joins);
+        }
         ControlFlow::Continue(())
     }
 }

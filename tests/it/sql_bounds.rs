@@ -250,6 +250,18 @@ fn deep_expressions_are_an_error_never_an_abort() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("more than 1000 deep"), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("next"));
+    // Chains the planner would also recurse through: set operations and joins.
+    let unions = vec!["SELECT 1 AS x"; 1_500].join(" UNION ALL ");
+    let tables: Vec<String> = (0..1_500).map(|i| format!("(SELECT 1) t{i}")).collect();
+    let joins = format!("SELECT count(*) FROM {}", tables.join(", "));
+    for (q, what) in [
+        (unions, "chains more than 1000 set operations"),
+        (joins, "joins more than 1000 tables in one FROM"),
+    ] {
+        let o = sql_within(&p, &[], &[&q], b"", Duration::from_secs(60));
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains(what), "{}", stderr(&o));
+    }
     let nested = format!("SELECT {}1{}", "(".repeat(200), ")".repeat(200));
     let o = p.run(&["sql", &nested]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
