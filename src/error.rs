@@ -87,6 +87,16 @@ pub enum Error {
         /// The engine's message, with what to do where ticketlake knows.
         message: String,
     },
+    /// A statement ran past `--timeout`. It was abandoned, not stopped: the command ends
+    /// (and the interactive shell with it) so the statement's thread ends too.
+    #[error(
+        "sql: the statement ran longer than the {seconds} s timeout (--timeout) and was \
+         abandoned; narrow it or raise --timeout"
+    )]
+    Timeout {
+        /// The `--timeout` in seconds.
+        seconds: u64,
+    },
     /// A chart could not be drawn (a bug: the data is drawn, never trusted as markup).
     #[error("drawing chart {chart}: {message}")]
     Chart {

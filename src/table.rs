@@ -1,7 +1,8 @@
 //! Result tables and their formats: aligned text for people, CSV with the formula guard and
 //! JSON (numbers and booleans as literals) for machines. Every listing ticketlake prints —
 //! SQL results, metric queries, candidates, rejects, the query catalog — is a [`Table`]
-//! written by [`write`], so the three formats say the same thing everywhere.
+//! written by [`write`], so the three formats say the same thing everywhere. Table output
+//! cuts a cell or column name past [`MAX_CELL_CHARS`] characters; CSV and JSON never cut.
 
 use std::io::Write;
 
@@ -127,35 +128,61 @@ pub fn write(t: &Table, format: Format, out: &mut dyn Write) -> std::io::Result<
     }
 }
 
+/// The widest cell or column name table output shows in full, in characters; wider ones
+/// are cut with [`cut_marker`]. CSV and JSON always carry the whole value.
+pub const MAX_CELL_CHARS: usize = 500;
+
+/// What ends a cut cell: how many characters were left out.
+pub fn cut_marker(left_out: usize) -> String {
+    format!("… [+{left_out} chars]")
+}
+
+/// `cell` as table output shows it: whole up to [`MAX_CELL_CHARS`], else its start and
+/// [`cut_marker`].
+fn shown(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.char_indices().nth(MAX_CELL_CHARS) {
+        None => cell.into(),
+        Some((end, _)) => {
+            let left_out = cell[end..].chars().count();
+            format!("{}{}", &cell[..end], cut_marker(left_out)).into()
+        }
+    }
+}
+
 fn write_aligned(t: &Table, out: &mut dyn Write) -> std::io::Result<()> {
-    let widths: Vec<usize> = (0..t.columns.len())
+    let header: Vec<_> = t.columns.iter().map(|c| shown(c)).collect();
+    let rows: Vec<Vec<_>> = t
+        .rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|c| shown(c.as_deref().unwrap_or("NULL")))
+                .collect()
+        })
+        .collect();
+    let widths: Vec<usize> = (0..header.len())
         .map(|i| {
-            t.rows
-                .iter()
-                .map(|r| r[i].as_deref().unwrap_or("NULL").chars().count())
-                .chain([t.columns[i].chars().count()])
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].chars().count()])
                 .max()
                 .unwrap_or(0)
         })
         .collect();
-    let line = |cells: Vec<&str>| {
+    // Padded by hand: a `{:<w$}` width over 65 535 panics.
+    let line = |cells: &[std::borrow::Cow<'_, str>]| {
         cells
             .iter()
             .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
+            .map(|(c, w)| format!("{c}{}", " ".repeat(w - c.chars().count())))
             .collect::<Vec<_>>()
             .join(" | ")
     };
-    writeln!(
-        out,
-        "{}",
-        line(t.columns.iter().map(String::as_str).collect())
-    )?;
+    writeln!(out, "{}", line(&header))?;
     let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
     writeln!(out, "{}", rule.join("-+-"))?;
-    for r in &t.rows {
-        let cells = r.iter().map(|c| c.as_deref().unwrap_or("NULL")).collect();
-        writeln!(out, "{}", line(cells))?;
+    for r in &rows {
+        writeln!(out, "{}", line(r))?;
     }
     writeln!(out, "({} rows)", t.rows.len())
 }
@@ -226,5 +253,29 @@ mod tests {
             "[{\"name\":\"=HYPERLINK()\",\"n\":-3}]\n"
         );
         assert!(render(Format::Table).ends_with("(1 rows)\n"));
+    }
+
+    #[test]
+    fn wide_cells_are_cut_by_characters_in_table_output_only() {
+        let wide = "é".repeat(MAX_CELL_CHARS + 7);
+        assert_eq!(
+            shown(&wide[..MAX_CELL_CHARS * 2]),
+            wide[..MAX_CELL_CHARS * 2]
+        );
+        assert_eq!(
+            shown(&wide),
+            format!("{}… [+7 chars]", "é".repeat(MAX_CELL_CHARS))
+        );
+        let t = Table::text(&["c"], vec![vec![Some("x".repeat(70_000))]]);
+        let mut csv = Vec::new();
+        write(&t, Format::Csv, &mut csv).unwrap();
+        assert_eq!(csv.len(), "c\n".len() + 70_001);
+        let mut table = Vec::new();
+        write(&t, Format::Table, &mut table).unwrap();
+        assert!(
+            String::from_utf8(table)
+                .unwrap()
+                .contains("x… [+69500 chars]\n")
+        );
     }
 }

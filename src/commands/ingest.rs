@@ -26,7 +26,7 @@ pub(crate) fn run(p: &Project, a: &IngestArgs, ctx: &Ctx, shown: &mut Shown) -> 
         w.print()?;
     } else if let Some(over) = &done.ingest.limit_exceeded {
         // Even --quiet says why the job failed.
-        eprintln!("ticketlake: {}", over.message());
+        out::note(format_args!("ticketlake: {}", over.message()));
     }
     Ok(done.status())
 }

@@ -1,6 +1,7 @@
 //! Writing to stdout. Every write is checked: a closed pipe (`ticketlake sql … | head`)
 //! becomes [`Error::Output`], which `main` ends quietly with success, and a full disk is an
-//! error rather than a truncated file that looks complete. Nothing here panics.
+//! error rather than a truncated file that looks complete. Notes for people go to stderr
+//! through [`note`]. Nothing here panics.
 
 use std::io::Write;
 
@@ -21,6 +22,12 @@ pub(crate) fn line(line: &str) -> Result<()> {
     text(&format!("{line}\n"))
 }
 
+/// Write one line to stderr. Unlike `eprintln!` it does not panic when stderr cannot be
+/// written (`2> /dev/full`): the note is dropped, as there is nowhere left to report it.
+pub(crate) fn note(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 /// Write a value as one JSON line.
 pub(crate) fn json(v: &impl Serialize) -> Result<()> {
     let v =
@@ -39,7 +46,9 @@ pub(crate) fn table(t: &Table, format: Format) -> Result<()> {
 pub(crate) fn table_cut(t: &Table, format: Format, max_rows: usize, flag: &str) -> Result<()> {
     table(t, format)?;
     if t.truncated {
-        eprintln!("ticketlake: output cut at {max_rows} rows; raise {flag} to see more");
+        note(format_args!(
+            "ticketlake: output cut at {max_rows} rows; raise {flag} to see more"
+        ));
     }
     Ok(())
 }

@@ -115,13 +115,13 @@ pub(crate) fn run(
     };
     out::table_cut(&table, o.format, o.limit, "--limit")?;
     if show.is_none() && o.format == OutputFormat::Table && found.incidents > 0 {
-        eprintln!(
+        out::note(format_args!(
             "{} candidates from {} incidents; {} ({:.1} %) have text with no signal",
             found.candidates.height(),
             found.incidents,
             found.uninformative,
             100.0 * found.uninformative as f64 / found.incidents as f64
-        );
+        ));
     }
     Ok(ExitStatus::Success)
 }

@@ -71,7 +71,7 @@ pub(crate) fn run(p: &Project, a: &QueryArgs, ctx: &Ctx, shown: &mut Shown) -> R
     let params = metric::Params::resolve(&session, period.as_deref(), as_of.as_deref())?;
     let t = metric::run(&session, &query, by.as_deref(), &params, bounds.max_rows)?;
     if !ctx.quiet && *format == Format::Table {
-        eprintln!(
+        out::note(format_args!(
             "{}: period {} [{} .. {}), as of {}, dataset version {}",
             query.name,
             params.period.label,
@@ -79,7 +79,7 @@ pub(crate) fn run(p: &Project, a: &QueryArgs, ctx: &Ctx, shown: &mut Shown) -> R
             rfc3339(params.period.end),
             rfc3339(params.as_of),
             session.version
-        );
+        ));
     }
     out::table_cut(&t, *format, bounds.max_rows, "--max-rows")?;
     Ok(ExitStatus::Success)

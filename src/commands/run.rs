@@ -31,9 +31,9 @@ pub(crate) fn run(
     }
     if !talk {
         if let Some(name) = &done.stopped_at {
-            eprintln!(
+            out::note(format_args!(
                 "ticketlake: source {name}: rejects over the limit; nothing was committed or reported"
-            );
+            ));
         }
         return Ok(done.status);
     }

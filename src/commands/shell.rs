@@ -27,12 +27,12 @@ pub fn run(session: &Session, mut format: OutputFormat, max_rows: usize) -> Resu
     let history =
         std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".ticketlake_history"));
     if let Some(h) = &history {
-        let _ = rl.load_history(h);
+        load_history(&mut rl, h);
     }
-    eprintln!(
+    out::note(format_args!(
         "ticketlake sql on dataset version {} (read-only). \\? for help, \\q to quit.",
         session.version
-    );
+    ));
     let mut buffer = String::new();
     loop {
         let prompt = if buffer.is_empty() { "tl> " } else { "..> " };
@@ -43,6 +43,10 @@ pub fn run(session: &Session, mut format: OutputFormat, max_rows: usize) -> Resu
                 continue;
             }
             Err(ReadlineError::Eof) => break,
+            // Only a dumb terminal's prompt is written to stdout; a closed pipe ends quietly.
+            Err(ReadlineError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                return Err(Error::output(e));
+            }
             Err(e) => return Err(Error::Usage(format!("sql shell: {e}"))),
         };
         let trimmed = line.trim();
@@ -51,8 +55,8 @@ pub fn run(session: &Session, mut format: OutputFormat, max_rows: usize) -> Resu
             match command(session, trimmed, &mut format, max_rows) {
                 Ok(true) => break,
                 Ok(false) => {}
-                Err(e) if e.is_broken_pipe() => return Err(e),
-                Err(e) => eprintln!("error: {e}"),
+                Err(e) if ends_shell(&e) => return Err(e),
+                Err(e) => out::note(format_args!("error: {e}")),
             }
             continue;
         }
@@ -68,16 +72,52 @@ pub fn run(session: &Session, mut format: OutputFormat, max_rows: usize) -> Resu
             Ok(t) => {
                 out::table(&t, format)?;
                 if t.truncated {
-                    eprintln!("(cut at {max_rows} rows)");
+                    out::note(format_args!("(cut at {max_rows} rows)"));
                 }
             }
-            Err(e) => eprintln!("error: {e}"),
+            Err(e) if ends_shell(&e) => return Err(e),
+            Err(e) => out::note(format_args!("error: {e}")),
         }
     }
     if let Some(h) = &history {
-        let _ = rl.save_history(h);
+        save_history(&rl, h);
     }
     Ok(())
+}
+
+/// Statements kept in the history file.
+const HISTORY_KEEP: usize = 1000;
+
+/// Read the history file, one statement a line. rustyline is built without its file
+/// history (its `load_history` and `save_history` would panic), so the shell keeps the file
+/// itself; a missing or unreadable file is an empty history.
+fn load_history(rl: &mut DefaultEditor, path: &std::path::Path) {
+    if let Ok(text) = std::fs::read_to_string(path) {
+        for line in text.lines() {
+            let _ = rl.add_history_entry(line);
+        }
+    }
+}
+
+/// Write the last [`HISTORY_KEEP`] statements back, each on one line. History is a
+/// convenience: failing to write it does not fail the shell.
+fn save_history(rl: &DefaultEditor, path: &std::path::Path) {
+    let entries: Vec<String> = rl
+        .history()
+        .into_iter()
+        .map(|e| e.replace(['\r', '\n'], " "))
+        .collect();
+    let keep = &entries[entries.len().saturating_sub(HISTORY_KEEP)..];
+    let _ = std::fs::write(
+        path,
+        keep.iter().map(|e| format!("{e}\n")).collect::<String>(),
+    );
+}
+
+/// Errors that end the shell: stdout failing (a closed pipe ends it quietly), and a timeout, whose abandoned statement
+/// would otherwise keep running beside the next ones.
+fn ends_shell(e: &Error) -> bool {
+    matches!(e, Error::Output { .. } | Error::Timeout { .. })
 }
 
 /// A backslash command; `Ok(true)` means quit.

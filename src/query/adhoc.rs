@@ -1,6 +1,8 @@
 //! Ad hoc SQL for analysts, read-only and bounded (promise 7): DDL, DML and statements are
 //! refused by `SQLOptions`, URL tables stay disabled so no file outside the dataset can be
-//! read, memory is capped by the session's pool, and results are cut at a row cap.
+//! read, memory is capped by the session's pool (and, outside it, by the checks of
+//! [`super::sized`] and [`super::memcap`]), results are cut at a row cap, and each statement
+//! runs under the deadline and depth limit of [`super::bounded`].
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
@@ -43,12 +45,16 @@ pub fn collect_with(
     params: Option<ParamValues>,
     max_rows: usize,
 ) -> Result<Vec<RecordBatch>> {
-    let work = async {
-        let mut df = session
-            .ctx
-            .sql_with_options(sql, read_only())
-            .await
-            .map_err(refused)?;
+    let ctx = session.ctx.clone();
+    let sql = sql.to_string();
+    super::bounded::run(session, async move {
+        let state = ctx.state();
+        let dialect = state.config().options().sql_parser.dialect;
+        let statement = state.sql_to_statement(&sql, &dialect).map_err(refused)?;
+        let statement = super::bounded::check_depth(statement)?;
+        let plan = state.statement_to_plan(statement).await.map_err(refused)?;
+        read_only().verify_plan(&plan).map_err(refused)?;
+        let mut df = ctx.execute_logical_plan(plan).await.map_err(refused)?;
         if let Some(p) = params {
             df = df.with_param_values(p).map_err(df_error("parameters"))?;
         }
@@ -62,18 +68,6 @@ pub fn collect_with(
             df = df.limit(0, Some(max_rows + 1)).map_err(df_error("sql"))?;
         }
         df.collect().await.map_err(df_error("sql"))
-    };
-    session.runtime.block_on(async {
-        match session.timeout {
-            Some(t) => tokio::time::timeout(t, work).await.map_err(|_| Error::Query {
-                context: "sql".into(),
-                message: format!(
-                    "the query ran longer than the {} s timeout and was stopped; narrow it or raise --timeout",
-                    t.as_secs()
-                ),
-            })?,
-            None => work.await,
-        }
     })
 }
 
@@ -134,6 +128,12 @@ fn refused(e: datafusion::error::DataFusionError) -> Error {
         && (lower.contains("ddl") || lower.contains("dml") || lower.contains("statement"))
     {
         format!("{msg}. ticketlake sql is read-only: only queries (SELECT, WITH, EXPLAIN) can run")
+    } else if lower.contains("recursionlimitexceeded") {
+        format!(
+            "{msg}: the statement nests parentheses, subqueries or function calls deeper than \
+             the SQL parser allows; flatten it (DATAFUSION_SQL_PARSER_RECURSION_LIMIT raises \
+             the limit)"
+        )
     } else {
         msg
     };

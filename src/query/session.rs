@@ -46,18 +46,46 @@ pub const VIEWS: &[(&str, &str)] = &[
     ("changes", "change"),
 ];
 
+/// Stack of the runtime's worker threads and of the thread each statement runs on: deep
+/// (but accepted, see [`super::bounded`]) expressions recurse in DataFusion's planner and
+/// evaluator, and the 2 MiB default is not enough for them. Only touched pages are used.
+pub const STACK_BYTES: usize = 64 << 20;
+
 /// A session and the runtime that drives it.
 pub struct Session {
     /// The DataFusion context.
     pub ctx: SessionContext,
-    /// Runs the async DataFusion calls for the synchronous CLI.
-    pub runtime: tokio::runtime::Runtime,
+    /// Runs the async DataFusion calls for the synchronous CLI; `None` only while dropping.
+    runtime: Option<tokio::runtime::Runtime>,
+    /// The memory limit the session was opened with (bytes), which also bounds what one
+    /// statement may allocate outside the pool (see [`super::memcap`]).
+    pub memory_bytes: usize,
     /// The dataset version the tables come from.
     pub version: u64,
     /// The as-of instant of the last build (µs since the epoch, UTC), if any.
     pub as_of: Option<i64>,
     /// Wall-clock limit of one statement.
     pub timeout: Option<std::time::Duration>,
+}
+
+impl Session {
+    /// The runtime that drives the session's async calls.
+    pub fn runtime(&self) -> &tokio::runtime::Runtime {
+        self.runtime
+            .as_ref()
+            .expect("the runtime lives as long as the session")
+    }
+}
+
+impl Drop for Session {
+    /// Shut the runtime down without waiting: a statement abandoned at its deadline (see
+    /// [`super::bounded`]) may still hold a worker thread, and dropping the runtime the usual
+    /// way would wait for it, so `--timeout` would not end the command.
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
 }
 
 /// Turn a DataFusion error into a user-facing one.
@@ -90,6 +118,7 @@ fn empty_table(mut df: polars::prelude::DataFrame) -> Result<Arc<dyn TableProvid
 pub fn open(root: &Path, policies: &Policies, limits: Limits) -> Result<Session> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_stack_size(STACK_BYTES)
         .enable_all()
         .build()
         .map_err(Error::io("starting the query runtime", root))?;
@@ -114,6 +143,8 @@ pub fn open(root: &Path, policies: &Policies, limits: Limits) -> Result<Session>
     for f in super::trend::functions() {
         ctx.register_udf(f);
     }
+    super::sized::register(&ctx, limits.memory_bytes)
+        .map_err(df_error("size-checked functions"))?;
     let m = manifest::current(root)?;
     let abs = std::fs::canonicalize(root).map_err(Error::io("opening dataset", root))?;
     runtime.block_on(async {
@@ -155,7 +186,8 @@ pub fn open(root: &Path, policies: &Policies, limits: Limits) -> Result<Session>
     })?;
     Ok(Session {
         ctx,
-        runtime,
+        runtime: Some(runtime),
+        memory_bytes: limits.memory_bytes,
         version: m.version,
         as_of: m
             .build
