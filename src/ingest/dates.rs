@@ -12,7 +12,7 @@ use chrono::NaiveDateTime;
 use super::mapping::Mapping;
 use super::raw::RawTable;
 use crate::dataset::schema::TIMESTAMP_COLUMNS;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quote};
 
 /// A date cell of an export, with the physical line it is on (for messages).
 pub type Cell<'a> = (Option<u64>, &'a str);
@@ -132,8 +132,9 @@ pub fn decide(
                 path: path.into(),
                 line: *line,
                 message: format!(
-                    "dates such as `{s}` read as both `{fa}` ({}) and `{fb}` ({}), and {why}; \
+                    "dates such as `{}` read as both `{fa}` ({}) and `{fb}` ({}), and {why}; \
                      {DECLARE}: --date-format \"{fa}\" or \"{fb}\"",
+                    quote(s),
                     a.format("%Y-%m-%d %H:%M"),
                     b.format("%Y-%m-%d %H:%M"),
                 ),

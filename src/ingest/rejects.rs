@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::mapping::Mapping;
 use super::raw::{RawTable, Reject};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quote};
 
 fn accepted<T>(map: &std::collections::BTreeMap<String, T>) -> String {
     let mut keys: Vec<&str> = map.keys().map(String::as_str).collect();
@@ -69,7 +69,7 @@ pub fn describe(
             if code == 0 {
                 continue;
             }
-            let value = raw.as_ref().and_then(|s| s.get(r)).unwrap_or("");
+            let value = quote(raw.as_ref().and_then(|s| s.get(r)).unwrap_or(""));
             let (error_type, msg) = match code {
                 codes::FORMAT => (
                     "invalid_timestamp",
