@@ -71,8 +71,9 @@ pub enum Error {
         /// The operating system's error.
         source: std::io::Error,
     },
-    /// An error from the polars engine during normalisation or storage.
-    #[error("{context}: {source}")]
+    /// An error from the polars engine during normalisation or storage. Its text is cut at
+    /// [`MAX_QUOTED_BYTES`]: polars quotes the values it could not read.
+    #[error("{context}: {}", quote(&source.to_string()))]
     Polars {
         /// What ticketlake was doing.
         context: String,

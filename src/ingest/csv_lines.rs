@@ -62,10 +62,16 @@ pub(super) fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> + '_ {
 
 /// A value's shape for telling record starts apart: digit runs become `9`, every other
 /// character stays as it is (`INC0001` → `INC9`, `2024-01-05 10:00` → `9-9-9 9:9`), with
-/// the number of digits. `None` for values without digits or too long to be a key.
+/// the number of digits; hex keys (a ServiceNow `sys_id`, a UUID) have one shape of their
+/// length. `None` for values without digits or too long to be a key.
 fn shape(value: &str) -> Option<(String, usize)> {
     if value.len() > 64 {
         return None;
+    }
+    let hex = |c: char| c.is_ascii_hexdigit() || c == '-';
+    if value.len() >= 16 && value.chars().all(hex) && value.contains(|c: char| c.is_ascii_digit()) {
+        let pattern = value.chars().map(|c| if c == '-' { '-' } else { 'x' });
+        return Some((pattern.collect(), value.len()));
     }
     let (mut pattern, mut digits) = (String::new(), 0);
     for c in value.chars() {
@@ -250,6 +256,9 @@ mod tests {
         assert!(!same_shape("12345", "2024"));
         assert!(!same_shape("7", "8"));
         assert!(!same_shape("Mail down", "Mail up"));
+        let sys_id = "9d385017c611228701d22104cc95c371";
+        assert!(same_shape(sys_id, "46d44a5dc0a8010e0177a4b0c5e8a9e2"));
+        assert!(!same_shape(sys_id, "46d44a5dc0a8010e"));
     }
 
     fn headers(n: usize) -> Vec<String> {
