@@ -21,7 +21,10 @@ const HEADERS: &[&str] = &[
 
 /// Whether a CSV's first line is a `sys_audit` header (a cheap peek, no full parse).
 pub fn looks_like(bytes: &[u8]) -> bool {
-    let first = bytes.split(|&b| b == b'\n' || b == b'\r').next().unwrap_or_default();
+    let first = bytes
+        .split(|&b| b == b'\n' || b == b'\r')
+        .next()
+        .unwrap_or_default();
     let head = String::from_utf8_lossy(first).to_ascii_lowercase();
     HEADERS.iter().all(|h| head.contains(h))
 }

@@ -14,7 +14,9 @@ use crate::error::{Error, Result};
 /// Is this file NDJSON rather than one JSON document? Decided from the first non-blank line.
 pub fn looks_like_ndjson(bytes: &[u8]) -> bool {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(1 << 20)]);
-    let mut rows = lines(&text).map(|(_, l)| l.trim()).filter(|l| !l.is_empty());
+    let mut rows = lines(&text)
+        .map(|(_, l)| l.trim())
+        .filter(|l| !l.is_empty());
     match (rows.next(), rows.next()) {
         (Some(first), Some(_)) => {
             first.starts_with('{') && serde_json::from_str::<Value>(first).is_ok()

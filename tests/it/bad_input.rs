@@ -63,7 +63,12 @@ fn unterminated_quote_at_the_end_rejects_every_record_it_swallowed() {
     let r = only_reject(&q);
     assert_eq!(r["error_type"], "unterminated_quote");
     assert_eq!(r["line"], 3);
-    assert!(r["message"].as_str().unwrap().contains("remaining 2 line(s)"));
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap()
+            .contains("remaining 2 line(s)")
+    );
 }
 
 #[test]

@@ -7,7 +7,13 @@ use serde_json::Value;
 use crate::support::*;
 
 fn sn(p: &Project, file: &std::path::Path) -> (i32, Value, String) {
-    p.ingest_any(&["--source", "servicenow", "--tz", "UTC", file.to_str().unwrap()])
+    p.ingest_any(&[
+        "--source",
+        "servicenow",
+        "--tz",
+        "UTC",
+        file.to_str().unwrap(),
+    ])
 }
 
 /// (ticket_id, column) of every ticket, in id order.
@@ -98,9 +104,8 @@ fn a_multi_line_description_still_loads_as_one_record() {
     // Continuation lines that are prose: a comma or two, a ticket number inside the text,
     // a CRLF, a blank line, and a last line that closes the quote.
     let title = "Printer jams.\nSteps: open, print, wait\r\n\nSee INC0001 too\nINC0001 was the same, 2 weeks ago";
-    let row = format!(
-        "INC0002,\"{title}\",3 - Moderate,New,2026-01-06 10:00:00,,2026-01-06 10:00:00"
-    );
+    let row =
+        format!("INC0002,\"{title}\",3 - Moderate,New,2026-01-06 10:00:00,,2026-01-06 10:00:00");
     let rows = stray_quote_rows();
     let f = p.write("a.csv", list_csv(&[rows[0], &row, rows[3]]));
     let (code, v, err) = sn(&p, &f);
@@ -227,17 +232,18 @@ fn a_50_mb_line_gives_a_short_error_and_short_rejects() {
     // record is cut, and its message quotes nothing long.
     let q = Project::new();
     let rows = stray_quote_rows();
-    let f = q.write(
-        "a.csv",
-        format!("{}INC0009,\"{big}", list_csv(&rows[..1])),
-    );
+    let f = q.write("a.csv", format!("{}INC0009,\"{big}", list_csv(&rows[..1])));
     let (code, _, err) = sn(&q, &f);
     assert_eq!(code, 0, "{err}");
     let r = q.rejects();
     assert_eq!(r.len(), 1);
     assert_eq!(r[0]["error_type"], "unterminated_quote");
     let raw = r[0]["raw"].as_str().unwrap();
-    assert!(raw.len() < RAW_CAP + 64 && raw.ends_with(" more bytes]"), "{}", raw.len());
+    assert!(
+        raw.len() < RAW_CAP + 64 && raw.ends_with(" more bytes]"),
+        "{}",
+        raw.len()
+    );
     assert!(r[0]["message"].as_str().unwrap().len() < MESSAGE_CAP);
 }
 
