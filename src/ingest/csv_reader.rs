@@ -134,14 +134,17 @@ fn parse(
             begin += 1;
         }
         newlines += breaks(text.as_bytes(), counted_to, begin);
-        counted_to = begin;
         let span = (begin, end);
         let raw_str = &text[span.0..span.1];
         let line = newlines + 1;
         let record = raw_str.trim_end_matches(['\r', '\n']);
+        // The record's own lines; its terminator goes with the gap before the next record.
+        counted_to = begin + record.len();
+        let inner = breaks(text.as_bytes(), begin, counted_to);
+        newlines += inner;
         // Every line break inside a record is inside a quoted field: look there for records
         // that a stray quote swallowed, and count each of them (row conservation).
-        if record.contains(['\r', '\n']) {
+        if inner > 0 {
             let headers = &table.headers;
             let found = stray_quote_rejects(record, line, record_no + 1, headers, opts.delimiter);
             if let Some(rejects) = found {
