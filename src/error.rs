@@ -71,8 +71,9 @@ pub enum Error {
         /// The operating system's error.
         source: std::io::Error,
     },
-    /// An error from the polars engine during normalisation or storage.
-    #[error("{context}: {source}")]
+    /// An error from the polars engine during normalisation or storage. Its text is cut at
+    /// [`MAX_QUOTED_BYTES`]: polars quotes the values it could not read.
+    #[error("{context}: {}", quote(&source.to_string()))]
     Polars {
         /// What ticketlake was doing.
         context: String,
@@ -139,6 +140,29 @@ impl Error {
         let context = context.into();
         move |source| Error::Polars { context, source }
     }
+}
+
+/// Longest piece of input (a cell, a header list, a ticket key) quoted in a message: 1 KiB.
+/// A 50 MB line must not become a 50 MB error.
+pub const MAX_QUOTED_BYTES: usize = 1024;
+
+/// `s` cut to at most `max` bytes on a character boundary, followed by
+/// `… [cut, N more bytes]` when anything was left out. The one place inputs are cut, for
+/// messages ([`quote`]) and for the raw records kept with rejects.
+pub fn cut(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if s.len() <= max {
+        return s.into();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… [cut, {} more bytes]", &s[..end], s.len() - end).into()
+}
+
+/// An input value as it may appear in a message: cut at [`MAX_QUOTED_BYTES`].
+pub fn quote(s: &str) -> std::borrow::Cow<'_, str> {
+    cut(s, MAX_QUOTED_BYTES)
 }
 
 /// How a command ended, mapped to the process exit code by `main` (ripgrep's convention).

@@ -21,7 +21,10 @@ const HEADERS: &[&str] = &[
 
 /// Whether a CSV's first line is a `sys_audit` header (a cheap peek, no full parse).
 pub fn looks_like(bytes: &[u8]) -> bool {
-    let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    let first = bytes
+        .split(|&b| b == b'\n' || b == b'\r')
+        .next()
+        .unwrap_or_default();
     let head = String::from_utf8_lossy(first).to_ascii_lowercase();
     HEADERS.iter().all(|h| head.contains(h))
 }
@@ -161,7 +164,8 @@ impl<C> Trail<C> {
                     column: Some(f.orphans.column.clone()),
                     error_type: f.orphans.error_type,
                     message: format!(
-                        "status change of `{k}`, which no export in this ingest holds{}",
+                        "status change of `{}`, which no export in this ingest holds{}",
+                        crate::error::quote(k),
                         f.orphans.hint
                     ),
                     raw: raw.clone(),

@@ -7,6 +7,7 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::csv_lines::{breaks, stray_quote_rejects};
 use super::mapping::Encoding;
 use super::raw::{RawTable, RawText, Reject, is_null_spelling, truncate_raw};
 use crate::error::{Error, Result};
@@ -63,10 +64,10 @@ pub fn read_csv(path: &Path, bytes: Vec<u8>, opts: &CsvOptions) -> Result<RawTab
     Ok(table)
 }
 
-/// Where a piece of text starts in its file: the newlines and records before it.
+/// Where a piece of text starts in its file: the line breaks and records before it.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Cursor {
-    newlines: u64,
+    breaks: u64,
     records: u64,
 }
 
@@ -103,8 +104,9 @@ fn parse(
     let mut spans = Vec::new();
     let mut record_no = at.records;
     // Physical lines are counted here from byte offsets: the csv crate leaves the `\n` of a
-    // CRLF terminator to the next read, so its own line numbers lag by one on CRLF files.
-    let (mut counted_to, mut newlines) = (0usize, at.newlines);
+    // CRLF terminator to the next read, so its own line numbers lag by one on CRLF files, and
+    // it counts no lines at all in a file that ends them with `\r` alone.
+    let (mut counted_to, mut newlines) = (0usize, at.breaks);
     let mut cut = text.len();
     loop {
         let start = rdr.position().clone();
@@ -124,19 +126,34 @@ fn parse(
         if !last && end == text.len() {
             // Possibly cut off by the end of the piece: the next piece reads it whole.
             cut = start.byte() as usize;
-            newlines += count_newlines(&text.as_bytes()[counted_to..cut]);
+            newlines += breaks(text.as_bytes(), counted_to, cut);
             break;
         }
         let mut begin = start.byte() as usize;
         while begin < end && matches!(text.as_bytes()[begin], b'\r' | b'\n') {
             begin += 1;
         }
-        newlines += count_newlines(&text.as_bytes()[counted_to..begin]);
-        counted_to = begin;
+        newlines += breaks(text.as_bytes(), counted_to, begin);
         let span = (begin, end);
         let raw_str = &text[span.0..span.1];
-        record_no += 1;
         let line = newlines + 1;
+        let record = raw_str.trim_end_matches(['\r', '\n']);
+        // The record's own lines; its terminator goes with the gap before the next record.
+        counted_to = begin + record.len();
+        let inner = breaks(text.as_bytes(), begin, counted_to);
+        newlines += inner;
+        // Every line break inside a record is inside a quoted field: look there for records
+        // that a stray quote swallowed, and count each of them (row conservation).
+        if inner > 0 {
+            let headers = &table.headers;
+            let found = stray_quote_rejects(record, line, record_no + 1, headers, opts.delimiter);
+            if let Some(rejects) = found {
+                record_no += rejects.len() as u64;
+                table.rejects.extend(rejects);
+                continue;
+            }
+        }
+        record_no += 1;
         if let Some(problem) = structural_problem(
             &table.headers,
             &rec,
@@ -157,11 +174,11 @@ fn parse(
     }
     if cut == text.len() {
         // The next piece counts from the end of this one.
-        newlines += count_newlines(&text.as_bytes()[counted_to..]);
+        newlines += breaks(text.as_bytes(), counted_to, text.len());
     }
     table.records_read = record_no - at.records;
     *at = Cursor {
-        newlines,
+        breaks: newlines,
         records: record_no,
     };
     table.raw = RawText::Spans(text, spans);
@@ -204,11 +221,6 @@ fn read_header(
             .map(|f| String::from_utf8_lossy(f).trim().to_string())
             .collect(),
     ))
-}
-
-/// The number of `\n` bytes in `bytes`: physical lines passed.
-fn count_newlines(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 /// The reject for a record with a structural `problem` (error type, column, message) at
@@ -287,10 +299,11 @@ impl CsvChunks {
                 self.eof = n == 0;
             }
             let last = self.eof;
-            // A piece ends after a newline, so it never splits a UTF-8 character.
+            // A piece ends after a line break, so it never splits a UTF-8 character: after
+            // a `\n`, or after a `\r` whose next byte is read and is not `\n`.
             let take = if last {
                 self.carry.len()
-            } else if let Some(i) = self.carry.iter().rposition(|&b| b == b'\n') {
+            } else if let Some(i) = last_break(&self.carry) {
                 i + 1
             } else {
                 self.block = self.block.saturating_mul(2);
@@ -371,6 +384,16 @@ impl CsvChunks {
     }
 }
 
+/// The offset of the last byte of `bytes` that surely ends a line: a `\n`, or a `\r` followed
+/// by another byte than `\n` (a `\r` at the very end may be the first half of a CRLF).
+fn last_break(bytes: &[u8]) -> Option<usize> {
+    (0..bytes.len()).rev().find(|&i| match bytes[i] {
+        b'\n' => true,
+        b'\r' => bytes.get(i + 1).is_some_and(|&b| b != b'\n'),
+        _ => false,
+    })
+}
+
 /// The first structural reason a record cannot be used, if any: (error type, column, message).
 fn structural_problem(
     headers: &[String],
@@ -384,7 +407,8 @@ fn structural_problem(
     // the record that runs to the end of the file means a quote was opened and never closed,
     // and everything after it was swallowed into one field.
     if at_eof && raw.bytes().filter(|&b| b == b'"').count() % 2 == 1 {
-        let lines = raw.matches('\n').count() + 1;
+        let record = raw.trim_end_matches(['\r', '\n']);
+        let lines = breaks(record.as_bytes(), 0, record.len()) + 1;
         return Some((
             "unterminated_quote",
             None,

@@ -13,7 +13,7 @@ use chrono::NaiveDateTime;
 use super::mapping::Mapping;
 use super::raw::RawTable;
 use crate::dataset::schema::TIMESTAMP_COLUMNS;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quote};
 
 /// `cell` read with the chrono format `format`. chrono's `%Y` also reads `26` as the year 26:
 /// only years 1970 to 2200 count as a reading.
@@ -237,8 +237,9 @@ pub fn decide(
                 path: path.into(),
                 line: *line,
                 message: format!(
-                    "dates such as `{s}` read as both `{fa}` ({}) and `{fb}` ({}), and {why}; \
+                    "dates such as `{}` read as both `{fa}` ({}) and `{fb}` ({}), and {why}; \
                      {DECLARE}: --date-format \"{fa}\" or \"{fb}\"",
+                    quote(s),
                     a.format("%Y-%m-%d %H:%M"),
                     b.format("%Y-%m-%d %H:%M"),
                 ),

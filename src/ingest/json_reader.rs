@@ -7,14 +7,17 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
+use super::csv_lines::lines;
 use super::raw::{RawTable, RawText, Reject, TextColumn, is_null_spelling, truncate_raw};
 use crate::error::{Error, Result};
 
 /// Is this file NDJSON rather than one JSON document? Decided from the first non-blank line.
 pub fn looks_like_ndjson(bytes: &[u8]) -> bool {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(1 << 20)]);
-    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
-    match (lines.next(), lines.next()) {
+    let mut rows = lines(&text)
+        .map(|(_, l)| l.trim())
+        .filter(|l| !l.is_empty());
+    match (rows.next(), rows.next()) {
         (Some(first), Some(_)) => {
             first.starts_with('{') && serde_json::from_str::<Value>(first).is_ok()
         }
@@ -117,7 +120,8 @@ pub fn read_json(path: &Path, bytes: &[u8], nulls: &[String]) -> Result<RawTable
     if looks_like_ndjson(bytes) {
         let text = String::from_utf8_lossy(bytes);
         let mut record = 0u64;
-        for (i, line) in text.lines().enumerate() {
+        // Physical lines, ended by `\n`, `\r\n` or a lone `\r` alike.
+        for (i, (_, line)) in lines(&text).enumerate() {
             if line.trim().is_empty() {
                 continue;
             }

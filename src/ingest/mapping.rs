@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::raw::RawTable;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quote};
 
 use crate::dataset::schema::{HISTORY_COLUMNS, HISTORY_KIND, KINDS, STATUSES, canonical_columns};
 use crate::time::parse_tz;
@@ -275,7 +275,7 @@ impl Mapping {
             if !STATUSES.contains(&v.as_str()) {
                 return Err(err(
                     &format!("values.status.{k}"),
-                    format!("`{v}` is not one of {}", STATUSES.join(", ")),
+                    format!("`{}` is not one of {}", quote(v), STATUSES.join(", ")),
                 ));
             }
         }
@@ -398,7 +398,8 @@ impl Mapping {
             return Err(err(
                 "kind",
                 format!(
-                    "`{k}` is not one of {}, or `{HISTORY_KIND}` for a flat history export",
+                    "`{}` is not one of {}, or `{HISTORY_KIND}` for a flat history export",
+                    quote(k),
                     KINDS.join(", ")
                 ),
             ));
@@ -407,7 +408,7 @@ impl Mapping {
             if !KINDS.contains(&v.as_str()) {
                 return Err(err(
                     &format!("values.kind.{k}"),
-                    format!("`{v}` is not one of {}", KINDS.join(", ")),
+                    format!("`{}` is not one of {}", quote(v), KINDS.join(", ")),
                 ));
             }
         }

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod canonical;
+mod csv_lines;
 pub mod csv_reader;
 pub mod dates;
 pub mod durations;

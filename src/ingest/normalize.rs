@@ -12,7 +12,7 @@ use super::mapping::{Ambiguous, Mapping, NonExistent as DstGap};
 use super::raw::{RawTable, Reject};
 use super::{localtime, timestamps};
 use crate::dataset::schema::{COUNTER_COLUMNS, TIMESTAMP_COLUMNS};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quote};
 
 pub use super::canonical::Lineage;
 /// Error codes written into the `__err_*` columns.
@@ -66,10 +66,11 @@ pub(super) fn resolve(
                 path: path.into(),
                 line: Some(1),
                 message: format!(
-                    "column `{name}` appears {} times (positions {:?}) and is mapped, so its values are ambiguous; \
+                    "column `{}` appears {} times (positions {}) and is mapped, so its values are ambiguous; \
                      remove or rename the duplicates in the export",
+                    quote(&name),
                     positions.len(),
-                    positions
+                    quote(&format!("{positions:?}"))
                 ),
             });
         }

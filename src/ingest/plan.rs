@@ -10,7 +10,7 @@ use super::mapping::{Format, Mapping};
 use super::raw::{self, Reject};
 use super::read::{csv_options, parse_json};
 use super::{IngestOptions, SourceKind, audit, csv_reader, flat, history, servicenow, zendesk};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quote};
 
 /// What an input file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,14 +112,22 @@ pub(super) fn is_json(path: &Path, bytes: &[u8]) -> bool {
             .is_some_and(|&b| b == b'{' || b == b'[')
 }
 
-/// The first line of a file (all of it when it has no newline).
+/// The first line of a file, ended by `\n` or `\r` (all of it when it has neither), read
+/// no further than [`HEAD_BYTES`]: enough to tell a file's kind from its header.
 pub(super) fn first_line(path: &Path) -> Result<Vec<u8>> {
     let mut head = Vec::new();
     let file = std::fs::File::open(path).map_err(Error::io("reading export", path))?;
-    std::io::BufRead::read_until(&mut std::io::BufReader::new(file), b'\n', &mut head)
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, HEAD_BYTES), &mut head)
         .map_err(Error::io("reading export", path))?;
+    if let Some(end) = head.iter().position(|&b| b == b'\n' || b == b'\r') {
+        head.truncate(end + 1);
+    }
     Ok(head)
 }
+
+/// How much of a file [`first_line`] reads at most (a header longer than this is still read
+/// whole by the readers; only the peek stops here).
+const HEAD_BYTES: u64 = 1 << 20;
 
 /// Zendesk audits files of this ingest, read before the tickets: their status changes (for
 /// tickets in this ingest) and their accounting. An audit whose ticket is not in the ingest
@@ -218,7 +226,8 @@ fn zendesk_audits(files: &[PathBuf]) -> Result<AuditFiles> {
                 column: Some("ticket_id".into()),
                 error_type: "orphan_audit",
                 message: format!(
-                    "audit of ticket `{id}`, which is not in this ingest; ingest the audits export together with its tickets export"
+                    "audit of ticket `{}`, which is not in this ingest; ingest the audits export together with its tickets export",
+                    quote(id)
                 ),
                 raw: raw::truncate_raw(raw),
             })

@@ -22,7 +22,7 @@ pub(super) fn missing_required(
 ) -> Error {
     let candidates = m.columns[required].candidates();
     let looked = candidates.join(" or ");
-    let header = table.headers.join(", ");
+    let header = crate::error::quote(&table.headers.join(", ")).into_owned();
     let Some(file) = &m.file else {
         return Error::Input {
             path: path.into(),

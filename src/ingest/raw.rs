@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-/// Longest raw record kept in a reject; the rest is cut with a marker so a 10 MB field cannot
-/// blow up the rejects table.
+/// Longest raw record kept in a reject (4 KiB); the rest is cut with a marker
+/// (`… [cut, N more bytes]`) so a 10 MB field cannot blow up the rejects table.
 pub const MAX_RAW_BYTES: usize = 4096;
 
 /// One row that did not make it into the dataset, and why.
@@ -49,14 +49,7 @@ impl RawText {
 
 /// Cut `s` to [`MAX_RAW_BYTES`] on a character boundary, saying how much was cut.
 pub fn truncate_raw(s: &str) -> String {
-    if s.len() <= MAX_RAW_BYTES {
-        return s.to_string();
-    }
-    let mut end = MAX_RAW_BYTES;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…[{} more bytes cut]", &s[..end], s.len() - end)
+    crate::error::cut(s, MAX_RAW_BYTES).into_owned()
 }
 
 /// One column of optional text cells, stored as one buffer plus offsets: one allocation per

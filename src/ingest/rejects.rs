@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::mapping::{Mapping, NonExistent};
 use super::raw::{RawTable, Reject};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quote};
 
 /// The accepted values of a value column, for the message of an unknown one: the common
 /// vocabulary (where the mapping uses it) and the mapping's own spellings.
@@ -117,7 +117,7 @@ pub fn describe(
             if code == 0 {
                 continue;
             }
-            let value = raw.as_ref().and_then(|s| s.get(r)).unwrap_or("");
+            let value = quote(raw.as_ref().and_then(|s| s.get(r)).unwrap_or(""));
             let (error_type, msg) = match code {
                 codes::FORMAT => (
                     "invalid_timestamp",
@@ -132,7 +132,7 @@ pub fn describe(
                         "{name}: local time `{value}` occurs twice in {tz} (clocks go back); set dst-ambiguous = \"earliest\" or \"latest\" in the mapping to accept it"
                     ),
                 ),
-                codes::NONEXISTENT => ("dst_nonexistent", gap_message(name, value, tz, m)),
+                codes::NONEXISTENT => ("dst_nonexistent", gap_message(name, &value, tz, m)),
                 codes::UNKNOWN => {
                     // A history's `from` column holds statuses too.
                     let map = if name == "from" {

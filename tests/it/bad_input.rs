@@ -30,7 +30,7 @@ fn only_reject(p: &Project) -> Value {
 }
 
 #[test]
-fn unterminated_quote_rejects_the_rest_of_the_file_as_one_record() {
+fn unterminated_quote_at_the_end_rejects_every_record_it_swallowed() {
     let p = Project::new();
     let f = p.write(
         "a.csv",
@@ -44,15 +44,30 @@ fn unterminated_quote_rejects_the_rest_of_the_file_as_one_record() {
     assert_eq!(code, 0);
     conserved(&v);
     assert_eq!(file0(&v)["loaded"], 1);
-    let r = only_reject(&p);
+    assert_eq!(file0(&v)["records_read"], 3);
+    let r = p.rejects();
+    let lines: Vec<&Value> = r.iter().map(|r| &r["line"]).collect();
+    assert_eq!(lines, [3, 4]);
+    assert!(r.iter().all(|r| r["error_type"] == "unterminated_quote"));
+    assert_eq!(r[1]["raw"], OK2);
+    // A quote left open in the last record, with nothing after it that looks like a record,
+    // is one reject for the rest of the file.
+    let q = Project::new();
+    let f = q.write(
+        "a.csv",
+        list_csv(&[OK1, "INC0002,\"never closed\nstill the title,3 - Moderate"]),
+    );
+    let (code, v, _) = sn(&q, &f, "UTC");
+    assert_eq!(code, 0);
+    conserved(&v);
+    let r = only_reject(&q);
     assert_eq!(r["error_type"], "unterminated_quote");
     assert_eq!(r["line"], 3);
     assert!(
-        r["raw"].as_str().unwrap().contains("INC0002,Mail")
-            || r["raw"]
-                .as_str()
-                .unwrap()
-                .contains(OK2.split(',').next().unwrap())
+        r["message"]
+            .as_str()
+            .unwrap()
+            .contains("remaining 2 line(s)")
     );
 }
 
@@ -71,10 +86,11 @@ fn embedded_newlines_in_quoted_text_are_kept_byte_for_byte() {
         cell(&p.table("tickets"), "INC0009", "title").as_deref(),
         Some(title)
     );
-    // The second record starts after the three physical lines of the first.
+    // The second record starts after the four physical lines of the first (a lone `\r`
+    // ends a line too, as in old Mac and Excel exports).
     assert_eq!(
         cell(&p.table("tickets"), "INC0002", "source_line").as_deref(),
-        Some("5")
+        Some("6")
     );
 }
 

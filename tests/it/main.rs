@@ -5,6 +5,7 @@ mod bad_input;
 mod cli;
 mod commands;
 mod crash;
+mod csv_lines;
 mod defaults;
 mod flat_history;
 mod interop;

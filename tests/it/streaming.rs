@@ -180,3 +180,64 @@ proptest::proptest! {
         }
     }
 }
+
+/// A stray quote read in pieces (issue 18): the same rejects, lines and tickets as read
+/// whole, wherever the pieces end, in LF and CR files.
+#[test]
+fn a_stray_quote_reads_the_same_in_pieces() {
+    let mut rows: Vec<String> = stray_quote_rows().iter().map(|r| r.to_string()).collect();
+    for i in 6..60 {
+        rows.push(format!(
+            "INC{i:04},\"Disk {i}\",3 - Moderate,New,2026-01-06 10:00:00,,2026-01-06 10:00:00"
+        ));
+    }
+    // A second stray quote (line 52), swallowing the three records after it.
+    rows[50] = rows[50].replacen("\",3", ",3", 1);
+    rows[51] = rows[51].replace('"', "");
+    rows[52] = rows[52].replace('"', "");
+    let refs: Vec<&str> = rows.iter().map(String::as_str).collect();
+    for style in ["\n", "\r"] {
+        let text = list_csv(&refs).replace('\n', style);
+        let reads: Vec<(Value, Project)> = [None, Some("97"), Some("300")]
+            .into_iter()
+            .map(|chunk| {
+                let p = Project::new();
+                let f = p.write("a.csv", &text);
+                let mut c = p.cmd();
+                c.args(["ingest", "--json", "--no-build", "--max-reject-pct", "100"])
+                    .args(["--source", "servicenow", "--tz", "UTC"])
+                    .arg(&f);
+                if let Some(n) = chunk {
+                    c.env("TICKETLAKE_CHUNK_BYTES", n);
+                }
+                let o = c.output().unwrap();
+                assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+                let mut v: Value = serde_json::from_slice(&o.stdout).unwrap();
+                v.as_object_mut().unwrap().remove("recovered");
+                (v["files"][0].take(), p)
+            })
+            .collect();
+        let (whole, p) = &reads[0];
+        assert_eq!(whole["records_read"], 59, "{whole}");
+        assert_eq!(whole["rejected"], 6, "{whole}");
+        let lines: Vec<u64> = p
+            .rejects()
+            .iter()
+            .map(|r| r["line"].as_u64().unwrap())
+            .collect();
+        assert_eq!(lines, [3, 4, 52, 53, 54, 55]);
+        for (v, q) in &reads[1..] {
+            assert_eq!(v["records_read"], whole["records_read"]);
+            assert_eq!(v["loaded"], whole["loaded"]);
+            assert_eq!(v["rejected"], whole["rejected"]);
+            for table in ["tickets", "rejects"] {
+                let (x, y) = (p.table(table), q.table(table));
+                let strip = |d: DataFrame| d.drop_many(["source_file", "ingest_id"]);
+                assert!(
+                    strip(x).equals_missing(&strip(y)),
+                    "{table} differs between whole and pieces"
+                );
+            }
+        }
+    }
+}

@@ -215,3 +215,16 @@ opened_at = "date"
         f.to_str().unwrap(),
     ])
 }
+
+/// The stray-quote case of issue 18: five incidents in a list export; line 3 (INC0002) opens
+/// a quote it never closes, and line 4 (INC0003) has a quoted title, so the CSV grammar reads
+/// lines 3 and 4 as one record with the header's field count.
+pub fn stray_quote_rows() -> [&'static str; 5] {
+    [
+        "INC0001,Mail down,2 - High,Closed,2026-01-05 10:00:00,2026-01-05 12:00:00,2026-01-06 09:00:00",
+        "INC0002,\"Printer never closed,3 - Moderate,New,2026-01-06 10:00:00,,2026-01-06 10:00:00",
+        "INC0003,\"VPN drops\",3 - Moderate,Resolved,2026-01-07 10:00:00,2026-01-08 10:00:00,2026-01-08 10:00:00",
+        "INC0004,Laptop slow,4 - Low,In Progress,2026-01-08 10:00:00,,2026-01-08 11:00:00",
+        "INC0005,\"Badge reader, lobby\",3 - Moderate,New,2026-01-09 10:00:00,,2026-01-09 10:00:00",
+    ]
+}
