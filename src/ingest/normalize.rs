@@ -165,19 +165,7 @@ pub fn normalize(
     flag_timestamps(&mapped_ts, &found, &mut errs);
 
     // Stage 3: error codes and the "bad" flag.
-    let all = flag_rows(parsed, &errs, path)?;
-    let bad_rows = all
-        .clone()
-        .lazy()
-        .filter(col("__bad"))
-        .collect()
-        .map_err(Error::polars("selecting rejects"))?;
-    let mut rejects = table.rejects.clone();
-    rejects.extend(super::rejects::describe(
-        &bad_rows, &errs, &table, m, &tz_name,
-    )?);
-
-    let good = all.lazy().filter(col("__bad").not());
+    let (good, rejects) = split_rejects(parsed, &errs, (&table, m, &tz_name), path)?;
     let (tickets, flagged) = super::canonical::finish(good, &found, lineage, m)?;
     if !has("updated_at") {
         warnings.push("no updated_at column: the latest of closed_at, resolved_at and opened_at orders versions of a ticket".into());
@@ -330,13 +318,14 @@ fn flag_timestamps(
     }
 }
 
-/// Every row with its `__err{i}` code per check in `errs` (the order the reject builder
-/// reads them in) and `__bad`: whether any check failed.
-pub(super) fn flag_rows(
+/// Stage 3 of every reader: give each row its error codes and the `__bad` flag, turn the
+/// bad rows into rejects (after the table's structural ones), and return the good rows.
+pub(super) fn split_rejects(
     parsed: DataFrame,
     errs: &[(String, Expr)],
+    (table, m, tz): (&RawTable, &Mapping, &str),
     path: &std::path::Path,
-) -> Result<DataFrame> {
+) -> Result<(LazyFrame, Vec<Reject>)> {
     let err_exprs: Vec<Expr> = errs
         .iter()
         .enumerate()
@@ -346,12 +335,21 @@ pub(super) fn flag_rows(
         .map(|i| col(format!("__err{i}")).gt(lit(0i32)))
         .reduce(|a, b| a.or(b))
         .unwrap_or(lit(false));
-    let lf = parsed
+    let all = parsed
         .lazy()
         .with_columns(err_exprs)
-        .with_column(bad.alias("__bad"));
-    lf.collect()
-        .map_err(Error::polars(format!("normalising {}", path.display())))
+        .with_column(bad.alias("__bad"))
+        .collect()
+        .map_err(Error::polars(format!("normalising {}", path.display())))?;
+    let bad_rows = all
+        .clone()
+        .lazy()
+        .filter(col("__bad"))
+        .collect()
+        .map_err(Error::polars("selecting rejects"))?;
+    let mut rejects = table.rejects.clone();
+    rejects.extend(super::rejects::describe(&bad_rows, errs, table, m, tz)?);
+    Ok((all.lazy().filter(col("__bad").not()), rejects))
 }
 
 /// Code E_UNKNOWN where the raw value is present but did not map.

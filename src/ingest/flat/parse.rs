@@ -12,10 +12,10 @@ use crate::dataset::columns::{micros, text};
 use crate::error::{Error, Result};
 use crate::ingest::audit::{AuditFile, Orphans, StateRow, Trail};
 use crate::ingest::mapping::Mapping;
-use crate::ingest::normalize::{flag_rows, lookup, lookup_pairs, resolve, to_utc, unknown_if};
+use crate::ingest::normalize::{lookup, lookup_pairs, resolve, split_rejects, to_utc, unknown_if};
 use crate::ingest::raw::RawTable;
 use crate::ingest::rejects::codes::{FORMAT, MISSING};
-use crate::ingest::{prepare, rejects, timestamps};
+use crate::ingest::{prepare, timestamps};
 
 /// The lower-cased, trimmed text of column `c`.
 fn folded(c: &str) -> Expr {
@@ -90,18 +90,8 @@ pub(super) fn read_file(
         .map_err(Error::polars(format!("parsing {}", path.display())))?;
     to_utc(&mut parsed, &["changed_at"], m, tz)?;
     let errs = checks(from);
-    let all = flag_rows(parsed, &errs, path)?;
-    let bad = all
-        .clone()
-        .lazy()
-        .filter(col("__bad"))
-        .collect()
-        .map_err(Error::polars("selecting rejects"))?;
-    let mut rejects = table.rejects.clone();
-    rejects.extend(rejects::describe(&bad, &errs, &table, m, &tz_name)?);
-    let good = all
-        .lazy()
-        .filter(col("__bad").not())
+    let (good, rejects) = split_rejects(parsed, &errs, (&table, m, &tz_name), path)?;
+    let good = good
         .with_column(col("__u_changed_at").cast(DataType::Int64).alias("__at"))
         .collect()
         .map_err(Error::polars("selecting status changes"))?;
