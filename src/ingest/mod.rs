@@ -10,6 +10,7 @@ mod csv_lines;
 pub mod csv_reader;
 pub mod dates;
 pub mod durations;
+pub mod fingerprint;
 pub mod flat;
 pub mod history;
 pub mod intervals;
@@ -39,11 +40,12 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::dataset::manifest::{self, FileRecord};
 use crate::dataset::{lock, store};
 use crate::error::{Error, Result};
+pub use fingerprint::sha256_hex;
+use fingerprint::{read_options, sha256_file};
 use mapping::{Encoding, Mapping};
 use pieces::Loaded;
 use plan::{FilePlan, Plan, Role};
@@ -133,36 +135,6 @@ pub struct IngestReport {
     pub limit_exceeded: Option<LimitExceeded>,
 }
 
-/// Hex SHA-256 of bytes.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-/// Lower-case hex of a digest.
-fn hex(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Hex SHA-256 and size of a file, read in blocks (an export of any size).
-fn sha256_file(path: &Path) -> Result<(String, u64)> {
-    use std::io::Read as _;
-    let mut file = std::fs::File::open(path).map_err(Error::io("reading export", path))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut total = 0u64;
-    loop {
-        let n = file
-            .read(&mut buf)
-            .map_err(Error::io("reading export", path))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        total += n as u64;
-    }
-    Ok((hex(&hasher.finalize()), total))
-}
-
 /// A size the environment variable `var` may set (a tuning and test knob), else `default`.
 pub(crate) fn tuning(var: &str, default: usize) -> usize {
     std::env::var(var)
@@ -191,38 +163,6 @@ fn progress_bar(opts: &IngestOptions, n: usize) -> Option<indicatif::ProgressBar
         pb.enable_steady_tick(std::time::Duration::from_millis(200));
         pb
     })
-}
-
-/// Every option that changes how an export is read, as recorded in the manifest: the same
-/// bytes read with other options (a corrected zone, encoding, mapping…) are read again and
-/// supersede the earlier read. The mapping is recorded by the SHA-256 of its file.
-fn read_options(opts: &IngestOptions) -> Result<serde_json::Value> {
-    let hash = |m: Option<&Path>| -> Result<Option<String>> {
-        Ok(m.map(sha256_file).transpose()?.map(|(sha, _)| sha))
-    };
-    let mut options = serde_json::json!({
-        "adapter": opts.source,
-        "mapping_sha256": hash(opts.mapping.as_deref())?,
-        "history_mapping_sha256": hash(opts.history_mapping.as_deref())?,
-        "tz": opts.tz,
-        "default_tz": opts.default_tz,
-        "encoding": opts.encoding.map(|e| format!("{e:?}").to_lowercase()),
-        "date_format": opts.date_format,
-        "statuses": opts.overrides.status,
-        "kinds": opts.overrides.kind,
-        "priorities": opts.overrides.priority,
-        "resolved_from_closed": opts.resolved_from_closed,
-    });
-    // Masking at ingest changes what is stored, so turning it on reads the files again (and
-    // supersedes their clear rows). Recorded only when set: older records stay comparable.
-    if let Some(p) = opts
-        .privacy
-        .as_ref()
-        .filter(|p| p.at == crate::privacy::At::Ingest)
-    {
-        options["privacy"] = serde_json::json!({"mask": p.mask, "mode": p.mode});
-    }
-    Ok(options)
 }
 
 /// Ingest `files` into the dataset at `root`.
@@ -290,16 +230,6 @@ pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<In
         pb.finish_and_clear();
     }
     run.commit(root, &current, opts, recovered)
-}
-
-/// What an earlier ingest of a file means for this one.
-enum Earlier {
-    /// Nothing: the file is new.
-    None,
-    /// The same bytes read the same way, by this ingest.
-    Duplicate(String),
-    /// An earlier contribution (ingest id, path) this file supersedes.
-    Replaces(String, String),
 }
 
 /// The state of one ingest while its files are read: the accounting, the spilled rows, the
@@ -373,70 +303,6 @@ impl Run {
             }
         }
         Ok(())
-    }
-
-    /// The file's record, or `None` when it is a duplicate (then it is recorded as one and
-    /// skipped). A file that supersedes an earlier read is noted in the batch.
-    fn unless_duplicate(
-        &mut self,
-        current: &manifest::Manifest,
-        path: &Path,
-        sha: String,
-        bytes: u64,
-    ) -> Option<FileRecord> {
-        let mut rec = FileRecord {
-            path: path.display().to_string(),
-            sha256: sha,
-            bytes,
-            read_options: Some(self.read_options.clone()),
-            ..Default::default()
-        };
-        match self.earlier(current, &rec) {
-            Earlier::Duplicate(prev) => {
-                rec.outcome = "duplicate".into();
-                rec.duplicate_of = Some(prev);
-                self.records.push(rec);
-                return None;
-            }
-            Earlier::Replaces(ingest_id, path) => {
-                rec.replaces = Some(ingest_id.clone());
-                self.replaces.push(writer::Replacement {
-                    by: rec.path.clone(),
-                    ingest_id,
-                    path,
-                });
-            }
-            Earlier::None => {}
-        }
-        Some(rec)
-    }
-
-    /// What an earlier ingest of this file means for it: a duplicate when this ingest
-    /// already read the same bytes, or an earlier one read them with the same options
-    /// (unless `replace`); otherwise the contribution it supersedes, if any (the same bytes,
-    /// or with `replace` the same path).
-    fn earlier(&self, current: &manifest::Manifest, rec: &FileRecord) -> Earlier {
-        let replace = self.replace;
-        if self
-            .records
-            .iter()
-            .any(|r| r.sha256 == rec.sha256 && r.contributed())
-        {
-            return Earlier::Duplicate(self.ingest_id.clone());
-        }
-        let same_bytes = current.contribution(|f| f.sha256 == rec.sha256);
-        if let Some((i, f)) = same_bytes {
-            // A record from before options were recorded counts as read the same way.
-            let same_options = f.read_options.is_none() || f.read_options == rec.read_options;
-            if same_options && !replace {
-                return Earlier::Duplicate(i.ingest_id.clone());
-            }
-            return Earlier::Replaces(i.ingest_id.clone(), f.path.clone());
-        }
-        match current.contribution(|f| f.path == rec.path) {
-            Some((i, f)) if replace => Earlier::Replaces(i.ingest_id.clone(), f.path.clone()),
-            _ => Earlier::None,
-        }
     }
 
     fn lineage(&self, rec: &FileRecord) -> normalize::Lineage {

@@ -2,8 +2,9 @@
 //! history exports), done once the ticket exports have decided which changes were used: each
 //! row read is loaded (as history), skipped (not a status change) or rejected.
 
+use super::fingerprint::sha256_file;
 use super::plan::Plan;
-use super::{Run, flat, raw, sha256_file};
+use super::{Run, flat, raw};
 use crate::dataset::manifest::{self, FileRecord};
 use crate::error::{Error, Result};
 

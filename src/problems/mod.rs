@@ -11,6 +11,7 @@
 
 mod candidate;
 pub mod cluster;
+pub mod signal;
 pub mod text;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -20,6 +21,8 @@ use sha2::{Digest, Sha256};
 
 use crate::dataset::columns::{flags, int32, micros, text as text_col};
 use crate::error::{Error, Result};
+use signal::Uninformative;
+pub use signal::uninformative_finding;
 
 /// The `tickets` columns [`detect`] reads (and `updated_at`, for the default as-of).
 pub const TICKET_COLUMNS: [&str; 14] = [
@@ -115,62 +118,6 @@ pub struct Detection {
     /// The commonest uninformative text in the data, to quote (none when every such
     /// incident has no text at all).
     pub uninformative_example: Option<String>,
-}
-
-/// The finding about incidents whose text carries no signal, in words, for the build's output
-/// and the data-quality report: it quotes an example from the data, says so when the export
-/// has no text at all, and is `None` when every incident has a signal.
-pub fn uninformative_finding(
-    incidents: u64,
-    uninformative: u64,
-    without_text: u64,
-    example: Option<&str>,
-) -> Option<String> {
-    if incidents == 0 || uninformative == 0 {
-        return None;
-    }
-    if without_text == incidents {
-        return Some(format!(
-            "None of the {incidents} incidents has a title or a description: the export has no \
-             text column (or the mapping does not name one), so recurring problems cannot be \
-             found from text. Map `title` to the export's subject column."
-        ));
-    }
-    let example = example
-        .map(|e| format!(" (the commonest: \"{e}\")"))
-        .unwrap_or_default();
-    let mut s = format!(
-        "{uninformative} of {incidents} incidents ({:.1} %) have a title and description with \
-         no signal after normalisation{example}: they cannot be matched to a recurring problem.",
-        100.0 * uninformative as f64 / incidents as f64
-    );
-    if without_text > 0 {
-        s.push_str(&format!(
-            " {without_text} of them have no title or description at all."
-        ));
-    }
-    Some(s)
-}
-
-/// What [`incidents_of`] found without a signal.
-#[derive(Default)]
-struct Uninformative {
-    /// Incidents whose text normalises to nothing.
-    count: u64,
-    /// Of those, incidents with no title and no description.
-    without_text: u64,
-    /// Each uninformative text and how often it occurs.
-    texts: HashMap<String, u64>,
-}
-
-impl Uninformative {
-    /// The commonest text (ties broken by the text, so builds are reproducible).
-    fn example(&self) -> Option<String> {
-        self.texts
-            .iter()
-            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-            .map(|(t, _)| t.chars().take(80).collect())
-    }
 }
 
 fn weight(p: Option<i32>) -> f64 {
