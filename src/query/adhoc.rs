@@ -122,7 +122,7 @@ pub fn to_table(batches: &[RecordBatch], max_rows: usize) -> Result<Table> {
 
 /// Say plainly why a statement was refused.
 fn refused(e: datafusion::error::DataFusionError) -> Error {
-    let msg = e.to_string();
+    let msg = crate::error::quote(&e.to_string()).into_owned();
     let lower = msg.to_ascii_lowercase();
     let message = if lower.contains("not supported")
         && (lower.contains("ddl") || lower.contains("dml") || lower.contains("statement"))

@@ -90,9 +90,10 @@ impl Drop for Session {
 
 /// Turn a DataFusion error into a user-facing one.
 pub fn df_error(context: &str) -> impl FnOnce(datafusion::error::DataFusionError) -> Error + '_ {
+    // The engine's message may quote the statement's literals: cut like every quoted input.
     move |e| Error::Query {
         context: context.to_string(),
-        message: e.to_string(),
+        message: crate::error::quote(&e.to_string()).into_owned(),
     }
 }
 

@@ -306,3 +306,24 @@ fn table_output_cuts_wide_cells_and_names_csv_and_json_keep_them() {
     let o = p.run(&["sql", "--format", "csv", &q]);
     assert_eq!(String::from_utf8_lossy(&o.stdout), format!("{alias}\n1\n"));
 }
+
+#[test]
+fn an_error_quoting_a_huge_literal_is_cut() {
+    let p = Project::new();
+    let f = p.write(
+        "a.csv",
+        list_csv(&["INC1,t,3 - Moderate,New,2026-01-05 10:00:00,,2026-01-05 10:00:00"]),
+    );
+    assert_eq!(
+        p.ingest(&["--source", "servicenow", "--tz", "UTC", f.to_str().unwrap()])
+            .0,
+        0
+    );
+    // An unknown column whose 100 000-character name the engine quotes back.
+    let big = "y".repeat(100_000);
+    let o = p.run(&["sql", &format!("SELECT nosuch{big} FROM (SELECT 1 AS a)")]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.len() < 2048, "{} bytes of error", err.len());
+    assert!(err.contains("[cut,"), "{err}");
+}
