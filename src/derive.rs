@@ -63,6 +63,16 @@ fn build_columns(problems: &crate::problems::ProblemConfig) -> Vec<&'static str>
     c
 }
 
+/// Every table of the dataset, as [`empty_tables`] lists them.
+pub const EVERY_TABLE: [&str; 6] = [
+    TICKETS,
+    STATUS_INTERVALS,
+    REJECTS,
+    SLA,
+    PROBLEM_CANDIDATES,
+    PROBLEM_CANDIDATE_MEMBERS,
+];
+
 /// Every table of the dataset, empty and with the schema a build or an ingest writes: what
 /// the query session registers for a table no version has written yet, so every built-in
 /// query runs on a fresh ingest (and on an empty dataset) instead of failing.
@@ -76,14 +86,15 @@ pub fn empty_tables(policies: &Policies) -> Result<Vec<(&'static str, DataFrame)
     let sla = crate::sla::table::compute(&tickets, &intervals, policies, 0)?;
     let problems = crate::problems::ProblemConfig::default();
     let found = crate::problems::detect(&tickets, Some(&sla), &problems, None, 0)?;
-    Ok(vec![
-        (TICKETS, tickets),
-        (STATUS_INTERVALS, intervals),
-        (REJECTS, crate::ingest::rejects::frame("", &[])?),
-        (SLA, sla),
-        (PROBLEM_CANDIDATES, found.candidates),
-        (PROBLEM_CANDIDATE_MEMBERS, found.members),
-    ])
+    let frames = [
+        tickets,
+        intervals,
+        crate::ingest::rejects::frame("", &[])?,
+        sla,
+        found.candidates,
+        found.members,
+    ];
+    Ok(EVERY_TABLE.into_iter().zip(frames).collect())
 }
 
 /// Recompute and commit the derived tables. `as_of` (µs UTC) defaults to the newest

@@ -31,3 +31,8 @@ pub mod targets;
 pub mod time;
 
 pub use error::{Error, ExitStatus, Result};
+
+/// Lower-case hex of bytes (digests, ids): one spelling for every hash the tool shows.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -120,7 +120,11 @@ fn privacy(p: &mut Project, key: Option<Vec<u8>>, shown: &mut Shown) {
     shown.add(
         "privacy.mask",
         &pv.mask,
-        at("mask") + " (default requester, assignee, title, description)",
+        format!(
+            "{} (default {})",
+            at("mask"),
+            crate::privacy::DEFAULT_MASK.join(", ")
+        ),
     );
     shown.add(
         "privacy.mode",

@@ -73,9 +73,11 @@ pub(crate) fn suggest(a: &SuggestArgs, ctx: &Ctx, shown: &mut Shown) -> Result<E
     }
     if !ctx.quiet && !s.todo.is_empty() {
         for t in &s.todo {
-            eprintln!("ticketlake: TODO {t}");
+            out::note(format_args!("ticketlake: TODO {t}"));
         }
-        eprintln!("ticketlake: edit the `# TODO` lines of the mapping before ingesting with it");
+        out::note(format_args!(
+            "ticketlake: edit the `# TODO` lines of the mapping before ingesting with it"
+        ));
     }
     Ok(ExitStatus::Success)
 }

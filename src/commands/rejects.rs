@@ -78,20 +78,14 @@ pub(crate) fn run(
     let mut names = COLUMNS.to_vec();
     if all {
         // Which later ingest read the file again, so the superseded rejects can be told.
-        let by: std::collections::HashMap<(&str, &str), &str> = m
-            .ingests
-            .iter()
-            .flat_map(|i| i.files.iter().map(move |f| (i, f)))
-            .filter_map(|(i, f)| {
-                let by = f.replaced_by.as_deref()?;
-                Some(((i.ingest_id.as_str(), f.path.as_str()), by))
-            })
-            .collect();
+        let by = m.replaced_files();
         names.push("replaced_by");
         for r in &mut rows {
-            let key = (r[0].as_deref().unwrap_or(""), r[1].as_deref().unwrap_or(""));
-            let replaced_by = by.get(&key).map(|s| s.to_string());
-            r.push(replaced_by);
+            let key = (
+                r[0].clone().unwrap_or_default(),
+                r[1].clone().unwrap_or_default(),
+            );
+            r.push(by.get(&key).cloned());
         }
     }
     if format != Format::Table {

@@ -222,15 +222,16 @@ impl Manifest {
         })
     }
 
-    /// `(ingest_id, path)` of every file whose contribution a later ingest superseded.
-    pub fn replaced_files(&self) -> std::collections::HashSet<(String, String)> {
+    /// Every file whose contribution a later ingest superseded: `(ingest_id, path)` → the
+    /// ingest that read it again.
+    pub fn replaced_files(&self) -> std::collections::HashMap<(String, String), String> {
         self.ingests
             .iter()
             .flat_map(|i| {
-                i.files
-                    .iter()
-                    .filter(|f| f.replaced_by.is_some())
-                    .map(|f| (i.ingest_id.clone(), f.path.clone()))
+                i.files.iter().filter_map(|f| {
+                    let by = f.replaced_by.clone()?;
+                    Some(((i.ingest_id.clone(), f.path.clone()), by))
+                })
             })
             .collect()
     }

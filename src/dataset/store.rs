@@ -54,7 +54,7 @@ pub fn read_rejects(root: &Path, m: &Manifest, all: bool) -> Result<Option<DataF
     if all || replaced.is_empty() {
         return Ok(Some(df));
     }
-    let gone = super::columns::from_files(replaced.iter().map(|(i, f)| (i.as_str(), f.as_str())));
+    let gone = super::columns::from_files(replaced.keys().map(|(i, f)| (i.as_str(), f.as_str())));
     df.lazy()
         .filter(gone.not())
         .collect()

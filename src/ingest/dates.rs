@@ -106,13 +106,10 @@ pub fn decide_cover<'f>(
     Ok(chosen)
 }
 
-/// An error when another candidate reads every cell of `cells` too, but some cell differently
-/// from `first`.
+/// An error when another of `candidates` (each of which reads every cell of `cells`) reads
+/// some cell differently from `first`.
 fn unambiguous(first: &str, cells: &[&str], candidates: &[&str]) -> Result<(), Undecided> {
     for other in candidates.iter().filter(|f| **f != first) {
-        if !cells.iter().all(|s| read(other, s).is_some()) {
-            continue;
-        }
         if let Some(s) = cells.iter().find(|s| read(first, s) != read(other, s)) {
             return Err(Undecided {
                 cell: s.to_string(),

@@ -10,15 +10,11 @@ use sha2::{Digest, Sha256};
 use super::{IngestOptions, Run, writer};
 use crate::dataset::manifest::{self, FileRecord};
 use crate::error::{Error, Result};
+use crate::hex;
 
 /// Hex SHA-256 of bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
-}
-
-/// Lower-case hex of a digest.
-pub fn hex(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Hex SHA-256 and size of a file, read in blocks (an export of any size).

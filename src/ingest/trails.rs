@@ -61,17 +61,17 @@ impl Run {
         if let Some(frame) = plan.flat.intervals(&self.anchors)? {
             self.history = flat::replace(std::mem::take(&mut self.history), frame)?;
         }
-        for (path, shape) in plan.flat.shapes.clone() {
-            let (sha, size) = sha256_file(&path)?;
-            let Some(rec) = self.unless_duplicate(current, &path, sha, size) else {
+        let trail = &plan.flat.trail;
+        for (path, shape) in &plan.flat.shapes {
+            let (sha, size) = sha256_file(path)?;
+            let Some(rec) = self.unless_duplicate(current, path, sha, size) else {
                 continue;
             };
-            let trail = &plan.flat.trail;
             let counts = trail
                 .files
-                .get(&path)
+                .get(path)
                 .map_or((0, 0), |f| (f.read, f.skipped));
-            self.history_file(rec, &shape, counts, trail.rejects(&path))?;
+            self.history_file(rec, shape, counts, trail.rejects(path))?;
         }
         Ok(())
     }

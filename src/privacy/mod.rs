@@ -216,7 +216,7 @@ impl Masker {
                     .join(" ")
                     .to_lowercase();
                 let mac = hmac::hmac_sha256(&self.inner.key, norm.as_bytes());
-                format!("person-{}", &hmac::hex(&mac)[..PSEUDONYM_HEX])
+                format!("person-{}", &crate::hex(&mac)[..PSEUDONYM_HEX])
             }
         }
     }
@@ -236,7 +236,8 @@ impl Masker {
             Mode::Redact => REDACTED,
             Mode::Pseudonymise => "[phone]",
         };
-        let t = scrub::patterns(text, &|e| self.person(&e.to_lowercase()), phone);
+        // `person` lower-cases what it hashes.
+        let t = scrub::patterns(text, &|e| self.person(e), phone);
         names.replace(&t)
     }
 
@@ -257,52 +258,67 @@ impl Masker {
     }
 
     /// `df` with its masked columns masked row by row: person columns replaced, text
-    /// columns scrubbed of the row's people. Columns the frame lacks are skipped.
+    /// columns scrubbed of the row's people. Columns the frame lacks are skipped. Each
+    /// person value is masked once; the rows' people are learnt in one step.
     pub fn frame(&self, mut df: DataFrame) -> Result<DataFrame> {
-        let strings = |df: &DataFrame, c: &str| -> Result<Option<StringChunked>> {
-            match df.column(c) {
-                Ok(col) => col
-                    .str()
-                    .cloned()
-                    .map(Some)
-                    .map_err(Error::polars(format!("masking {c}"))),
-                Err(_) => Ok(None),
-            }
-        };
-        let mut people = Vec::new();
+        let mut people: Vec<(String, Vec<Option<String>>)> = Vec::new();
+        let mut rows: Vec<Names> = vec![Names::default(); df.height()];
         for c in &self.inner.person {
-            if let Some(s) = strings(&df, c)? {
-                people.push((c.clone(), s));
-            }
+            let Ok(col) = df.column(c) else { continue };
+            let values = col.str().map_err(Error::polars(format!("masking {c}")))?;
+            let masked: Vec<Option<String>> = values
+                .iter()
+                .zip(rows.iter_mut())
+                .map(|(v, names)| {
+                    let v = v?;
+                    let p = self.person(v);
+                    if !v.trim().is_empty() {
+                        names.add(v, &p);
+                    }
+                    Some(p)
+                })
+                .collect();
+            people.push((c.clone(), masked));
         }
-        let rows: Vec<Names> = (0..df.height())
-            .map(|i| self.names(people.iter().filter_map(|(_, s)| s.get(i))))
-            .collect();
+        let mut all = Names::default();
         for r in &rows {
-            self.learn(r);
+            all.extend(r);
         }
+        self.learn(&all);
         for c in &self.inner.text {
-            let Some(s) = strings(&df, c)? else { continue };
-            let masked: StringChunked = s
-                .iter()
-                .zip(&rows)
-                .map(|(v, names)| v.map(|t| self.text(t, names)))
-                .collect::<StringChunked>()
-                .with_name(c.as_str().into());
-            df.with_column(masked.into_column())
-                .map_err(Error::polars(format!("masking {c}")))?;
+            let mut rows = rows.iter();
+            map_str(&mut df, c, |v| {
+                let names = rows.next().expect("one row's names per row");
+                v.map(|t| self.text(t, names))
+            })?;
         }
-        for (c, s) in people {
-            let masked: StringChunked = s
-                .iter()
-                .map(|v| v.map(|p| self.person(p)))
-                .collect::<StringChunked>()
-                .with_name(c.as_str().into());
-            df.with_column(masked.into_column())
-                .map_err(Error::polars(format!("masking {c}")))?;
+        for (c, masked) in people {
+            let mut masked = masked.into_iter();
+            map_str(&mut df, &c, |_| masked.next().flatten())?;
         }
         Ok(df)
     }
+}
+
+/// Replace the text column `c` of `df` (when it has one) by `f` of each value, in order.
+pub fn map_str(
+    df: &mut DataFrame,
+    c: &str,
+    mut f: impl FnMut(Option<&str>) -> Option<String>,
+) -> Result<()> {
+    let Ok(col) = df.column(c) else {
+        return Ok(());
+    };
+    let masked: StringChunked = col
+        .str()
+        .map_err(Error::polars(format!("masking {c}")))?
+        .iter()
+        .map(&mut f)
+        .collect::<StringChunked>()
+        .with_name(c.into());
+    df.with_column(masked.into_column())
+        .map_err(Error::polars(format!("masking {c}")))?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -101,11 +101,6 @@ impl Names {
         }
     }
 
-    /// Whether no name is known.
-    pub fn is_empty(&self) -> bool {
-        self.words.is_empty()
-    }
-
     /// `text` with each known word replaced (whole words, any case); the words of one name
     /// in a row (`Alice Martin`, `Martin, Alice`) become one replacement.
     pub fn replace(&self, text: &str) -> String {

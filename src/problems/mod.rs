@@ -284,7 +284,10 @@ fn ranked(
         let last = incidents[*c.members.last().expect("a cluster has members")].opened;
         let age_days = ((as_of - last) as f64 / DAY as f64).max(0.0);
         let score = n * impact * 0.5f64.powf(age_days / 90.0);
-        let id = format!("PC-{}", &hex(&Sha256::digest(c.key.as_bytes()))[..10]);
+        let id = format!(
+            "PC-{}",
+            &crate::hex(&Sha256::digest(c.key.as_bytes()))[..10]
+        );
         rows.push(((score * 100.0).round() / 100.0, id, k));
     }
     rows.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -326,10 +329,6 @@ pub fn detect(
         without_text: uninformative.without_text,
         uninformative_example: uninformative.example(),
     })
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 #[derive(Default)]

@@ -170,10 +170,14 @@ pub fn open(root: &Path, policies: &Policies, limits: Limits) -> Result<Session>
             ctx.register_table(name.as_str(), Arc::new(table))
                 .map_err(df_error(name))?;
         }
-        for (name, df) in crate::derive::empty_tables(policies)? {
-            if m.tables.get(name).is_none_or(|t| t.files.is_empty()) {
-                ctx.register_table(name, empty_table(df)?)
-                    .map_err(df_error(name))?;
+        // Most versions hold every table: the empty ones are made only when one is missing.
+        let missing = |name: &str| m.tables.get(name).is_none_or(|t| t.files.is_empty());
+        if crate::derive::EVERY_TABLE.iter().any(|n| missing(n)) {
+            for (name, df) in crate::derive::empty_tables(policies)? {
+                if missing(name) {
+                    ctx.register_table(name, empty_table(df)?)
+                        .map_err(df_error(name))?;
+                }
             }
         }
         for (view, kind) in VIEWS {

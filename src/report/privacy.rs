@@ -15,24 +15,16 @@ use crate::privacy::{At, Masker, PERSON_COLUMNS};
 /// The report's masker, with every person of the dataset learnt; `None` unless masking
 /// applies at report time.
 pub fn masker(s: &Project, m: &Manifest) -> Result<Option<Masker>> {
-    let Some(masker) = s
-        .privacy
-        .as_ref()
-        .map(|p| p.masker(At::Report))
-        .transpose()?
-        .flatten()
-    else {
+    let Some(p) = &s.privacy else {
         return Ok(None);
     };
-    let privacy = s
-        .privacy
-        .as_ref()
-        .map(|p| p.mask.clone())
-        .unwrap_or_default();
+    let Some(masker) = p.masker(At::Report)? else {
+        return Ok(None);
+    };
     let people: Vec<&str> = PERSON_COLUMNS
         .iter()
         .copied()
-        .filter(|c| privacy.iter().any(|m| m == c))
+        .filter(|c| p.mask.iter().any(|m| m == c))
         .collect();
     if people.is_empty() {
         return Ok(Some(masker));
@@ -55,16 +47,7 @@ pub fn masker(s: &Project, m: &Manifest) -> Result<Option<Masker>> {
 /// `df` with its text columns `cols` masked (the rejects' `message` and `raw`).
 pub fn columns(df: &mut DataFrame, cols: &[&str], masker: &Masker) -> Result<()> {
     for c in cols {
-        let Ok(col) = df.column(c) else { continue };
-        let masked: StringChunked = col
-            .str()
-            .map_err(Error::polars(format!("masking {c}")))?
-            .iter()
-            .map(|v| v.map(|t| masker.text_seen(t)))
-            .collect::<StringChunked>()
-            .with_name((*c).into());
-        df.with_column(masked.into_column())
-            .map_err(Error::polars(format!("masking {c}")))?;
+        crate::privacy::map_str(df, c, |v| v.map(|t| masker.text_seen(t)))?;
     }
     Ok(())
 }
