@@ -81,6 +81,13 @@ pub enum Command {
         #[command(flatten)]
         options: ProblemOptions,
     },
+    /// Ranked statistical findings about the incidents: trends, concentrations, spikes,
+    /// imbalances, correlations and recurring problems, each with its evidence.
+    #[command(
+        after_help = "Examples:\n  ticketlake insights\n  ticketlake insights --months 6 --service Email --format json\n  \
+        ticketlake insights --period 2026-01-01..2026-10-01 --limit 10"
+    )]
+    Insights(InsightsArgs),
     /// Compare ticketlake's SLA verdicts with the vendor's own (ServiceNow `made_sla`).
     #[command(
         name = "sla-check",
@@ -292,6 +299,28 @@ pub struct ProblemOptions {
     pub format: OutputFormat,
     /// Show at most this many rows.
     #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+}
+
+/// What `insights` examines and how it prints.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InsightsArgs {
+    /// The period examined (YYYY-MM, YYYY-Qn, YYYY or FROM..TO); with --months, the months
+    /// ending with it (default: the last 12 complete months before the as-of).
+    #[arg(long)]
+    pub period: Option<String>,
+    /// How many months, ending with the period or the last complete month (default from
+    /// [insights] months, else 12).
+    #[arg(long)]
+    pub months: Option<u32>,
+    /// Only this service's incidents.
+    #[arg(long)]
+    pub service: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Show at most this many findings.
+    #[arg(long, default_value_t = 20)]
     pub limit: usize,
 }
 

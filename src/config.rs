@@ -31,6 +31,9 @@ pub struct Config {
     /// Recurring-problem detection.
     #[serde(default)]
     pub problems: crate::problems::ProblemConfig,
+    /// Statistical findings (`ticketlake insights` and the `insights` table).
+    #[serde(default)]
+    pub insights: crate::insights::InsightConfig,
     /// Directory of the project's own `.sql` metric queries (default: `queries/` next to the
     /// config, when it exists); a file with a built-in's name overrides it.
     pub queries_dir: Option<PathBuf>,
@@ -156,6 +159,8 @@ pub struct Project {
     pub queries_dir: Option<PathBuf>,
     /// Recurring-problem detection settings.
     pub problems: crate::problems::ProblemConfig,
+    /// Statistical-finding settings.
+    pub insights: crate::insights::InsightConfig,
     /// The report directory from `[report] out`, resolved against the config's folder.
     pub report_out: Option<PathBuf>,
     /// Rows per top-N table in reports.
@@ -260,6 +265,11 @@ fn resolve_config(path: Option<PathBuf>, cfg: Config, dataset: PathBuf) -> Resul
         key: "[problems]".into(),
         message: e.to_string(),
     })?;
+    cfg.insights.params().map_err(|e| Error::Config {
+        path: cfg_path.clone(),
+        key: "[insights]".into(),
+        message: e.to_string(),
+    })?;
     let targets = crate::targets::resolve(&cfg.targets, &cfg_path)?;
     let privacy = cfg
         .privacy
@@ -327,6 +337,7 @@ fn resolve_config(path: Option<PathBuf>, cfg: Config, dataset: PathBuf) -> Resul
         targets,
         improvements: cfg.improvements,
         problems: cfg.problems.clone(),
+        insights: cfg.insights.clone(),
         queries_dir,
         policies,
         config_path: path,

@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use crate::dataset::manifest::{self, BuildRecord, Manifest, TableFiles};
 use crate::dataset::{
-    PROBLEM_CANDIDATE_MEMBERS, PROBLEM_CANDIDATES, REJECTS, SLA, STATUS_INTERVALS, TICKETS, lock,
-    store,
+    INSIGHTS, PROBLEM_CANDIDATE_MEMBERS, PROBLEM_CANDIDATES, REJECTS, SLA, STATUS_INTERVALS,
+    TICKETS, lock, store,
 };
 use crate::error::{Error, Result};
 use crate::sla::{engine, policy::Policies};
@@ -37,6 +37,8 @@ pub struct BuildReport {
     pub incidents_without_text: u64,
     /// The commonest uninformative text.
     pub uninformative_example: Option<String>,
+    /// Statistical findings committed (all scopes).
+    pub insights: u64,
 }
 
 /// The ticket columns the SLA engine and recurring-problem detection read.
@@ -64,13 +66,14 @@ fn build_columns(problems: &crate::problems::ProblemConfig) -> Vec<&'static str>
 }
 
 /// Every table of the dataset, as [`empty_tables`] lists them.
-pub const EVERY_TABLE: [&str; 6] = [
+pub const EVERY_TABLE: [&str; 7] = [
     TICKETS,
     STATUS_INTERVALS,
     REJECTS,
     SLA,
     PROBLEM_CANDIDATES,
     PROBLEM_CANDIDATE_MEMBERS,
+    INSIGHTS,
 ];
 
 /// Every table of the dataset, empty and with the schema a build or an ingest writes: what
@@ -93,6 +96,7 @@ pub fn empty_tables(policies: &Policies) -> Result<Vec<(&'static str, DataFrame)
         sla,
         found.candidates,
         found.members,
+        crate::insights::frame(&[])?,
     ];
     Ok(EVERY_TABLE.into_iter().zip(frames).collect())
 }
@@ -103,6 +107,7 @@ pub fn build(
     root: &Path,
     policies: &Policies,
     problems: &crate::problems::ProblemConfig,
+    insights: &crate::insights::InsightConfig,
     as_of: Option<i64>,
 ) -> Result<BuildReport> {
     let _lock = lock::acquire(root)?;
@@ -166,9 +171,11 @@ pub fn build(
             .map_err(Error::polars("empty problem input"))?
     };
     let mut found = crate::problems::detect(&considered, Some(&sla), problems, None, as_of)?;
+    let (mut insights, window) = findings(root, &current, &tickets, &found, insights, as_of)?;
     let v = current.version + 1;
     let mut tables = current.tables.clone();
     for (name, df) in [
+        (INSIGHTS, &mut insights),
         (SLA, &mut sla),
         (crate::dataset::PROBLEM_CANDIDATES, &mut found.candidates),
         (
@@ -200,6 +207,8 @@ pub fn build(
             problem_candidates: found.candidates.height() as u64,
             incidents_without_text: found.without_text,
             uninformative_example: found.uninformative_example.clone(),
+            insights: insights.height() as u64,
+            insights_window: Some((rfc3339(window.0), rfc3339(window.1))),
         }),
         ..current
     };
@@ -214,5 +223,56 @@ pub fn build(
         incidents: found.incidents,
         incidents_without_text: found.without_text,
         uninformative_example: found.uninformative_example,
+        insights: insights.height() as u64,
     })
+}
+
+/// Per-service scopes at most: the services with the most incidents get their own findings
+/// (each scope is one pass over the tickets files).
+const SERVICE_SCOPES: usize = 30;
+
+/// The `insights` table: the findings of the default window (the configured months ending
+/// with the last complete month before `as_of`) for the whole desk, then for each of the
+/// busiest services. Disabled, it is empty.
+fn findings(
+    root: &Path,
+    current: &Manifest,
+    tickets: &DataFrame,
+    found: &crate::problems::Detection,
+    cfg: &crate::insights::InsightConfig,
+    as_of: i64,
+) -> Result<(DataFrame, (i64, i64))> {
+    let window = crate::insights::window(as_of, None, cfg.months);
+    if !cfg.enabled {
+        return Ok((crate::insights::frame(&[])?, window));
+    }
+    let mut scopes = vec![crate::insights::Scope {
+        start: window.0,
+        end: window.1,
+        service: None,
+    }];
+    let kind = crate::dataset::columns::text(tickets, "kind")?;
+    let service = crate::dataset::columns::text(tickets, "service")?;
+    let mut counts: std::collections::HashMap<&str, u64> = Default::default();
+    for (k, s) in kind.iter().zip(service.iter()) {
+        if let (Some("incident"), Some(s)) = (k, s) {
+            *counts.entry(s).or_default() += 1;
+        }
+    }
+    let mut busiest: Vec<(&str, u64)> = counts.into_iter().collect();
+    busiest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let min = 4 * cfg.min_incidents as u64;
+    scopes.extend(
+        busiest
+            .into_iter()
+            .filter(|(_, n)| *n >= min)
+            .take(SERVICE_SCOPES)
+            .map(|(s, _)| crate::insights::Scope {
+                start: window.0,
+                end: window.1,
+                service: Some(s.to_string()),
+            }),
+    );
+    let f = crate::insights::detect(root, current, cfg, &scopes, &found.candidates)?;
+    Ok((crate::insights::frame(&f)?, window))
 }

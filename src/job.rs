@@ -57,7 +57,7 @@ pub fn refresh(p: &Project) -> Result<Option<BuildReport>> {
     if !stale {
         return Ok(None);
     }
-    crate::derive::build(&p.dataset, &p.policies, &p.problems, None).map(Some)
+    crate::derive::build(&p.dataset, &p.policies, &p.problems, &p.insights, None).map(Some)
 }
 
 /// An ingest and the rebuild that followed it.

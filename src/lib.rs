@@ -19,6 +19,7 @@ pub mod derive;
 pub mod error;
 pub mod generate;
 pub mod ingest;
+pub mod insights;
 pub mod job;
 pub mod privacy;
 pub mod problems;

@@ -25,7 +25,7 @@ LAYERS = [
     ["config"],
     ["targets"],
     ["query", "derive"],
-    ["sla", "problems"],
+    ["sla", "problems", "insights"],
     ["ingest"],
     ["privacy"],
     ["dataset"],

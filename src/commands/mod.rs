@@ -10,6 +10,7 @@ mod dataset;
 mod generate;
 mod ingest;
 mod init;
+mod insights;
 mod manual;
 mod mapping;
 mod out;
@@ -58,6 +59,7 @@ fn name(c: &Command) -> &'static str {
         Command::Ingest(_) => "ingest",
         Command::Build { .. } => "build",
         Command::Problems { .. } => "problems",
+        Command::Insights(_) => "insights",
         Command::SlaCheck { .. } => "sla-check",
         Command::Sql { .. } => "sql",
         Command::Query(_) => "query",
@@ -110,6 +112,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
             bounds,
         } => sql::run(&p, statement.as_deref(), format, &bounds, &ctx, s),
         Command::Problems { action, options } => problems::run(&p, action, options, &ctx, s),
+        Command::Insights(a) => insights::run(&p, &a, &ctx, s),
         Command::Query(a) => query::run(&p, &a, &ctx, s),
         Command::Run { out, period, json } => run::run(&p, out, period, json, &ctx, s),
         Command::Report(a) => report::run(&p, a, &ctx, s),

@@ -65,36 +65,13 @@ pub(crate) fn run(
     if ctx.showed(shown, o.format == OutputFormat::Json)? {
         return Ok(ExitStatus::Success);
     }
-    let m = crate::dataset::manifest::current(&s.dataset)?;
-    // Only the columns detection reads: the text columns of every ticket are most of a
-    // large dataset's size, and the rest were read for nothing.
-    let tickets = crate::dataset::store::read_columns(
-        &s.dataset,
-        &m,
-        crate::dataset::TICKETS,
-        Some(&crate::problems::TICKET_COLUMNS),
-    )?
-    .ok_or_else(|| Error::Dataset {
-        path: s.dataset.clone(),
-        message: "the dataset has no tickets; ingest exports first (ticketlake ingest)".into(),
-    })?;
-    let sla = crate::dataset::store::read_columns(
-        &s.dataset,
-        &m,
-        crate::dataset::SLA,
-        Some(&["ticket_id", "source", "breached"]),
-    )?;
-    let as_of = match m.build.as_ref() {
-        Some(b) => crate::time::parse_as_of(&b.as_of)?,
-        None => crate::sla::engine::default_as_of(&tickets)?.unwrap_or(0),
-    };
     let period = o
         .period
         .as_deref()
         .map(crate::time::Period::parse)
         .transpose()?
         .map(|p| (p.start, p.end));
-    let found = crate::problems::detect(&tickets, sla.as_ref(), &cfg, period, as_of)?;
+    let found = detect_current(s, &cfg, |_| Ok(period))?.0;
     let table = match &show {
         None => Table::from_frame(&found.candidates, o.limit)?,
         Some(id) => {
@@ -124,4 +101,40 @@ pub(crate) fn run(
         ));
     }
     Ok(ExitStatus::Success)
+}
+
+/// Detection on the current dataset at the last build's as-of (so the ids match the
+/// committed tables), over the period `period` picks from that as-of. Returns the detection
+/// and the as-of.
+pub(super) fn detect_current(
+    s: &Project,
+    cfg: &crate::problems::ProblemConfig,
+    period: impl FnOnce(i64) -> Result<Option<(i64, i64)>>,
+) -> Result<(crate::problems::Detection, i64)> {
+    let m = crate::dataset::manifest::current(&s.dataset)?;
+    // Only the columns detection reads: the text columns of every ticket are most of a
+    // large dataset's size, and the rest were read for nothing.
+    let tickets = crate::dataset::store::read_columns(
+        &s.dataset,
+        &m,
+        crate::dataset::TICKETS,
+        Some(&crate::problems::TICKET_COLUMNS),
+    )?
+    .ok_or_else(|| Error::Dataset {
+        path: s.dataset.clone(),
+        message: "the dataset has no tickets; ingest exports first (ticketlake ingest)".into(),
+    })?;
+    let sla = crate::dataset::store::read_columns(
+        &s.dataset,
+        &m,
+        crate::dataset::SLA,
+        Some(&["ticket_id", "source", "breached"]),
+    )?;
+    let as_of = match m.build.as_ref() {
+        Some(b) => crate::time::parse_as_of(&b.as_of)?,
+        None => crate::sla::engine::default_as_of(&tickets)?.unwrap_or(0),
+    };
+    let period = period(as_of)?;
+    let found = crate::problems::detect(&tickets, sla.as_ref(), cfg, period, as_of)?;
+    Ok((found, as_of))
 }

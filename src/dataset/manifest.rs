@@ -192,6 +192,13 @@ pub struct BuildRecord {
     /// The commonest uninformative text, quoted by the data-quality report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uninformative_example: Option<String>,
+    /// Statistical findings committed in `insights`, and the window they examined (RFC 3339
+    /// start and exclusive end).
+    #[serde(default)]
+    pub insights: u64,
+    /// The window of those findings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub insights_window: Option<(String, String)>,
 }
 
 impl Manifest {

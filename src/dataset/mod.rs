@@ -2,6 +2,7 @@
 //! between ticketlake's stages and the way other engines read its output.
 
 pub mod columns;
+pub mod listing;
 pub mod lock;
 pub mod manifest;
 pub mod schema;
@@ -9,5 +10,6 @@ pub mod store;
 
 pub use manifest::Manifest;
 pub use schema::{
-    PROBLEM_CANDIDATE_MEMBERS, PROBLEM_CANDIDATES, REJECTS, SLA, STATUS_INTERVALS, TICKETS,
+    INSIGHTS, PROBLEM_CANDIDATE_MEMBERS, PROBLEM_CANDIDATES, REJECTS, SLA, STATUS_INTERVALS,
+    TICKETS,
 };

@@ -15,6 +15,9 @@ pub const PROBLEM_CANDIDATES: &str = "problem_candidates";
 /// The member incidents of each candidate.
 pub const PROBLEM_CANDIDATE_MEMBERS: &str = "problem_candidate_members";
 
+/// Ranked statistical findings (the derive stage; `ticketlake insights`).
+pub const INSIGHTS: &str = "insights";
+
 /// Canonical text columns of `tickets` that are carried through as strings.
 pub const TEXT_COLUMNS: &[&str] = &[
     "title",

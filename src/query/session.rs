@@ -7,10 +7,6 @@ use std::sync::Arc;
 
 use datafusion::catalog::TableProvider;
 use datafusion::datasource::MemTable;
-use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{
-    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
-};
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -147,29 +143,8 @@ pub fn open(root: &Path, policies: &Policies, limits: Limits) -> Result<Session>
     super::sized::register(&ctx, limits.memory_bytes)
         .map_err(df_error("size-checked functions"))?;
     let m = manifest::current(root)?;
-    let abs = std::fs::canonicalize(root).map_err(Error::io("opening dataset", root))?;
     runtime.block_on(async {
-        for (name, files) in &m.tables {
-            if files.files.is_empty() {
-                continue;
-            }
-            let urls = files
-                .files
-                .iter()
-                .map(|f| ListingTableUrl::parse(abs.join(&f.path).to_string_lossy()))
-                .collect::<datafusion::error::Result<Vec<_>>>()
-                .map_err(df_error(name))?;
-            let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-                .with_file_extension(".parquet");
-            let config = ListingTableConfig::new_with_multi_paths(urls)
-                .with_listing_options(options)
-                .infer_schema(&ctx.state())
-                .await
-                .map_err(df_error(name))?;
-            let table = ListingTable::try_new(config).map_err(df_error(name))?;
-            ctx.register_table(name.as_str(), Arc::new(table))
-                .map_err(df_error(name))?;
-        }
+        crate::dataset::listing::register(&ctx, root, &m, None).await?;
         // Most versions hold every table: the empty ones are made only when one is missing.
         let missing = |name: &str| m.tables.get(name).is_none_or(|t| t.files.is_empty());
         if crate::derive::EVERY_TABLE.iter().any(|n| missing(n)) {

@@ -18,98 +18,7 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
-/// Significance level of the verdict.
-pub const ALPHA: f64 = 0.05;
-
-/// Fewest points a verdict is given for.
-pub const MIN_POINTS: usize = 4;
-
-/// The points of a series that have a value, with their time positions.
-fn points(values: &[Option<f64>]) -> Vec<(f64, f64)> {
-    values
-        .iter()
-        .enumerate()
-        .filter_map(|(i, v)| v.filter(|v| v.is_finite()).map(|v| (i as f64, v)))
-        .collect()
-}
-
-/// Theil-Sen slope per time step, or `None` with fewer than two points.
-pub fn theil_sen(values: &[Option<f64>]) -> Option<f64> {
-    let p = points(values);
-    let mut slopes = Vec::with_capacity(p.len() * p.len() / 2);
-    for (i, a) in p.iter().enumerate() {
-        for b in &p[i + 1..] {
-            slopes.push((b.1 - a.1) / (b.0 - a.0));
-        }
-    }
-    if slopes.is_empty() {
-        return None;
-    }
-    slopes.sort_by(f64::total_cmp);
-    let m = slopes.len() / 2;
-    Some(if slopes.len() % 2 == 1 {
-        slopes[m]
-    } else {
-        (slopes[m - 1] + slopes[m]) / 2.0
-    })
-}
-
-/// Mann-Kendall two-sided p-value (normal approximation with the tie correction), or `None`
-/// with fewer than [`MIN_POINTS`] points.
-pub fn mann_kendall_p(values: &[Option<f64>]) -> Option<f64> {
-    let p = points(values);
-    let n = p.len();
-    if n < MIN_POINTS {
-        return None;
-    }
-    let mut s = 0i64;
-    for (i, a) in p.iter().enumerate() {
-        for b in &p[i + 1..] {
-            s += match b.1.total_cmp(&a.1) {
-                std::cmp::Ordering::Greater => 1,
-                std::cmp::Ordering::Less => -1,
-                std::cmp::Ordering::Equal => 0,
-            };
-        }
-    }
-    let mut sorted: Vec<f64> = p.iter().map(|x| x.1).collect();
-    sorted.sort_by(f64::total_cmp);
-    let mut ties = 0.0;
-    let mut run = 1usize;
-    for w in 1..=sorted.len() {
-        if w < sorted.len() && sorted[w] == sorted[w - 1] {
-            run += 1;
-        } else {
-            let t = run as f64;
-            ties += t * (t - 1.0) * (2.0 * t + 5.0);
-            run = 1;
-        }
-    }
-    let nf = n as f64;
-    let var = (nf * (nf - 1.0) * (2.0 * nf + 5.0) - ties) / 18.0;
-    if var <= 0.0 {
-        return Some(1.0);
-    }
-    let z = match s.signum() {
-        1 => (s as f64 - 1.0) / var.sqrt(),
-        -1 => (s as f64 + 1.0) / var.sqrt(),
-        _ => 0.0,
-    };
-    Some((2.0 * (1.0 - normal_cdf(z.abs()))).clamp(0.0, 1.0))
-}
-
-/// Standard normal CDF (Abramowitz & Stegun 7.1.26, absolute error < 1.5e-7).
-fn normal_cdf(z: f64) -> f64 {
-    let x = z / std::f64::consts::SQRT_2;
-    let t = 1.0 / (1.0 + 0.327_591_1 * x.abs());
-    let poly = t
-        * (0.254_829_592
-            + t * (-0.284_496_736
-                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
-    let erf = 1.0 - poly * (-x * x).exp();
-    let erf = if x >= 0.0 { erf } else { -erf };
-    0.5 * (1.0 + erf)
-}
+pub use crate::insights::stats::{ALPHA, MIN_POINTS, mann_kendall_p, theil_sen};
 
 /// `improving`, `worsening`, `no clear trend` or `insufficient data`.
 pub fn verdict(values: &[Option<f64>], higher_is_better: bool) -> &'static str {
@@ -209,31 +118,6 @@ mod tests {
 
     fn s(v: &[f64]) -> Vec<Option<f64>> {
         v.iter().copied().map(Some).collect()
-    }
-
-    #[test]
-    fn theil_sen_ignores_one_outlier() {
-        // y = 2x with one wild month: least squares would tilt, the median slope does not.
-        let mut v = s(&[0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0]);
-        v[3] = Some(100.0);
-        assert_eq!(theil_sen(&v), Some(2.0));
-        assert_eq!(theil_sen(&s(&[5.0])), None);
-        // A gap keeps its position in time: 0 at t=0, 4 at t=2 is 2 per step.
-        assert_eq!(theil_sen(&[Some(0.0), None, Some(4.0)]), Some(2.0));
-    }
-
-    #[test]
-    fn mann_kendall_matches_the_textbook_values() {
-        // A strictly rising series of 10: S = 45, Var = 10*9*25/18 = 125,
-        // z = 44/sqrt(125) = 3.9355, two-sided p = 8.3e-5.
-        let p = mann_kendall_p(&s(&[1., 2., 3., 4., 5., 6., 7., 8., 9., 10.])).unwrap();
-        assert!((p - 8.3e-5).abs() < 1e-5, "{p}");
-        // No trend: S = 0, p = 1.
-        let p = mann_kendall_p(&s(&[1., 3., 2., 3., 1., 2.])).unwrap();
-        assert!(p > 0.5, "{p}");
-        // All ties: variance is zero, no evidence of a trend.
-        assert_eq!(mann_kendall_p(&s(&[3.0; 6])), Some(1.0));
-        assert_eq!(mann_kendall_p(&s(&[1., 2., 3.])), None);
     }
 
     #[test]

@@ -1,0 +1,55 @@
+//! A dataset version's files as DataFusion tables: each table of the manifest registered as a
+//! listing table over exactly the files the manifest lists (never a directory glob, so a
+//! file an unfinished writer left behind is never read). The query session and the insights
+//! engine both read the dataset this way.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::prelude::SessionContext;
+
+use super::Manifest;
+use crate::error::{Error, Result};
+
+fn engine_error(table: &str) -> impl FnOnce(datafusion::error::DataFusionError) -> Error + '_ {
+    move |e| Error::Query {
+        context: format!("registering table {table}"),
+        message: crate::error::quote(&e.to_string()).into_owned(),
+    }
+}
+
+/// Register the tables of `m` (those named in `only`, or all) that have files.
+pub async fn register(
+    ctx: &SessionContext,
+    root: &Path,
+    m: &Manifest,
+    only: Option<&[&str]>,
+) -> Result<()> {
+    let abs = std::fs::canonicalize(root).map_err(Error::io("opening dataset", root))?;
+    for (name, files) in &m.tables {
+        if files.files.is_empty() || only.is_some_and(|o| !o.contains(&name.as_str())) {
+            continue;
+        }
+        let urls = files
+            .files
+            .iter()
+            .map(|f| ListingTableUrl::parse(abs.join(&f.path).to_string_lossy()))
+            .collect::<datafusion::error::Result<Vec<_>>>()
+            .map_err(engine_error(name))?;
+        let options =
+            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        let config = ListingTableConfig::new_with_multi_paths(urls)
+            .with_listing_options(options)
+            .infer_schema(&ctx.state())
+            .await
+            .map_err(engine_error(name))?;
+        let table = ListingTable::try_new(config).map_err(engine_error(name))?;
+        ctx.register_table(name.as_str(), Arc::new(table))
+            .map_err(engine_error(name))?;
+    }
+    Ok(())
+}

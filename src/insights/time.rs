@@ -1,0 +1,286 @@
+//! Findings over time: trends (monthly, Mann-Kendall with a Theil-Sen slope), spikes (a run of
+//! weeks far above the level elsewhere) and the correlation of weekly volume with weekly
+//! resolution time (Spearman).
+//!
+//! A value's series is measured relative to the whole scope: its share of each month's
+//! incidents, and its median resolution time over the scope's median that month. So a
+//! desk-wide change is one `overall` finding, not one per category, and a value is reported
+//! only when it moves differently from the rest.
+
+use super::series::{Aggregates, Series};
+use super::stats::{binomial_g, mann_kendall_p, spearman, theil_sen};
+use super::words::{change, duration, pct, subject, times};
+use super::{Finding, Params};
+
+/// Fewest months a trend is looked for in.
+const MIN_MONTHS: usize = 6;
+
+/// Longest spike window, in weeks (a quarter); a longer rise is a trend.
+const MAX_SPIKE_WEEKS: usize = 13;
+
+/// Slope, p-value and the level the series moves around, or `None` when too short.
+fn trend_of(series: &[Option<f64>]) -> Option<(f64, f64, f64, f64)> {
+    let known: Vec<(usize, f64)> = series
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.filter(|v| v.is_finite()).map(|v| (i, v)))
+        .collect();
+    if known.len() < MIN_MONTHS {
+        return None;
+    }
+    let p = mann_kendall_p(series)?;
+    let slope = theil_sen(series)?;
+    let mut levels: Vec<f64> = known.iter().map(|k| k.1).collect();
+    levels.sort_by(f64::total_cmp);
+    let level = levels[levels.len() / 2];
+    let span = (known[known.len() - 1].0 - known[0].0) as f64;
+    Some((slope, p, level, span))
+}
+
+/// One trend finding from a series, when it has one to test.
+#[allow(clippy::too_many_arguments)]
+fn trend(
+    series: &[Option<f64>],
+    metric: &'static str,
+    dimension: &'static str,
+    value: &str,
+    n: f64,
+    p: &Params,
+    words: impl Fn(f64, f64) -> String,
+    out: &mut Vec<Finding>,
+) {
+    let Some((slope, pv, level, span)) = trend_of(series) else {
+        return;
+    };
+    if level <= 0.0 || slope == 0.0 {
+        return;
+    }
+    // The fitted line's start and end, for the sentence and the relative change.
+    let mid = span / 2.0;
+    let (from, to) = (level - slope * mid, level + slope * mid);
+    // Material: the fitted change against the series' level (robust when the start is
+    // near zero); shown: the change from the fitted start, as a reader reads "from … to".
+    let rel = slope * span / level;
+    let shown = if from > 0.0 { (to.max(0.0) - from) / from } else { rel };
+    out.push(Finding {
+        kind: "trend",
+        metric,
+        dimension,
+        value: value.to_string(),
+        direction: if slope > 0.0 { "up" } else { "down" },
+        effect: 1.0 + shown,
+        effect_text: change(shown),
+        n,
+        p: Some(pv),
+        score: n * rel.abs() / 2.0,
+        material: rel.abs() >= p.min_change && from > 0.0,
+        sentence: words(from.max(0.0), to.max(0.0)),
+        ..Finding::default()
+    });
+}
+
+/// The trends of the whole scope and of each value.
+pub fn trends(a: &Aggregates, p: &Params, out: &mut Vec<Finding>) {
+    let months = a.months.len();
+    let span = format!("{months} months");
+    let counts: Vec<Option<f64>> = a.overall.month_n.iter().map(|&n| Some(n)).collect();
+    trend(
+        &counts,
+        "volume",
+        "overall",
+        "",
+        a.n,
+        p,
+        |f, t| format!("Incidents per month went from about {f:.0} to {t:.0} over {span}"),
+        out,
+    );
+    trend(
+        &a.overall.month_ttr,
+        "ttr",
+        "overall",
+        "",
+        a.n_ttr,
+        p,
+        |f, t| {
+            format!(
+                "The median resolution time went from about {} to {} over {span}",
+                duration(f),
+                duration(t)
+            )
+        },
+        out,
+    );
+    for d in &a.dimensions {
+        for v in &d.values {
+            let share = relative(
+                &v.series
+                    .month_n
+                    .iter()
+                    .map(|&n| Some(n))
+                    .collect::<Vec<_>>(),
+                &counts,
+                0.0,
+            );
+            let who = subject(d.name, &v.value);
+            trend(
+                &share,
+                "volume",
+                d.name,
+                &v.value,
+                v.n,
+                p,
+                |f, t| {
+                    format!(
+                        "{who} went from about {} to {} of all incidents over {span}",
+                        pct(f),
+                        pct(t)
+                    )
+                },
+                out,
+            );
+            let ttr = relative(&v.series.month_ttr, &a.overall.month_ttr, 0.0);
+            trend(
+                &ttr,
+                "ttr",
+                d.name,
+                &v.value,
+                v.n_ttr,
+                p,
+                |f, t| {
+                    format!(
+                        "{who} went from {} to {} the median resolution time of all incidents over {span}",
+                        times(f),
+                        times(t)
+                    )
+                },
+                out,
+            );
+        }
+    }
+}
+
+/// `part / whole` per period, a gap where the whole is not above `floor`.
+fn relative(part: &[Option<f64>], whole: &[Option<f64>], floor: f64) -> Vec<Option<f64>> {
+    part.iter()
+        .zip(whole)
+        .map(|(a, b)| match (a, b) {
+            (Some(a), Some(b)) if *b > floor => Some(a / b),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The strongest spike of `counts` against `baseline` (the exposure of each week: its share
+/// of the scope's days for the whole scope, the scope's own weekly counts for a value).
+/// Returns (first week, weeks, inside count, rate ratio, p-value adjusted for the windows
+/// scanned).
+fn spike_of(
+    counts: &[f64],
+    baseline: &[f64],
+    min_inside: f64,
+) -> Option<(usize, usize, f64, f64, f64)> {
+    let w = counts.len();
+    let (n, total): (f64, f64) = (counts.iter().sum(), baseline.iter().sum());
+    let longest = MAX_SPIKE_WEEKS.min(w / 3);
+    let mut best: Option<(f64, (usize, usize, f64, f64))> = None;
+    let mut scanned = 0usize;
+    for len in 2..=longest {
+        for start in 0..=(w - len) {
+            scanned += 1;
+            let x: f64 = counts[start..start + len].iter().sum();
+            let e: f64 = baseline[start..start + len].iter().sum();
+            if x < min_inside || e <= 0.0 || e >= total || n - x <= 0.0 {
+                continue;
+            }
+            let ratio = (x / e) / ((n - x) / (total - e));
+            if ratio <= 1.0 {
+                continue;
+            }
+            // The likelihood-ratio statistic ranks windows; the best one is reported.
+            let p0 = e / total;
+            let g = 2.0 * (x * (x / (n * p0)).ln() + (n - x) * ((n - x) / (n * (1.0 - p0))).ln());
+            if best.is_none_or(|(bg, _)| g > bg) {
+                best = Some((g, (start, len, x, ratio)));
+            }
+        }
+    }
+    let (_, (start, len, x, ratio)) = best?;
+    let pv = binomial_g(
+        x,
+        n,
+        baseline[start..start + len].iter().sum::<f64>() / total,
+    )?;
+    Some((start, len, x, ratio, (pv * scanned as f64).min(1.0)))
+}
+
+/// The spikes of the whole scope and of each value.
+pub fn spikes(a: &Aggregates, p: &Params, out: &mut Vec<Finding>) {
+    let mut one = |counts: &[f64], baseline: &[f64], dimension: &'static str, value: &str| {
+        let Some((start, len, x, ratio, pv)) = spike_of(counts, baseline, p.min_incidents) else {
+            return;
+        };
+        let from = a.weeks[start];
+        let to = a.weeks[start + len - 1] + 6 * 86_400_000_000;
+        let expected = x / ratio;
+        out.push(Finding {
+            kind: "spike",
+            metric: "volume",
+            dimension,
+            value: value.to_string(),
+            direction: "up",
+            window: Some((from, to)),
+            effect: ratio,
+            effect_text: format!("{} the usual rate", times(ratio)),
+            n: x,
+            p: Some(pv),
+            score: x - expected,
+            material: ratio >= p.min_spike,
+            sentence: format!(
+                "{} rose to {} their usual weekly rate from {} to {} ({x:.0} incidents in {len} weeks)",
+                subject(dimension, value),
+                times(ratio),
+                super::series::day(from),
+                super::series::day(to),
+            ),
+            ..Finding::default()
+        });
+    };
+    one(&a.overall.week_n, &a.week_exposure, "overall", "");
+    for d in &a.dimensions {
+        for v in &d.values {
+            one(&v.series.week_n, &a.overall.week_n, d.name, &v.value);
+        }
+    }
+}
+
+/// Weekly volume against weekly median resolution time, over the whole weeks of the scope.
+pub fn correlation(a: &Aggregates, p: &Params, out: &mut Vec<Finding>) {
+    let s: &Series = &a.overall;
+    let pairs: Vec<(f64, f64)> = (0..a.weeks.len())
+        .filter(|&i| a.week_exposure[i] >= 1.0)
+        .filter_map(|i| Some((s.week_n[i], s.week_ttr[i]?)))
+        .collect();
+    let Some((rho, pv)) = spearman(&pairs) else {
+        return;
+    };
+    let direction = if rho > 0.0 { "up" } else { "down" };
+    out.push(Finding {
+        kind: "correlation",
+        metric: "ttr",
+        dimension: "overall",
+        value: "volume".into(),
+        direction,
+        effect: rho,
+        effect_text: format!("ρ = {rho:.2}"),
+        n: pairs.len() as f64,
+        p: Some(pv),
+        score: a.n * rho * rho / 4.0,
+        material: rho.abs() >= p.min_correlation,
+        sentence: format!(
+            "Weeks with more incidents had {} resolution times (Spearman ρ = {rho:.2} over {} weeks)",
+            if rho > 0.0 { "longer" } else { "shorter" },
+            pairs.len()
+        ),
+        ..Finding::default()
+    });
+}
