@@ -18,7 +18,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::lexicon::{FAULT, FAULT_WEIGHT};
-use super::pattern::Pattern;
 use super::text::Normalized;
 
 /// One incident as the clustering sees it.
@@ -51,6 +50,26 @@ pub struct Params {
     pub chronic_min_per_month: usize,
     /// The share of its block's incidents, in percent, that makes a cluster chronic.
     pub chronic_min_share: f64,
+}
+
+/// A candidate's pattern, the `pattern` column, which [`super::pattern`] decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Pattern {
+    /// A spike: the busiest window far above the cluster's own rate elsewhere.
+    #[default]
+    Burst,
+    /// A steady stream.
+    Chronic,
+}
+
+impl Pattern {
+    /// The column value: `burst` or `chronic`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Pattern::Burst => "burst",
+            Pattern::Chronic => "chronic",
+        }
+    }
 }
 
 /// A cluster: its key (stable across runs on the same data) and member indexes into the
@@ -114,7 +133,11 @@ fn specialises(set: &[String], leader: &[String], df: &HashMap<&str, usize>) -> 
     if !leader.iter().all(|t| set.binary_search(t).is_ok()) {
         return false;
     }
-    let Some(rarest) = leader.iter().filter(|t| *t != FAULT).map(|t| df[t.as_str()]).min()
+    let Some(rarest) = leader
+        .iter()
+        .filter(|t| *t != FAULT)
+        .map(|t| df[t.as_str()])
+        .min()
     else {
         return false;
     };
@@ -125,10 +148,10 @@ fn specialises(set: &[String], leader: &[String], df: &HashMap<&str, usize>) -> 
 
 /// Cluster the distinct token sets of one block (each with its member incidents): the
 /// leaders' sets with all their members.
-fn cluster_block<'a>(
-    sets: BTreeMap<&'a [String], Vec<usize>>,
+fn cluster_block(
+    sets: BTreeMap<&[String], Vec<usize>>,
     threshold: f64,
-) -> Vec<(&'a [String], Vec<usize>)> {
+) -> Vec<(&[String], Vec<usize>)> {
     // Incidents per token, for the detail test.
     let mut df: HashMap<&str, usize> = HashMap::new();
     for (set, members) in &sets {

@@ -336,4 +336,3 @@ pub fn detect(
         uninformative_example: uninformative.example(),
     })
 }
-

@@ -49,7 +49,6 @@ fn median(mut v: Vec<i64>) -> Option<i64> {
     })
 }
 
-
 /// The two frames, column by column.
 #[derive(Default)]
 pub(super) struct Columns {

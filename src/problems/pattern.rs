@@ -20,32 +20,13 @@ use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate};
 
+pub use super::cluster::Pattern;
 use super::cluster::{Cluster, Incident, Params, block};
 
 /// How many calendar months the chronic rule looks back over.
 pub const CHRONIC_MONTHS: usize = 6;
 /// Of those, how many must each hold `chronic-min-per-month` incidents.
 pub const CHRONIC_MONTHS_NEEDED: usize = 3;
-
-/// A candidate's pattern, the `pattern` column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum Pattern {
-    /// A spike: the busiest window far above the cluster's own rate elsewhere.
-    #[default]
-    Burst,
-    /// A steady stream.
-    Chronic,
-}
-
-impl Pattern {
-    /// The column value: `burst` or `chronic`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Pattern::Burst => "burst",
-            Pattern::Chronic => "chronic",
-        }
-    }
-}
 
 /// The last [`CHRONIC_MONTHS`] calendar months (UTC, µs, half-open) that start before
 /// `reference`, oldest first: the month holding the instant just before `reference` and
@@ -154,7 +135,14 @@ pub fn candidates(
         let (keep, pattern) = if c.entity.is_some() || p.burst_ratio <= 0.0 {
             // No burst test: kept as they come, chronic when the rule says so.
             let keep = windowed || (c.entity.is_none() && chronic);
-            (keep, if chronic { Pattern::Chronic } else { Pattern::Burst })
+            (
+                keep,
+                if chronic {
+                    Pattern::Chronic
+                } else {
+                    Pattern::Burst
+                },
+            )
         } else if is_burst(c, times, p) {
             (true, Pattern::Burst)
         } else {
@@ -255,13 +243,19 @@ mod tests {
             ..params()
         };
         let c = candidates(&v, group(&v, &off), &off, JAN_2026);
-        assert!(c.iter().any(|c| c.key == "text:Office:fault printer" && c.pattern == Pattern::Chronic));
+        assert!(
+            c.iter()
+                .any(|c| c.key == "text:Office:fault printer" && c.pattern == Pattern::Chronic)
+        );
         // Below min-incidents nothing qualifies.
         let p = Params {
             min_incidents: 5,
             ..params()
         };
         let c = candidates(&v, group(&v, &p), &p, JAN_2026);
-        assert_eq!(c.iter().map(|c| c.key.as_str()).collect::<Vec<_>>(), vec!["text:Office:fault printer"]);
+        assert_eq!(
+            c.iter().map(|c| c.key.as_str()).collect::<Vec<_>>(),
+            vec!["text:Office:fault printer"]
+        );
     }
 }

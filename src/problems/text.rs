@@ -309,11 +309,20 @@ mod tests {
         assert_eq!(toks("Email system outage"), vec!["email", "fault"]);
         assert_eq!(toks("Can't connect to the VPN"), vec!["fault", "vpn"]);
         // A negated verb that names a function keeps it.
-        assert_eq!(toks("Email client not syncing"), vec!["client", "email", "fault", "sync"]);
+        assert_eq!(
+            toks("Email client not syncing"),
+            vec!["client", "email", "fault", "sync"]
+        );
         // Without a negation a capability verb is an ordinary word.
-        assert_eq!(toks("VPN connection failing"), vec!["connect", "fault", "vpn"]);
+        assert_eq!(
+            toks("VPN connection failing"),
+            vec!["connect", "fault", "vpn"]
+        );
         // An apostrophe after digits splits: the entity survives.
-        assert_eq!(normalize("Printer546's tray is broken").entities, vec!["printer546"]);
+        assert_eq!(
+            normalize("Printer546's tray is broken").entities,
+            vec!["printer546"]
+        );
     }
 
     #[test]

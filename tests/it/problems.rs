@@ -107,7 +107,10 @@ fn best_share(
             *held.entry(id.unwrap()).or_default() += 1;
         }
     }
-    let Some((id, n)) = held.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0))) else {
+    let Some((id, n)) = held
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+    else {
         return (0.0, serde_json::Value::Null);
     };
     let cand = c
@@ -131,7 +134,10 @@ fn insight_bench_flag_4_top_candidate_is_the_chronic_printer_stream() {
     assert_eq!(code, 0, "{err}");
     let c = candidates(&p, &[]);
     let top = &c[0];
-    assert!(top["label"].as_str().unwrap().starts_with("printer"), "{top}");
+    assert!(
+        top["label"].as_str().unwrap().starts_with("printer"),
+        "{top}"
+    );
     assert_eq!(top["pattern"], "chronic", "{top}");
     assert_eq!(top["category"], "Hardware", "{top}");
     assert!(
@@ -176,7 +182,11 @@ fn insight_bench_flag_4_top_candidate_is_the_chronic_printer_stream() {
     p.write("ticketlake.toml", "[problems]\nburst-ratio = 0\n");
     assert_eq!(candidates(&p, &[])[0]["candidate_id"], top["candidate_id"]);
     // The chronic keys are checked like the others.
-    for bad in ["chronic-min-share = 0", "chronic-min-share = 150", "chronic-min-per-month = 0"] {
+    for bad in [
+        "chronic-min-share = 0",
+        "chronic-min-share = 150",
+        "chronic-min-per-month = 0",
+    ] {
         p.write("ticketlake.toml", format!("[problems]\n{bad}\n"));
         let o = p.run(&["problems"]);
         assert_eq!(o.status.code(), Some(2), "{bad}");
@@ -200,7 +210,10 @@ fn insight_bench_paraphrases_meet_across_categories() {
         let c = candidates(&p, &[]);
         let vpn = titled(&f, |t| t.contains("vpn"));
         let (share, cand) = best_share(&p, &c, &vpn);
-        eprintln!("{flag} vpn: {} titled, best cluster holds {share:.3}", vpn.len());
+        eprintln!(
+            "{flag} vpn: {} titled, best cluster holds {share:.3}",
+            vpn.len()
+        );
         assert!(share >= 0.9, "{flag}: {share} {cand}");
         // "Email server not responding", "... is down", "Email system outage", "Cannot
         // access email": the outage, not the client's sync trouble.
@@ -212,7 +225,10 @@ fn insight_bench_paraphrases_meet_across_categories() {
                 && !t.contains("client")
         });
         let (share, cand) = best_share(&p, &c, &outage);
-        eprintln!("{flag} email outage: {} titled, best cluster holds {share:.3}", outage.len());
+        eprintln!(
+            "{flag} email outage: {} titled, best cluster holds {share:.3}",
+            outage.len()
+        );
         assert!(share >= 0.8, "{flag}: {share} {cand}");
         let categories = cand["categories"].as_str().unwrap();
         assert!(categories.split(", ").count() >= 3, "{cand}");
