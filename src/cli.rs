@@ -67,10 +67,11 @@ pub enum Command {
         json: bool,
     },
     /// Rank the recurring-problem candidates: clusters of incidents that should become a
-    /// problem record, unlinked ones flagged.
+    /// problem record (bursts and chronic streams), unlinked ones flagged.
     #[command(
         args_conflicts_with_subcommands = true,
-        after_help = "Examples:\n  ticketlake problems\n  ticketlake problems --period 2026-Q3 --min-incidents 5 --window 14d --format csv\n  \
+        after_help = "Examples:\n  ticketlake problems\n  ticketlake problems --pattern chronic\n  \
+        ticketlake problems --period 2026-Q3 --min-incidents 5 --window 14d --format csv\n  \
         ticketlake problems show PC-1a2b3c4d5e"
     )]
     Problems {
@@ -294,6 +295,9 @@ pub struct ProblemOptions {
     /// The window: 30d, 4w (default from [problems], else 30d).
     #[arg(long)]
     pub window: Option<String>,
+    /// Only candidates of this pattern (default: both).
+    #[arg(long, value_enum)]
+    pub pattern: Option<crate::problems::pattern::Pattern>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,

@@ -1,7 +1,7 @@
 //! `ticketlake problems [show ID]`: detection on the current dataset with the config's
 //! `[problems]` settings and any command-line overrides, printed as a table.
 
-use polars::prelude::IntoLazy;
+use polars::prelude::{IntoLazy, col, lit};
 
 use super::{Ctx, out};
 use crate::cli::{OutputFormat, ProblemOptions, ProblemsAction};
@@ -48,6 +48,15 @@ pub(crate) fn run(
         origin(o.window.is_some(), "window", defaults.window),
     );
     shown.add(
+        "problems.pattern",
+        o.pattern.map(|p| p.as_str()),
+        if o.pattern.is_some() {
+            "--pattern"
+        } else {
+            "default (burst and chronic)"
+        },
+    );
+    shown.add(
         "problems.period",
         &o.period,
         if o.period.is_some() {
@@ -72,17 +81,31 @@ pub(crate) fn run(
         .transpose()?
         .map(|p| (p.start, p.end));
     let found = detect_current(s, &cfg, |_| Ok(period))?.0;
+    // The ranks stay those of all candidates, so a filtered list agrees with the table.
+    let candidates = match o.pattern {
+        None => found.candidates.clone(),
+        Some(p) => found
+            .candidates
+            .clone()
+            .lazy()
+            .filter(col("pattern").eq(lit(p.as_str())))
+            .collect()
+            .map_err(Error::polars("selecting candidates by pattern"))?,
+    };
     let table = match &show {
-        None => Table::from_frame(&found.candidates, o.limit)?,
+        None => Table::from_frame(&candidates, o.limit)?,
         Some(id) => {
+            let listed = crate::dataset::columns::text(&candidates, "candidate_id")?
+                .iter()
+                .any(|c| c == Some(id.as_str()));
             let members = found
                 .members
                 .clone()
                 .lazy()
-                .filter(polars::prelude::col("candidate_id").eq(polars::prelude::lit(id.as_str())))
+                .filter(col("candidate_id").eq(lit(id.as_str())))
                 .collect()
                 .map_err(Error::polars("selecting members"))?;
-            if members.height() == 0 {
+            if !listed || members.height() == 0 {
                 return Err(Error::Usage(format!(
                     "no candidate `{id}` with these settings; `ticketlake problems` lists the ids"
                 )));
@@ -94,7 +117,7 @@ pub(crate) fn run(
     if show.is_none() && o.format == OutputFormat::Table && found.incidents > 0 {
         out::note(format_args!(
             "{} candidates from {} incidents; {} ({:.1} %) have text with no signal",
-            found.candidates.height(),
+            candidates.height(),
             found.incidents,
             found.uninformative,
             100.0 * found.uninformative as f64 / found.incidents as f64

@@ -7,14 +7,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use polars::prelude::*;
 
 use super::cluster::{Cluster, Incident};
+use super::lexicon::FAULT;
 use super::{Breached, TicketCols};
 
-/// A candidate's label: its entity, then its three most frequent other tokens.
+/// A candidate's label: its entity, then its three most frequent other tokens. The fault
+/// symptom is left out: nearly every incident has it, and it says nothing about what broke.
 pub(super) fn label(c: &Cluster, incidents: &[Incident]) -> String {
     let mut terms: BTreeMap<&str, usize> = BTreeMap::new();
     for &m in &c.members {
         for t in &incidents[m].text.tokens {
-            if Some(t) != c.entity.as_ref() {
+            if Some(t) != c.entity.as_ref() && t != FAULT {
                 *terms.entry(t.as_str()).or_default() += 1;
             }
         }

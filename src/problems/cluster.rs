@@ -1,20 +1,23 @@
-//! Grouping incidents into clusters and deciding which clusters are recurring candidates.
+//! Grouping incidents into clusters; [`super::pattern`] decides which clusters are recurring
+//! candidates.
 //!
 //! - **Entity clusters:** incidents naming the same entity (`printer546`, `vpn-gw-01`) form
 //!   one cluster, whatever category the agent picked: a named device failing again and again
-//!   is the textbook recurring problem.
-//! - **Text clusters:** the rest are blocked by service (or category, where there is no
-//!   service), their distinct token sets are clustered greedily by Jaccard similarity (most
-//!   frequent set first, so the result is deterministic), and each cluster's leader set names
-//!   it.
-//! - **Time:** a cluster is a candidate when some `window` holds at least `min_incidents` of
-//!   its incidents. Text clusters must also be a burst: in that window their share of the
-//!   block's incidents must be `burst_ratio` times their share outside it. Steady demand
-//!   ("Password reset", every week of the year) is routine work, not a problem signal; a
-//!   spike is.
+//!   is the textbook recurring problem. An entity fewer than `min-incidents` incidents name
+//!   cannot recur on its own; its incidents are clustered by their text like the rest.
+//! - **Text clusters:** the rest are blocked by service (one block for every incident
+//!   without a service, whatever its category: miscategorised tickets are the normal case),
+//!   and their distinct token sets are clustered greedily, most frequent set first so the
+//!   result is deterministic. A set joins the most similar leader when the weighted Jaccard
+//!   similarity reaches `similarity` (the fault symptom weighs half a word, so two reports
+//!   that share only "not working" stay apart), or when it holds all of a leader's words and
+//!   its other words are all rarer in the block than each of the leader's: "Printer
+//!   malfunction in the finance department" is a printer fault with a detail, not a problem
+//!   of its own.
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::lexicon::{FAULT, FAULT_WEIGHT};
 use super::text::Normalized;
 
 /// One incident as the clustering sees it.
@@ -43,6 +46,30 @@ pub struct Params {
     pub similarity: f64,
     /// How far above its own baseline a text cluster's window must be (0 = no burst test).
     pub burst_ratio: f64,
+    /// Fewest incidents in a month for the month to count towards a chronic stream.
+    pub chronic_min_per_month: usize,
+    /// The share of its block's incidents, in percent, that makes a cluster chronic.
+    pub chronic_min_share: f64,
+}
+
+/// A candidate's pattern, the `pattern` column, which [`super::pattern`] decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Pattern {
+    /// A spike: the busiest window far above the cluster's own rate elsewhere.
+    #[default]
+    Burst,
+    /// A steady stream.
+    Chronic,
+}
+
+impl Pattern {
+    /// The column value: `burst` or `chronic`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Pattern::Burst => "burst",
+            Pattern::Chronic => "chronic",
+        }
+    }
 }
 
 /// A cluster: its key (stable across runs on the same data) and member indexes into the
@@ -59,32 +86,119 @@ pub struct Cluster {
     pub window_start: i64,
     /// Incidents in the busiest window.
     pub window_count: usize,
+    /// Burst or chronic, once [`super::pattern::candidates`] has decided.
+    pub pattern: Pattern,
 }
 
-fn jaccard(a: &[String], b: &[String]) -> f64 {
-    let (mut i, mut j, mut inter) = (0, 0, 0usize);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
+/// How much one token counts in a similarity.
+fn weight(t: &str) -> f64 {
+    if t == FAULT { FAULT_WEIGHT } else { 1.0 }
+}
+
+/// Weighted Jaccard similarity of two sorted token sets: the weight they share over the
+/// weight of their union.
+fn similarity(a: &[String], b: &[String]) -> f64 {
+    let (mut i, mut j, mut inter, mut union) = (0, 0, 0.0, 0.0);
+    while i < a.len() || j < b.len() {
+        let order = match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) => x.cmp(y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            _ => std::cmp::Ordering::Greater,
+        };
+        match order {
             std::cmp::Ordering::Equal => {
-                inter += 1;
+                inter += weight(&a[i]);
+                union += weight(&a[i]);
                 i += 1;
                 j += 1;
             }
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Less => {
+                union += weight(&a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                union += weight(&b[j]);
+                j += 1;
+            }
         }
     }
-    let union = a.len() + b.len() - inter;
-    if union == 0 {
-        0.0
-    } else {
-        inter as f64 / union as f64
+    if union == 0.0 { 0.0 } else { inter / union }
+}
+
+/// Whether `set` is `leader` with detail added: it holds every word of the leader, and each
+/// other word it has (the symptom aside) is rarer in the block than every word of the
+/// leader. Detail ("in the finance department", "on floor 3") is what one reporter adds;
+/// a word as common as the leader's own names a different thing.
+fn specialises(set: &[String], leader: &[String], df: &HashMap<&str, usize>) -> bool {
+    if !leader.iter().all(|t| set.binary_search(t).is_ok()) {
+        return false;
     }
+    let Some(rarest) = leader
+        .iter()
+        .filter(|t| *t != FAULT)
+        .map(|t| df[t.as_str()])
+        .min()
+    else {
+        return false;
+    };
+    set.iter()
+        .filter(|t| *t != FAULT && leader.binary_search(t).is_err())
+        .all(|t| df[t.as_str()] < rarest)
+}
+
+/// Cluster the distinct token sets of one block (each with its member incidents): the
+/// leaders' sets with all their members.
+fn cluster_block(
+    sets: BTreeMap<&[String], Vec<usize>>,
+    threshold: f64,
+) -> Vec<(&[String], Vec<usize>)> {
+    // Incidents per token, for the detail test.
+    let mut df: HashMap<&str, usize> = HashMap::new();
+    for (set, members) in &sets {
+        for t in set.iter() {
+            *df.entry(t.as_str()).or_default() += members.len();
+        }
+    }
+    // Most frequent token set first; ties by the set itself, so runs agree.
+    let mut sets: Vec<(&[String], Vec<usize>)> = sets.into_iter().collect();
+    sets.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
+    let mut leaders: Vec<(&[String], Vec<usize>)> = Vec::new();
+    // Leaders by their words; the symptom alone never makes two texts alike.
+    let mut index: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (set, members) in sets {
+        let mut best: Option<(f64, usize)> = None;
+        let mut seen = Vec::new();
+        for t in set.iter().filter(|t| *t != FAULT) {
+            for &l in index.get(t.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
+                if seen.contains(&l) {
+                    continue;
+                }
+                seen.push(l);
+                let s = similarity(set, leaders[l].0);
+                let joins = s >= threshold || specialises(set, leaders[l].0, &df);
+                if joins && best.is_none_or(|(b, bl)| s > b || (s == b && l < bl)) {
+                    best = Some((s, l));
+                }
+            }
+        }
+        match best {
+            Some((_, l)) => leaders[l].1.extend(members),
+            None => {
+                let l = leaders.len();
+                for t in set.iter().filter(|t| *t != FAULT) {
+                    index.entry(t.as_str()).or_default().push(l);
+                }
+                leaders.push((set, members));
+            }
+        }
+    }
+    leaders
 }
 
 /// Group incidents into clusters (every informative incident lands in exactly one).
-pub fn group(incidents: &[Incident], similarity: f64) -> Vec<Cluster> {
-    // Entity frequency decides which entity names an incident that mentions several.
+pub fn group(incidents: &[Incident], p: &Params) -> Vec<Cluster> {
+    // Entity frequency decides which entity names an incident that mentions several, and
+    // whether an entity recurs at all.
     let mut entity_freq: HashMap<&str, usize> = HashMap::new();
     for inc in incidents {
         for e in &inc.text.entities {
@@ -98,11 +212,17 @@ pub fn group(incidents: &[Incident], similarity: f64) -> Vec<Cluster> {
         if inc.text.is_empty() {
             continue;
         }
-        if let Some(e) = inc.text.entities.iter().max_by(|a, b| {
-            entity_freq[a.as_str()]
-                .cmp(&entity_freq[b.as_str()])
-                .then(b.cmp(a))
-        }) {
+        let entity = inc
+            .text
+            .entities
+            .iter()
+            .filter(|e| entity_freq[e.as_str()] >= p.min_incidents)
+            .max_by(|a, b| {
+                entity_freq[a.as_str()]
+                    .cmp(&entity_freq[b.as_str()])
+                    .then(b.cmp(a))
+            });
+        if let Some(e) = entity {
             by_key
                 .entry(format!("entity:{e}"))
                 .or_insert_with(|| (Some(e.clone()), Vec::new()))
@@ -118,38 +238,7 @@ pub fn group(incidents: &[Incident], similarity: f64) -> Vec<Cluster> {
             .push(i);
     }
     for (block, sets) in blocks {
-        // Most frequent token set first; ties by the set itself, so runs agree.
-        let mut sets: Vec<(&[String], Vec<usize>)> = sets.into_iter().collect();
-        sets.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
-        let mut leaders: Vec<(&[String], Vec<usize>)> = Vec::new();
-        let mut index: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (set, members) in sets {
-            let mut best: Option<(f64, usize)> = None;
-            let mut seen = Vec::new();
-            for t in set {
-                for &l in index.get(t.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
-                    if seen.contains(&l) {
-                        continue;
-                    }
-                    seen.push(l);
-                    let s = jaccard(set, leaders[l].0);
-                    if s >= similarity && best.is_none_or(|(b, bl)| s > b || (s == b && l < bl)) {
-                        best = Some((s, l));
-                    }
-                }
-            }
-            match best {
-                Some((_, l)) => leaders[l].1.extend(members),
-                None => {
-                    let l = leaders.len();
-                    for t in set {
-                        index.entry(t.as_str()).or_default().push(l);
-                    }
-                    leaders.push((set, members));
-                }
-            }
-        }
-        for (set, members) in leaders {
+        for (set, members) in cluster_block(sets, p.similarity) {
             by_key.insert(format!("text:{block}:{}", set.join(" ")), (None, members));
         }
     }
@@ -163,76 +252,26 @@ pub fn group(incidents: &[Incident], similarity: f64) -> Vec<Cluster> {
                 members,
                 window_start: 0,
                 window_count: 0,
+                pattern: Pattern::Burst,
             }
         })
         .collect()
 }
 
-/// The block a text incident is clustered in: its service, else its category.
-fn block(inc: &Incident) -> &str {
-    inc.service
-        .as_deref()
-        .or(inc.category.as_deref())
-        .unwrap_or("(all)")
-}
-
-/// Fill in each cluster's busiest window and keep the recurring candidates.
-///
-/// The burst test compares shares, not counts: a text cluster's share of its block's
-/// incidents inside the busiest window against its share outside it. A busy month for the
-/// whole service raises both and is not a burst; one fault flaring up raises only the first.
-pub fn candidates(incidents: &[Incident], mut clusters: Vec<Cluster>, p: &Params) -> Vec<Cluster> {
-    for c in &mut clusters {
-        let (mut lo, mut best, mut start) = (0usize, 0usize, 0i64);
-        for hi in 0..c.members.len() {
-            let t = incidents[c.members[hi]].opened;
-            while t - incidents[c.members[lo]].opened >= p.window {
-                lo += 1;
-            }
-            if hi + 1 - lo > best {
-                best = hi + 1 - lo;
-                start = incidents[c.members[lo]].opened;
-            }
-        }
-        c.window_count = best;
-        c.window_start = start;
-    }
-    let mut blocks: HashMap<&str, Vec<i64>> = HashMap::new();
-    for inc in incidents.iter().filter(|i| !i.text.is_empty()) {
-        blocks.entry(block(inc)).or_default().push(inc.opened);
-    }
-    for times in blocks.values_mut() {
-        times.sort_unstable();
-    }
-    clusters.retain(|c| {
-        if c.window_count < p.min_incidents.max(2) {
-            return false;
-        }
-        if c.entity.is_some() || p.burst_ratio <= 0.0 {
-            return true;
-        }
-        let times = &blocks[block(&incidents[c.members[0]])];
-        let a = times.partition_point(|&t| t < c.window_start);
-        let b = times.partition_point(|&t| t < c.window_start + p.window);
-        let (inside, outside) = ((b - a) as f64, (times.len() - (b - a)) as f64);
-        let rest = (c.members.len() - c.window_count) as f64;
-        if outside == 0.0 || rest == 0.0 {
-            // Nothing to compare with: the cluster is all there is of it.
-            return true;
-        }
-        c.window_count as f64 / inside >= p.burst_ratio * (rest / outside)
-    });
-    clusters
+/// The block a text incident is clustered in: its service, else the one block of every
+/// incident without a service.
+pub(super) fn block(inc: &Incident) -> &str {
+    inc.service.as_deref().unwrap_or("(all)")
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::text::normalize;
     use super::*;
 
-    const DAY: i64 = 86_400_000_000;
+    pub(in super::super) const DAY: i64 = 86_400_000_000;
 
-    fn inc(row: usize, day: i64, service: &str, title: &str) -> Incident {
+    pub(in super::super) fn inc(row: usize, day: i64, service: &str, title: &str) -> Incident {
         Incident {
             row,
             opened: day * DAY,
@@ -242,13 +281,34 @@ mod tests {
         }
     }
 
-    fn params() -> Params {
+    pub(in super::super) fn params() -> Params {
         Params {
             min_incidents: 3,
             window: 30 * DAY,
             similarity: 0.5,
             burst_ratio: 3.0,
+            chronic_min_per_month: 4,
+            chronic_min_share: 10.0,
         }
+    }
+
+    /// The cluster of each title, as an index into the clusters of `titles` (one block,
+    /// no service).
+    fn clusters_of(titles: &[&str]) -> (Vec<usize>, Vec<Cluster>) {
+        let v: Vec<Incident> = titles
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Incident {
+                service: None,
+                category: Some(if i % 2 == 0 { "Hardware" } else { "Network" }.into()),
+                ..inc(i, i as i64, "", t)
+            })
+            .collect();
+        let c = group(&v, &params());
+        let of = (0..v.len())
+            .map(|row| c.iter().position(|c| c.members.contains(&row)).unwrap())
+            .collect();
+        (of, c)
     }
 
     #[test]
@@ -266,39 +326,79 @@ mod tests {
             ),
             inc(5, 6, "Printing", "Printer546 is not working"),
             inc(6, 7, "Other", "Issue with Printer546 in Australia"),
+            inc(7, 8, "Other", "Printer546 paper jam"),
         ];
-        let c = group(&v, 0.5);
+        let c = group(&v, &params());
         let find = |row: usize| c.iter().position(|c| c.members.contains(&row)).unwrap();
         assert_eq!(find(0), find(1));
         assert_eq!(find(0), find(2));
         assert_eq!(find(3), find(4));
         assert_eq!(find(5), find(6));
+        assert_eq!(find(5), find(7));
         assert_ne!(find(0), find(3));
         assert_eq!(c[find(5)].key, "entity:printer546");
+        // Named by fewer than min-incidents incidents, an entity is only a word.
+        let v = vec![
+            inc(0, 1, "Printing", "Printer not working"),
+            inc(1, 2, "Printing", "Printer not responding"),
+            inc(2, 3, "Printing", "Printer model ABC123 not working"),
+        ];
+        let c = group(&v, &params());
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert_eq!(c[0].entity, None);
     }
 
     #[test]
-    fn steady_text_is_not_a_burst_but_an_entity_is_recurring() {
-        // "Password reset" every 5 days for a year: always 6 in 30 days, never a spike.
-        let mut v: Vec<Incident> = (0..73)
-            .map(|i| inc(i, i as i64 * 5, "Identity", "Password reset required"))
-            .collect();
-        // A sudden run of one VPN fault.
-        v.extend((0..4).map(|i| inc(100 + i, 200 + i as i64, "VPN", "VPN drops every hour")));
-        // The same named switch, three times in a month.
-        v.extend((0..3).map(|i| inc(200 + i, 100 + 9 * i as i64, "Network", "LON-SW-14 reboot")));
-        let c = candidates(&v, group(&v, 0.5), &params());
-        let keys: Vec<&str> = c.iter().map(|c| c.key.as_str()).collect();
-        assert_eq!(
-            keys,
-            vec!["entity:lon-sw-14", "text:VPN:drop every hour vpn"]
-        );
-        assert_eq!(c[1].window_count, 4);
-        // Below min-incidents nothing qualifies.
-        let p = Params {
-            min_incidents: 5,
-            ..params()
-        };
-        assert!(candidates(&v, group(&v, 0.5), &p).is_empty());
+    fn paraphrases_of_one_fault_meet_across_categories() {
+        let printer = [
+            "Printer not working properly",
+            "Printer is not functioning properly",
+            "Printer not responding",
+            "Printer malfunctioning",
+        ];
+        let email = [
+            "Email server not responding",
+            "Email server down",
+            "Email system outage",
+            "Email not working",
+            "Cannot access email",
+        ];
+        let vpn = [
+            "Unable to connect to VPN",
+            "Cannot connect to the VPN",
+            "VPN connection failing",
+        ];
+        let unrelated = [
+            "Printer jam on floor 3",
+            "Laptop will not boot",
+            "Keyboard not responding",
+            "Database server not responding",
+        ];
+        let titles: Vec<&str> = [&printer[..], &email, &vpn, &unrelated].concat();
+        let (of, _) = clusters_of(&titles);
+        let (p, e, v) = (of[0], of[4], of[9]);
+        assert!(of[..4].iter().all(|&k| k == p), "printer: {of:?}");
+        assert!(of[4..9].iter().all(|&k| k == e), "email: {of:?}");
+        assert!(of[9..12].iter().all(|&k| k == v), "vpn: {of:?}");
+        let mut distinct: Vec<usize> = vec![p, e, v];
+        distinct.extend(&of[12..]);
+        let n = distinct.len();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), n, "unrelated titles merged: {of:?}");
+    }
+
+    #[test]
+    fn detail_joins_its_fault_but_a_common_word_does_not() {
+        let mut titles = vec!["Printer not working"; 6];
+        titles.extend(["Monitor not working"; 4]);
+        titles.extend(["Monitor flickering"; 4]);
+        titles.push("Printer malfunction in the finance department");
+        // As common as "printer": a different thing that happens to share the word.
+        titles.push("Printer monitor flickering department finance");
+        let (of, _) = clusters_of(&titles);
+        assert_eq!(of[14], of[0], "{of:?}");
+        assert_ne!(of[15], of[0], "{of:?}");
+        assert_ne!(of[6], of[0], "{of:?}");
     }
 }

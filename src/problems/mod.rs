@@ -1,8 +1,9 @@
 //! Recurring-problem detection: find the clusters of incidents that should become a problem
 //! record, rank them by impact, and show which already have one.
 //!
-//! [`text`] normalises titles, [`cluster`] groups incidents and applies the time window, and
-//! this module turns candidates into the `problem_candidates` and
+//! [`text`] normalises titles (with the word lists of [`lexicon`]), [`cluster`] groups
+//! incidents, [`pattern`] keeps the bursts and the chronic streams, and this module ranks
+//! the candidates and turns them ([`output`]) into the `problem_candidates` and
 //! `problem_candidate_members` tables that `ticketlake build` commits.
 //!
 //! The score is `incidents × impact × recency`:
@@ -11,10 +12,13 @@
 
 mod candidate;
 pub mod cluster;
+pub mod lexicon;
+mod output;
+pub mod pattern;
 pub mod signal;
 pub mod text;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
@@ -58,6 +62,11 @@ pub struct ProblemConfig {
     pub similarity: f64,
     /// How far above their own baseline text clusters must burst (0 turns the test off).
     pub burst_ratio: f64,
+    /// Fewest incidents in a month for it to count towards a chronic stream (3 of the last
+    /// 6 months must).
+    pub chronic_min_per_month: usize,
+    /// The share of its block's incidents, in percent, that makes a cluster chronic.
+    pub chronic_min_share: f64,
 }
 
 impl Default for ProblemConfig {
@@ -68,6 +77,8 @@ impl Default for ProblemConfig {
             window: "30d".into(),
             similarity: 0.5,
             burst_ratio: 3.0,
+            chronic_min_per_month: 4,
+            chronic_min_share: 10.0,
         }
     }
 }
@@ -94,11 +105,25 @@ impl ProblemConfig {
         if self.min_incidents < 2 {
             return Err(bad("min-incidents", "must be at least 2".into()));
         }
+        if self.chronic_min_per_month < 1 {
+            return Err(bad("chronic-min-per-month", "must be at least 1".into()));
+        }
+        if !(self.chronic_min_share > 0.0 && self.chronic_min_share <= 100.0) {
+            return Err(bad(
+                "chronic-min-share",
+                format!(
+                    "{} is not a share; write a percent above 0 and at most 100, like 10",
+                    self.chronic_min_share
+                ),
+            ));
+        }
         Ok(cluster::Params {
             min_incidents: self.min_incidents,
             window: days * DAY,
             similarity: self.similarity,
             burst_ratio: self.burst_ratio.max(0.0),
+            chronic_min_per_month: self.chronic_min_per_month,
+            chronic_min_share: self.chronic_min_share,
         })
     }
 }
@@ -129,29 +154,6 @@ fn weight(p: Option<i32>) -> f64 {
         Some(5) => 0.5,
         _ => 1.0,
     }
-}
-
-fn mode<'a>(values: impl Iterator<Item = Option<&'a str>>) -> Option<String> {
-    let mut n: BTreeMap<&str, usize> = BTreeMap::new();
-    for v in values.flatten().filter(|v| !v.is_empty()) {
-        *n.entry(v).or_default() += 1;
-    }
-    n.into_iter()
-        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
-        .map(|(v, _)| v.to_string())
-}
-
-fn median(mut v: Vec<i64>) -> Option<i64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_unstable();
-    let m = v.len() / 2;
-    Some(if v.len() % 2 == 1 {
-        v[m]
-    } else {
-        (v[m - 1] + v[m]) / 2
-    })
 }
 
 /// The `tickets` columns detection reads, each read and cast once.
@@ -295,7 +297,8 @@ fn ranked(
 }
 
 /// Detect recurring candidates among the incidents of `tickets` opened in `period` (µs,
-/// half-open; all when `None`). `sla` marks breaching members; `as_of` drives recency.
+/// half-open; all when `None`). `sla` marks breaching members; `as_of` drives recency and
+/// ends the months the chronic rule counts (the period's end does when earlier).
 pub fn detect(
     tickets: &DataFrame,
     sla: Option<&DataFrame>,
@@ -307,9 +310,12 @@ pub fn detect(
     let cols = TicketCols::read(tickets)?;
     let breached = breached_keys(sla)?;
     let (incidents, uninformative) = incidents_of(tickets.height(), &cols, period);
-    let found = cluster::candidates(&incidents, cluster::group(&incidents, p.similarity), &p);
+    // The chronic rule's months end at the as-of, or at the period's end when that is
+    // earlier (a period running past the data would count months nothing could fill).
+    let reference = period.map_or(as_of, |(_, end)| end.min(as_of));
+    let found = pattern::candidates(&incidents, cluster::group(&incidents, &p), &p, reference);
     let rows = ranked(&found, &incidents, &cols.priority, as_of);
-    let mut out = Columns::default();
+    let mut out = output::Columns::default();
     for (rank, (score, cid, k)) in rows.iter().enumerate() {
         out.push_candidate(
             rank,
@@ -329,149 +335,4 @@ pub fn detect(
         without_text: uninformative.without_text,
         uninformative_example: uninformative.example(),
     })
-}
-
-#[derive(Default)]
-struct Columns {
-    id: Vec<String>,
-    rank: Vec<i32>,
-    label: Vec<String>,
-    entity: Vec<Option<String>>,
-    service: Vec<Option<String>>,
-    config_item: Vec<Option<String>>,
-    category: Vec<Option<String>>,
-    location: Vec<Option<String>>,
-    incidents: Vec<i64>,
-    first_seen: Vec<i64>,
-    last_seen: Vec<i64>,
-    per_week: Vec<f64>,
-    window_start: Vec<i64>,
-    window_count: Vec<i64>,
-    total_res: Vec<i64>,
-    median_res: Vec<Option<i64>>,
-    breach_pct: Vec<f64>,
-    problem_ids: Vec<String>,
-    unlinked: Vec<bool>,
-    score: Vec<f64>,
-    m_id: Vec<String>,
-    m_ticket: Vec<Option<String>>,
-    m_source: Vec<Option<String>>,
-    m_opened: Vec<Option<i64>>,
-    m_priority: Vec<Option<i32>>,
-    m_title: Vec<Option<String>>,
-    m_problem: Vec<Option<String>>,
-    m_ci: Vec<Option<String>>,
-}
-
-fn ts(name: &str, v: Vec<Option<i64>>) -> Result<Column> {
-    Column::new(name.into(), v)
-        .cast(&DataType::Datetime(
-            TimeUnit::Microseconds,
-            Some(TimeZone::UTC),
-        ))
-        .map_err(Error::polars(name))
-}
-
-impl Columns {
-    /// Append the candidate ranked `rank` (from 0): its `problem_candidates` row and its
-    /// `problem_candidate_members` rows.
-    fn push_candidate(
-        &mut self,
-        rank: usize,
-        (score, cid): (f64, &str),
-        c: &cluster::Cluster,
-        incidents: &[cluster::Incident],
-        cols: &TicketCols,
-        breached: &Breached,
-    ) {
-        let rows_of: Vec<usize> = c.members.iter().map(|&m| incidents[m].row).collect();
-        let get = |ca: &StringChunked| mode(rows_of.iter().map(|&r| ca.get(r)));
-        let label = candidate::label(c, incidents);
-        // A CI the entity names is the candidate's CI; otherwise the most common one.
-        let entity_ci = candidate::entity_ci(c.entity.as_ref(), &rows_of, &cols.ci);
-        let durations = candidate::durations(&rows_of, cols);
-        let problems = candidate::linked_problems(&rows_of, &cols.problem);
-        let n_breached = candidate::breached_count(&rows_of, cols, breached);
-        let first = incidents[c.members[0]].opened;
-        let last = incidents[*c.members.last().expect("members")].opened;
-        let weeks = ((last - first) as f64 / (7 * DAY) as f64).max(1.0);
-        self.id.push(cid.to_string());
-        self.rank.push(rank as i32 + 1);
-        self.label.push(label);
-        self.entity.push(c.entity.clone());
-        self.service.push(get(&cols.service));
-        self.config_item.push(entity_ci.or_else(|| get(&cols.ci)));
-        self.category.push(get(&cols.category));
-        self.location.push(get(&cols.location));
-        self.incidents.push(c.members.len() as i64);
-        self.first_seen.push(first);
-        self.last_seen.push(last);
-        self.per_week
-            .push((c.members.len() as f64 / weeks * 100.0).round() / 100.0);
-        self.window_start.push(c.window_start);
-        self.window_count.push(c.window_count as i64);
-        self.total_res
-            .push(durations.iter().sum::<i64>() / 1_000_000);
-        self.median_res
-            .push(median(durations).map(|d| d / 1_000_000));
-        self.breach_pct
-            .push((n_breached as f64 * 10_000.0 / c.members.len() as f64).round() / 100.0);
-        self.problem_ids
-            .push(problems.iter().copied().collect::<Vec<_>>().join(", "));
-        self.unlinked.push(problems.is_empty());
-        self.score.push(score);
-        self.push_members(cid, &rows_of, cols);
-    }
-
-    /// Append one `problem_candidate_members` row per ticket row of candidate `cid`.
-    fn push_members(&mut self, cid: &str, rows_of: &[usize], cols: &TicketCols) {
-        for &r in rows_of {
-            self.m_id.push(cid.to_string());
-            self.m_ticket.push(cols.id.get(r).map(String::from));
-            self.m_source.push(cols.source.get(r).map(String::from));
-            self.m_opened.push(cols.opened.get(r));
-            self.m_priority.push(cols.priority.get(r));
-            self.m_title.push(cols.title.get(r).map(String::from));
-            self.m_problem.push(cols.problem.get(r).map(String::from));
-            self.m_ci.push(cols.ci.get(r).map(String::from));
-        }
-    }
-    fn finish(self) -> Result<(DataFrame, DataFrame)> {
-        let some = |v: Vec<i64>| v.into_iter().map(Some).collect::<Vec<_>>();
-        let c = DataFrame::new_infer_height(vec![
-            Column::new("candidate_id".into(), self.id),
-            Column::new("rank".into(), self.rank),
-            Column::new("label".into(), self.label),
-            Column::new("entity".into(), self.entity),
-            Column::new("service".into(), self.service),
-            Column::new("config_item".into(), self.config_item),
-            Column::new("category".into(), self.category),
-            Column::new("location".into(), self.location),
-            Column::new("incidents".into(), self.incidents),
-            ts("first_seen", some(self.first_seen))?,
-            ts("last_seen", some(self.last_seen))?,
-            Column::new("incidents_per_week".into(), self.per_week),
-            ts("busiest_window_start", some(self.window_start))?,
-            Column::new("busiest_window_incidents".into(), self.window_count),
-            Column::new("total_resolution_s".into(), self.total_res),
-            Column::new("median_resolution_s".into(), self.median_res),
-            Column::new("breach_pct".into(), self.breach_pct),
-            Column::new("problem_ids".into(), self.problem_ids),
-            Column::new("unlinked".into(), self.unlinked),
-            Column::new("score".into(), self.score),
-        ])
-        .map_err(Error::polars("building problem_candidates"))?;
-        let m = DataFrame::new_infer_height(vec![
-            Column::new("candidate_id".into(), self.m_id),
-            Column::new("ticket_id".into(), self.m_ticket),
-            Column::new("source".into(), self.m_source),
-            ts("opened_at", self.m_opened)?,
-            Column::new("priority".into(), self.m_priority),
-            Column::new("title".into(), self.m_title),
-            Column::new("problem_id".into(), self.m_problem),
-            Column::new("config_item".into(), self.m_ci),
-        ])
-        .map_err(Error::polars("building problem_candidate_members"))?;
-        Ok((c, m))
-    }
 }

@@ -5,200 +5,22 @@
 //!   numbers) are dropped: they differ between reports of the same fault.
 //! - Entity tokens (letters and digits together: `printer546`, `srv-db-01`, `lon-fw-2`) are
 //!   kept whole and unstemmed: a named device or host is the strongest signal there is.
-//! - Everything else is lower-cased, split on punctuation, stripped of stop words (including
-//!   service-desk filler such as "issue", "please", "not working", "unable"), mapped through a
-//!   few synonyms ("outage" = "down") and lightly stemmed.
+//! - Everything else is lower-cased, split on punctuation, stripped of stop words and
+//!   service-desk filler ("please", "properly", "system"), mapped through a few synonyms
+//!   ("e-mail" = "email") and lightly stemmed.
+//! - Fault symptoms meet: "down", "outage", "malfunctioning", "error", "issue" and a negated
+//!   verb ("not working", "not responding", "cannot access", "unable to connect") all become
+//!   the one token [`FAULT`]. A negated verb that names a function ("not printing", "not
+//!   syncing") keeps its stem beside it. So "Printer not working properly", "Printer is not
+//!   functioning properly", "Printer not responding" and "Printer malfunctioning" are all
+//!   `fault printer`.
 //!
-//! A text with no token left carries no signal ("Issue reported, please help").
+//! A text with no token left, or with nothing but [`FAULT`], carries no signal ("Issue
+//! reported, please help", "Not working").
 
 use std::collections::BTreeSet;
 
-/// English stop words plus service-desk filler that says nothing about the fault.
-const STOP: &[&str] = &[
-    "a",
-    "about",
-    "after",
-    "again",
-    "all",
-    "am",
-    "an",
-    "and",
-    "any",
-    "are",
-    "as",
-    "at",
-    "be",
-    "been",
-    "being",
-    "but",
-    "by",
-    "can",
-    "cannot",
-    "cant",
-    "can't",
-    "could",
-    "did",
-    "do",
-    "does",
-    "doesnt",
-    "doesn't",
-    "dont",
-    "don't",
-    "each",
-    "for",
-    "from",
-    "had",
-    "has",
-    "have",
-    "having",
-    "he",
-    "her",
-    "here",
-    "him",
-    "his",
-    "how",
-    "i",
-    "if",
-    "in",
-    "into",
-    "is",
-    "isnt",
-    "isn't",
-    "it",
-    "its",
-    "it's",
-    "just",
-    "me",
-    "my",
-    "no",
-    "nor",
-    "not",
-    "now",
-    "of",
-    "off",
-    "on",
-    "once",
-    "only",
-    "or",
-    "our",
-    "out",
-    "over",
-    "she",
-    "should",
-    "so",
-    "some",
-    "such",
-    "than",
-    "that",
-    "the",
-    "their",
-    "them",
-    "then",
-    "there",
-    "these",
-    "they",
-    "this",
-    "those",
-    "through",
-    "to",
-    "too",
-    "under",
-    "until",
-    "up",
-    "very",
-    "was",
-    "we",
-    "were",
-    "what",
-    "when",
-    "where",
-    "which",
-    "while",
-    "who",
-    "why",
-    "will",
-    "with",
-    "would",
-    "you",
-    "your",
-    // Service-desk filler.
-    "issue",
-    "issues",
-    "problem",
-    "problems",
-    "working",
-    "work",
-    "works",
-    "please",
-    "pls",
-    "help",
-    "helps",
-    "unable",
-    "urgent",
-    "urgently",
-    "asap",
-    "need",
-    "needed",
-    "needs",
-    "reported",
-    "report",
-    "reports",
-    "reporting",
-    "user",
-    "users",
-    "hi",
-    "hello",
-    "thanks",
-    "thank",
-    "regards",
-    "team",
-    "kindly",
-    "assist",
-    "assistance",
-    "query",
-    "request",
-    "properly",
-    "still",
-    "anymore",
-    "error",
-    "errors",
-    "fault",
-    "faulty",
-    "broken",
-    "ticket",
-    "incident",
-    "someone",
-    "something",
-    "anything",
-    "everything",
-    "getting",
-    "get",
-    "got",
-    "keeps",
-    "keep",
-    "also",
-    "re",
-    "fw",
-    "fwd",
-];
-
-/// Words with the same meaning in a fault report, mapped to one form (after stemming).
-const SYNONYMS: &[(&str, &str)] = &[
-    ("outag", "down"),
-    ("offlin", "down"),
-    ("unavail", "down"),
-    ("unreach", "down"),
-    ("disconnect", "drop"),
-    ("dropp", "drop"),
-    ("slowli", "slow"),
-    ("sluggish", "slow"),
-    ("e-mail", "email"),
-    ("mail", "email"),
-    ("mailbox", "email"),
-    ("wifi", "wi-fi"),
-    ("logon", "login"),
-    ("signin", "login"),
-];
+use super::lexicon::{CAPABILITIES, FAULT, NEGATORS, STOP, SYMPTOMS, SYNONYMS};
 
 /// The normalised form of one ticket's text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -220,7 +42,9 @@ impl Normalized {
 pub fn normalize(text: &str) -> Normalized {
     let mut tokens = BTreeSet::new();
     let mut entities = BTreeSet::new();
-    let lower = text.to_lowercase();
+    let lower = without_apostrophes(&text.to_lowercase());
+    // A negator waiting for the word it negates.
+    let mut negated = false;
     // Split on whitespace and on punctuation other than the joiners of host and CI names.
     for raw in lower.split(|c: char| {
         c.is_whitespace()
@@ -234,16 +58,37 @@ pub fn normalize(text: &str) -> Normalized {
             let e = word.trim_end_matches('.').to_string();
             entities.insert(e.clone());
             tokens.insert(e);
+            negated = false;
             continue;
         }
         for part in word.split(|c: char| !c.is_alphanumeric()) {
-            if part.is_empty() || STOP.contains(&part) || volatile(part) {
+            if part.is_empty() || volatile(part) || part.chars().all(|c| c.is_ascii_digit()) {
                 continue;
             }
-            if part.chars().all(|c| c.is_ascii_digit()) {
+            if NEGATORS.contains(&part) {
+                negated = true;
+                continue;
+            }
+            if SYMPTOMS.contains(&part) {
+                tokens.insert(FAULT.to_string());
+                negated = false;
                 continue;
             }
             let s = stem(part);
+            if negated && CAPABILITIES.contains(&s.as_str()) {
+                // "not working", "cannot access": the symptom and nothing else.
+                tokens.insert(FAULT.to_string());
+                negated = false;
+                continue;
+            }
+            if STOP.contains(&part) {
+                // "not able to", "is not being sent": filler keeps the negation waiting.
+                continue;
+            }
+            if negated {
+                tokens.insert(FAULT.to_string());
+                negated = false;
+            }
             let s = SYNONYMS
                 .iter()
                 .find(|(from, _)| *from == s)
@@ -254,10 +99,32 @@ pub fn normalize(text: &str) -> Normalized {
             }
         }
     }
+    if tokens.len() == 1 && tokens.contains(FAULT) {
+        // "Not working", "Issue reported": a symptom of nothing named.
+        tokens.clear();
+    }
     Normalized {
         tokens: tokens.into_iter().collect(),
         entities: entities.into_iter().collect(),
     }
+}
+
+/// The text with each apostrophe between two letters dropped, so "can't" is "cant" and
+/// "isn't" is "isnt" (one word each, as the lexicon lists them); "printer546's" keeps its
+/// apostrophe and splits there.
+fn without_apostrophes(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    for (i, &c) in chars.iter().enumerate() {
+        let between_letters = i > 0
+            && chars[i - 1].is_alphabetic()
+            && chars.get(i + 1).is_some_and(|n| n.is_alphabetic());
+        if matches!(c, '\'' | '\u{2019}') && between_letters {
+            continue;
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Letters and digits together, at least three characters, and not a volatile token:
@@ -426,12 +293,47 @@ mod tests {
     }
 
     #[test]
+    fn symptoms_meet_and_the_object_stays() {
+        let printer = toks("Printer not working properly");
+        assert_eq!(printer, vec!["fault", "printer"]);
+        for t in [
+            "Printer is not functioning properly",
+            "Printer not responding",
+            "Printer malfunctioning",
+            "Printer isn't working correctly",
+            "The printer is down",
+        ] {
+            assert_eq!(toks(t), printer, "{t}");
+        }
+        assert_eq!(toks("Cannot access email"), vec!["email", "fault"]);
+        assert_eq!(toks("Email system outage"), vec!["email", "fault"]);
+        assert_eq!(toks("Can't connect to the VPN"), vec!["fault", "vpn"]);
+        // A negated verb that names a function keeps it.
+        assert_eq!(
+            toks("Email client not syncing"),
+            vec!["client", "email", "fault", "sync"]
+        );
+        // Without a negation a capability verb is an ordinary word.
+        assert_eq!(
+            toks("VPN connection failing"),
+            vec!["connect", "fault", "vpn"]
+        );
+        // An apostrophe after digits splits: the entity survives.
+        assert_eq!(
+            normalize("Printer546's tray is broken").entities,
+            vec!["printer546"]
+        );
+    }
+
+    #[test]
     fn filler_carries_no_signal() {
         for s in [
             "Issue reported, please help",
             "Not working",
             "Problem",
             "Help needed urgently please",
+            "Issue reported",
+            "It is broken",
             "",
         ] {
             assert!(normalize(s).is_empty(), "{s}: {:?}", normalize(s));

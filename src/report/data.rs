@@ -356,7 +356,7 @@ pub const PROBLEMS_SQL: &str = "WITH u AS (
   JOIN tickets t ON t.ticket_id = m.ticket_id AND t.source = m.source
 )
 SELECT u.key, c.candidate_id, c.rank, c.label, c.incidents, c.first_seen, c.last_seen,
-  c.unlinked, c.problem_ids, c.score, c.breach_pct
+  c.unlinked, c.problem_ids, c.score, c.breach_pct, c.pattern
 FROM u JOIN problem_candidates c ON c.candidate_id = u.candidate_id
 WHERE c.first_seen < $period_end
 ORDER BY c.rank";

@@ -99,7 +99,7 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
     ),
     (
         "Recurring-problem candidates",
-        "Clusters of incidents on the same configuration item, or with similar normalised text within a service and category, inside the detection window; ranked by incidents × priority weight × recency. Unlinked: no incident of the cluster is linked to a problem record.",
+        "Clusters of incidents naming the same configuration item, or with similar normalised text within a service (across categories), that are a burst (many within the detection window, far above their own rate elsewhere) or chronic (a steady stream over the last six months, or a large share of the service's incidents); ranked by incidents × priority weight × recency. Unlinked: no incident of the cluster is linked to a problem record.",
     ),
     (
         "Trend verdict",
@@ -314,6 +314,7 @@ fn write_unit(
             "last_seen",
             "unlinked",
             "problem_ids",
+            "pattern",
         ]
         .map(String::from),
         &u.problems
@@ -328,6 +329,7 @@ fn write_unit(
                     p.last_seen.clone(),
                     p.unlinked.to_string(),
                     p.problem_ids.clone(),
+                    p.pattern.clone(),
                 ]
             })
             .collect::<Vec<_>>(),

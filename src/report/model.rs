@@ -147,6 +147,8 @@ pub struct ProblemRow {
     pub problem_ids: String,
     /// Share of the cluster's clocks breached.
     pub breach_pct: Option<f64>,
+    /// `burst` or `chronic`.
+    pub pattern: String,
 }
 
 /// Change success in the period.

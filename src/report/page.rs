@@ -252,11 +252,11 @@ pub fn unit_page(ctx: &Context, u: &Unit, figures: &[Figure], register: &[&Progr
         @if u.problems.is_empty() { p { "No candidates touch this " (ctx.unit_label) "." } } @else {
             p class="muted" { "Highlighted rows are not linked to any problem record: raise one." }
             table {
-                thead { tr { th { "Candidate" } th { "Rank" } th { "What the incidents share" } th { "Incidents" } th { "First seen" } th { "Last seen" } th { "Breached" } th { "Problem records" } } }
+                thead { tr { th { "Candidate" } th { "Rank" } th { "What the incidents share" } th { "Pattern" } th { "Incidents" } th { "First seen" } th { "Last seen" } th { "Breached" } th { "Problem records" } } }
                 tbody { @for p in &u.problems {
                     tr class=[p.unlinked.then_some("unlinked")] {
                         td { (p.candidate_id) } td class="n" { (p.rank) } td { (clean(&p.label)) @if p.unlinked { " " b { "(unlinked)" } } }
-                        td class="n" { (p.incidents) } td { (p.first_seen) } td { (p.last_seen) }
+                        td { (p.pattern) } td class="n" { (p.incidents) } td { (p.first_seen) } td { (p.last_seen) }
                         td class="n" { (fmt::opt(p.breach_pct, fmt::pct)) } td { (clean(&p.problem_ids)) }
                     }
                 } }

@@ -97,6 +97,7 @@ pub(super) fn problem_rows(problems: &Grid, name: &str, top: usize) -> Vec<Probl
                 unlinked: problems.text(r, "unlinked") == Some("true"),
                 problem_ids: s("problem_ids"),
                 breach_pct: problems.num(r, "breach_pct"),
+                pattern: s("pattern"),
             }
         })
         .collect()
