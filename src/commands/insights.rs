@@ -53,7 +53,9 @@ pub(crate) fn run(
             (Some(p), None) => (p.start, p.end),
             (p, _) => crate::insights::window(as_of, p.as_ref().map(|p| p.end), months),
         };
-        Ok(Some(window))
+        // Candidates over all of history, as `build` commits them; those active in the
+        // window become findings, so the command and the table agree.
+        Ok(None)
     };
     let (found, _) = super::problems::detect_current(s, &s.problems, pick)?;
     let scope = crate::insights::Scope {

@@ -163,8 +163,8 @@ pub struct Finding {
     pub service: Option<String>,
 }
 
-/// The recurring-problem candidates in the scope as findings (no p-value: detection has its
-/// own rules), ranked by their score.
+/// The recurring-problem candidates last seen in the scope as findings (no p-value:
+/// detection has its own rules), ranked by their score.
 fn recurring(candidates: &DataFrame, scope: &Scope, p: &Params) -> Result<Vec<Finding>> {
     use crate::dataset::columns::{micros, text};
     if candidates.height() == 0 {
