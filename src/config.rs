@@ -243,6 +243,20 @@ impl Project {
     }
 }
 
+/// Check the `[problems]` and `[insights]` settings, naming the table of a bad one.
+fn detection_settings(cfg: &Config, cfg_path: &Path) -> Result<()> {
+    let bad = |key: &'static str| {
+        move |e: Error| Error::Config {
+            path: cfg_path.to_path_buf(),
+            key: key.into(),
+            message: e.to_string(),
+        }
+    };
+    cfg.problems.params().map_err(bad("[problems]"))?;
+    cfg.insights.params().map_err(bad("[insights]"))?;
+    Ok(())
+}
+
 fn resolve_config(path: Option<PathBuf>, cfg: Config, dataset: PathBuf) -> Result<Project> {
     let base = base_of(path.as_deref());
     let cfg_path = path
@@ -260,16 +274,7 @@ fn resolve_config(path: Option<PathBuf>, cfg: Config, dataset: PathBuf) -> Resul
         Some(d) => Some(base.join(d)),
         None => Some(base.join("queries")).filter(|d| d.is_dir()),
     };
-    cfg.problems.params().map_err(|e| Error::Config {
-        path: cfg_path.clone(),
-        key: "[problems]".into(),
-        message: e.to_string(),
-    })?;
-    cfg.insights.params().map_err(|e| Error::Config {
-        path: cfg_path.clone(),
-        key: "[insights]".into(),
-        message: e.to_string(),
-    })?;
+    detection_settings(&cfg, &cfg_path)?;
     let targets = crate::targets::resolve(&cfg.targets, &cfg_path)?;
     let privacy = cfg
         .privacy

@@ -142,15 +142,7 @@ pub fn build(
         None => engine::default_as_of(&tickets)?.unwrap_or(0),
     };
     let mut sla = crate::sla::table::compute(&tickets, &intervals, policies, as_of)?;
-    let mut states = std::collections::BTreeMap::new();
-    if let Ok(c) = sla.column("state").and_then(|c| c.str().cloned()) {
-        // Counted by borrowed text: one owned key per state, not one per row.
-        let mut counts: std::collections::HashMap<&str, u64> = Default::default();
-        for s in c.iter().flatten() {
-            *counts.entry(s).or_default() += 1;
-        }
-        states.extend(counts.into_iter().map(|(k, v)| (k.to_string(), v)));
-    }
+    let states = state_counts(&sla);
     // Disabled detection still writes the (empty) tables, so queries over them keep working.
     let considered = if problems.enabled {
         tickets.clone()
@@ -275,4 +267,18 @@ fn findings(
     );
     let f = crate::insights::detect(root, current, cfg, &scopes, &found.candidates)?;
     Ok((crate::insights::frame(&f)?, window))
+}
+
+/// `sla` rows per state.
+fn state_counts(sla: &DataFrame) -> std::collections::BTreeMap<String, u64> {
+    let mut states = std::collections::BTreeMap::new();
+    if let Ok(c) = sla.column("state").and_then(|c| c.str().cloned()) {
+        // Counted by borrowed text: one owned key per state, not one per row.
+        let mut counts: std::collections::HashMap<&str, u64> = Default::default();
+        for s in c.iter().flatten() {
+            *counts.entry(s).or_default() += 1;
+        }
+        states.extend(counts.into_iter().map(|(k, v)| (k.to_string(), v)));
+    }
+    states
 }

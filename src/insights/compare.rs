@@ -119,3 +119,56 @@ pub fn resolution(d: &Dimension, a: &Aggregates, p: &Params, out: &mut Vec<Findi
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::series::Value;
+    use super::*;
+
+    fn dim(name: &'static str, counts: &[f64]) -> Dimension {
+        Dimension {
+            name,
+            total: counts.iter().sum(),
+            distinct: counts.len(),
+            values: counts
+                .iter()
+                .enumerate()
+                .map(|(i, &n)| Value {
+                    value: format!("v{i}"),
+                    n,
+                    n_ttr: 0.0,
+                    rank_sum: 0.0,
+                    median_ttr: None,
+                    series: Default::default(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn an_outsized_share_is_found_and_an_even_split_is_not() {
+        let p = crate::insights::InsightConfig::default().params().unwrap();
+        let mut out = Vec::new();
+        shares(
+            &dim("category", &[300.0, 50.0, 50.0, 50.0, 50.0]),
+            &p,
+            &mut out,
+        );
+        assert_eq!(out.len(), 1);
+        let f = &out[0];
+        assert_eq!(
+            (f.kind, f.value.as_str(), f.material),
+            ("concentration", "v0", true)
+        );
+        assert!((f.effect - 6.0).abs() < 1e-9 && f.p.unwrap() < 1e-20);
+        assert!((f.score - 200.0).abs() < 1e-9);
+        // People are an imbalance; an even split and priority give nothing.
+        let mut out = Vec::new();
+        shares(&dim("assignee", &[300.0, 50.0, 50.0]), &p, &mut out);
+        assert_eq!(out[0].kind, "imbalance");
+        let mut out = Vec::new();
+        shares(&dim("location", &[100.0; 5]), &p, &mut out);
+        shares(&dim("priority", &[300.0, 20.0, 5.0]), &p, &mut out);
+        assert!(out.is_empty(), "{out:?}");
+    }
+}

@@ -196,10 +196,7 @@ fn recurring(candidates: &DataFrame, scope: &Scope, p: &Params) -> Result<Vec<Fi
         if t < scope.start || t >= scope.end || !in_service || out.len() >= p.per_dimension + 2 {
             continue;
         }
-        let pattern = pattern
-            .as_ref()
-            .and_then(|c| c.get(i))
-            .unwrap_or("steady");
+        let pattern = pattern.as_ref().and_then(|c| c.get(i)).unwrap_or("steady");
         out.push(Finding {
             kind: "recurring",
             metric: "volume",

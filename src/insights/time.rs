@@ -61,7 +61,11 @@ fn trend(
     // Material: the fitted change against the series' level (robust when the start is
     // near zero); shown: the change from the fitted start, as a reader reads "from … to".
     let rel = slope * span / level;
-    let shown = if from > 0.0 { (to.max(0.0) - from) / from } else { rel };
+    let shown = if from > 0.0 {
+        (to.max(0.0) - from) / from
+    } else {
+        rel
+    };
     out.push(Finding {
         kind: "trend",
         metric,
@@ -283,4 +287,75 @@ pub fn correlation(a: &Aggregates, p: &Params, out: &mut Vec<Finding>) {
         ),
         ..Finding::default()
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spike_is_found_where_it_is_and_a_flat_series_has_none_material() {
+        // 40 weeks at 10 a week, weeks 20-25 at 30.
+        let mut c = vec![10.0; 40];
+        for w in &mut c[20..26] {
+            *w = 30.0;
+        }
+        let e = vec![1.0; 40];
+        let (start, len, x, ratio, p) = spike_of(&c, &e, 10.0).unwrap();
+        assert_eq!((start, len), (20, 6));
+        assert_eq!(x, 180.0);
+        assert!((ratio - 3.0).abs() < 1e-9 && p < 1e-10, "{ratio} {p}");
+        // Flat: the best window is no spike at all (ratio 1 is skipped).
+        assert!(spike_of(&[10.0; 40], &e, 10.0).is_none());
+        // Too few incidents inside any window: nothing to report.
+        assert!(spike_of(&[1.0; 40], &e, 10.0).is_none());
+    }
+
+    #[test]
+    fn a_desk_wide_rise_is_one_overall_trend_not_one_per_value() {
+        let rising: Vec<Option<f64>> = (0..12).map(|m| Some(100.0 + 20.0 * m as f64)).collect();
+        // A value that keeps its share of a rising desk: its relative series is flat.
+        let part: Vec<Option<f64>> = rising.iter().map(|v| v.map(|v| v / 4.0)).collect();
+        let share = relative(&part, &rising, 0.0);
+        assert!(share.iter().all(|s| *s == Some(0.25)));
+        let p = crate::insights::InsightConfig::default().params().unwrap();
+        let mut out = Vec::new();
+        trend(
+            &share,
+            "volume",
+            "category",
+            "A",
+            300.0,
+            &p,
+            |_, _| String::new(),
+            &mut out,
+        );
+        assert!(out.is_empty(), "a flat share has no trend: {out:?}");
+        trend(
+            &rising,
+            "volume",
+            "overall",
+            "",
+            3000.0,
+            &p,
+            |_, _| String::new(),
+            &mut out,
+        );
+        let f = &out[0];
+        assert_eq!((f.direction, f.material), ("up", true));
+        assert!(f.p.unwrap() < 0.001);
+        // Too short a series gives no finding, never a guess.
+        let mut none = Vec::new();
+        trend(
+            &rising[..5],
+            "volume",
+            "overall",
+            "",
+            500.0,
+            &p,
+            |_, _| String::new(),
+            &mut none,
+        );
+        assert!(none.is_empty());
+    }
 }
