@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::generate::GenerateFormat;
+use crate::generate::{GenerateFormat, Inject as GenerateInject};
 use crate::ingest::SourceKind;
 use crate::ingest::mapping::Encoding;
 use crate::report::check::{CheckBy, CheckFormat};
@@ -419,6 +419,14 @@ pub struct GenerateArgs {
     /// Output directory.
     #[arg(long)]
     pub out: PathBuf,
+    /// Write the injected bursts' titles as paraphrases without an entity ("Email server not
+    /// responding", "Cannot access email"), so detection must merge paraphrases to find them.
+    #[arg(long, conflicts_with = "inject")]
+    pub paraphrases: bool,
+    /// Generate the null desk (every dimension uniform and independent, constant arrival
+    /// rate, iid resolution times) with these injected: trend, spike (a comma list), or none.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "LIST")]
+    pub inject: Vec<GenerateInject>,
 }
 
 /// `query` arguments.

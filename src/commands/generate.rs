@@ -15,6 +15,8 @@ pub(crate) fn run(a: &GenerateArgs, ctx: &Ctx, shown: &mut Shown) -> Result<Exit
         format: a.format,
         end_month: a.end_month.clone(),
         out: a.out.clone(),
+        paraphrases: a.paraphrases,
+        inject: a.inject.clone(),
     };
     shown.add("generate.tickets", o.tickets, "--tickets");
     shown.add("generate.months", o.months, "--months (default 13)");
@@ -30,6 +32,16 @@ pub(crate) fn run(a: &GenerateArgs, ctx: &Ctx, shown: &mut Shown) -> Result<Exit
         "--end-month (default: last month)",
     );
     shown.add("generate.out", o.out.display().to_string(), "--out");
+    shown.add(
+        "generate.paraphrases",
+        o.paraphrases,
+        "--paraphrases (default false)",
+    );
+    shown.add(
+        "generate.inject",
+        &o.inject,
+        "--inject (default: none given, the realistic desk)",
+    );
     if ctx.showed(shown, false)? {
         return Ok(ExitStatus::Success);
     }

@@ -1,5 +1,5 @@
-//! The synthetic service desk's fixed parts: its services with their routing, CIs and
-//! titles, its people and locations, the ticket type every exporter writes, and the random
+//! The synthetic service desk's fixed parts: its services with their routing and CIs (their
+//! incidents' wording is in [`super::faults`]), its people and locations, the ticket type every exporter writes, and the random
 //! draws ([`normal`], [`pick`], [`arrival`]) the model and its steps share.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
@@ -12,7 +12,6 @@ pub struct Service {
     pub group: &'static str,
     pub category: &'static str,
     pub cis: &'static [&'static str],
-    pub titles: &'static [&'static str],
 }
 
 pub const SERVICES: &[Service] = &[
@@ -21,96 +20,48 @@ pub const SERVICES: &[Service] = &[
         group: "Messaging-L2",
         category: "Software",
         cis: &["exch-mbx-01", "exch-mbx-02"],
-        titles: &[
-            "Outlook not syncing mailbox",
-            "Cannot send email to external domain",
-            "Shared mailbox access request failing",
-            "Email delayed by several hours",
-        ],
     },
     Service {
         name: "VPN",
         group: "Network-L2",
         category: "Network",
         cis: &["LON-FW-2", "vpn-gw-01"],
-        titles: &[
-            "Unable to connect to VPN",
-            "VPN disconnects every few minutes",
-            "VPN client certificate expired",
-            "Slow VPN connection from home",
-        ],
     },
     Service {
         name: "Printing",
         group: "Desktop-Support",
         category: "Hardware",
         cis: &["printer546", "printer123", "printer745"],
-        titles: &[
-            "Printer jam on floor 3",
-            "Printer offline in office",
-            "Print queue stuck",
-            "Toner low warning will not clear",
-        ],
     },
     Service {
         name: "ERP",
         group: "ERP-Apps",
         category: "Software",
         cis: &["srv-erp-01", "srv-db-01"],
-        titles: &[
-            "ERP invoice posting error",
-            "ERP report runs very slowly",
-            "Cannot approve purchase order in ERP",
-            "ERP login fails with timeout",
-        ],
     },
     Service {
         name: "Laptops",
         group: "Desktop-Support",
         category: "Hardware",
         cis: &["lt-fleet"],
-        titles: &[
-            "Laptop will not boot",
-            "Laptop battery drains quickly",
-            "Docking station not detecting monitors",
-            "Keyboard keys not responding",
-        ],
     },
     Service {
         name: "Identity",
         group: "IAM-Team",
         category: "Inquiry / Help",
         cis: &["ad-dc-01", "sso-idp"],
-        titles: &[
-            "Password reset required",
-            "Account locked out",
-            "MFA token not accepted",
-            "Access to shared drive needed",
-        ],
     },
     Service {
         name: "Network",
         group: "Network-L2",
         category: "Network",
         cis: &["LON-SW-14", "wifi-ctrl-01"],
-        titles: &[
-            "Wi-Fi drops in meeting rooms",
-            "Network port dead at desk",
-            "Intermittent packet loss to data centre",
-            "DNS resolution failing for intranet",
-        ],
     },
     Service {
         name: "Service Desk Portal",
         group: "Service-Desk",
         category: "Inquiry / Help",
         cis: &["portal-web-01"],
-        titles: &[
-            "Portal page shows error 500",
-            "Cannot attach file to request",
-            "Portal search returns nothing",
-            "Request form missing approver",
-        ],
     },
 ];
 
@@ -125,6 +76,15 @@ pub const PEOPLE: &[&str] = &[
     "Howard Johnson",
 ];
 pub const LOCATIONS: &[&str] = &["London", "Manchester", "Leeds", "Dublin", "Remote"];
+/// The categories of the null desk (`--inject`), where a category does not follow from the
+/// service.
+pub const CATEGORIES: &[&str] = &[
+    "Database",
+    "Hardware",
+    "Inquiry / Help",
+    "Network",
+    "Software",
+];
 /// Titles that carry no signal after normalisation.
 pub const VAGUE: &[&str] = &[
     "Issue reported, please help",
@@ -132,6 +92,9 @@ pub const VAGUE: &[&str] = &[
     "Problem",
     "Help needed urgently please",
 ];
+
+/// The zone of every generated local timestamp.
+pub const TZ: chrono_tz::Tz = chrono_tz::Europe::London;
 
 /// SLA targets (wall-clock hours) used to decide the known breach rate.
 pub const TARGET_HOURS: [f64; 5] = [4.0, 8.0, 72.0, 120.0, 240.0];
@@ -142,6 +105,8 @@ pub struct Ticket {
     pub number: String,
     pub kind: &'static str,
     pub service: usize,
+    pub group: &'static str,
+    pub category: &'static str,
     pub ci: &'static str,
     pub title: String,
     pub priority: u8,

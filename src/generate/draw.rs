@@ -9,8 +9,9 @@ use rand::Rng;
 use rand::rngs::SmallRng;
 
 use super::desk::{
-    LOCATIONS, PEOPLE, SERVICES, Service, TARGET_HOURS, Ticket, VAGUE, arrival, normal, pick,
+    LOCATIONS, PEOPLE, SERVICES, TARGET_HOURS, Ticket, VAGUE, arrival, normal, pick,
 };
+use super::faults::other_title;
 
 /// Per-kind counters: they number the tickets and, at the end, are the kinds' totals.
 #[derive(Default)]
@@ -23,7 +24,7 @@ pub(super) struct Numbers {
 
 impl Numbers {
     /// The next number of `kind`: `INC0000001`, `RITM…`, `CHG…`, `PRB…`.
-    fn next(&mut self, kind: &str) -> String {
+    pub(super) fn next(&mut self, kind: &str) -> String {
         match kind {
             "incident" => {
                 self.inc += 1;
@@ -46,7 +47,7 @@ impl Numbers {
 }
 
 /// The kind: 70% incidents, 20% requests, 7% changes, 3% problems (one draw).
-fn kind(rng: &mut SmallRng) -> &'static str {
+pub(super) fn kind(rng: &mut SmallRng) -> &'static str {
     let r: f64 = rng.random();
     if r < 0.70 {
         "incident"
@@ -60,7 +61,7 @@ fn kind(rng: &mut SmallRng) -> &'static str {
 }
 
 /// The priority: mostly 3 and 4, 1 and 5 at 2% each (one draw).
-fn priority(rng: &mut SmallRng) -> u8 {
+pub(super) fn priority(rng: &mut SmallRng) -> u8 {
     let p: f64 = rng.random();
     if p < 0.02 {
         1
@@ -75,13 +76,28 @@ fn priority(rng: &mut SmallRng) -> u8 {
     }
 }
 
-/// The title: 3% of incidents get a vague one, the rest one of their service's titles.
-fn title(rng: &mut SmallRng, kind: &str, svc: &Service) -> String {
+/// A ticket's title as drawn: final, or a fault whose component is dealt later.
+pub(super) enum Title {
+    Text(String),
+    /// An incident about a background fault: the draw picks its phrasing, and
+    /// [`super::background::deal`] its component.
+    Fault(u32),
+}
+
+/// The title: 3% of incidents get a vague one, the rest a background fault of their service
+/// (two draws for incidents, one for the other kinds).
+pub(super) fn title(rng: &mut SmallRng, kind: &str, s: usize) -> Title {
     // `&&` short-circuits: only incidents draw the vague-title coin.
     if kind == "incident" && rng.random::<f64>() < 0.03 {
-        pick(rng, VAGUE).to_string()
+        return Title::Text(pick(rng, VAGUE).to_string());
+    }
+    // One draw, as the four titles per service before it took, so every later draw (and
+    // field) is the same as it was.
+    let draw: u32 = rng.random();
+    if kind == "incident" {
+        Title::Fault(draw)
     } else {
-        pick(rng, svc.titles).to_string()
+        Title::Text(other_title(kind, s, draw))
     }
 }
 
@@ -102,7 +118,7 @@ fn resolution(rng: &mut SmallRng, t: &mut Ticket) -> DateTime<Utc> {
 }
 
 /// A change's type, close code (5% unsuccessful) and planned window.
-fn change_details(rng: &mut SmallRng, t: &mut Ticket) {
+pub(super) fn change_details(rng: &mut SmallRng, t: &mut Ticket) {
     let ct: f64 = rng.random();
     t.change_type = Some(if ct < 0.6 {
         "Normal"
@@ -127,7 +143,12 @@ fn change_details(rng: &mut SmallRng, t: &mut Ticket) {
 
 /// The state at the export instant `now`, with the resolved, closed and updated instants it
 /// implies; tickets resolved after `now` are still open.
-fn settle(rng: &mut SmallRng, t: &mut Ticket, resolved: DateTime<Utc>, now: DateTime<Utc>) {
+pub(super) fn settle(
+    rng: &mut SmallRng,
+    t: &mut Ticket,
+    resolved: DateTime<Utc>,
+    now: DateTime<Utc>,
+) {
     if resolved >= now {
         // Still open at the export.
         t.state = if t.hold.is_some_and(|(a, _)| a < now) {
@@ -153,26 +174,31 @@ fn settle(rng: &mut SmallRng, t: &mut Ticket, resolved: DateTime<Utc>, now: Date
 }
 
 /// One ticket, numbered by `numbers`, opened in the `days` days from `start`, in its state at
-/// the export instant `now`.
+/// the export instant `now`; its title is a placeholder when it is a background fault.
 pub(super) fn ticket(
     rng: &mut SmallRng,
     numbers: &mut Numbers,
     start: NaiveDate,
     days: i64,
     now: DateTime<Utc>,
-) -> Ticket {
+) -> (Ticket, Option<u32>) {
     let kind = kind(rng);
     let number = numbers.next(kind);
     let s = rng.random_range(0..SERVICES.len());
     let svc = &SERVICES[s];
     let priority = priority(rng);
     let opened = arrival(rng, start, days);
-    let title = title(rng, kind, svc);
+    let (title, fault) = match title(rng, kind, s) {
+        Title::Text(t) => (t, None),
+        Title::Fault(d) => (String::new(), Some(d)),
+    };
     // Field initialisers run in source order, so these draws stay in this order.
     let mut t = Ticket {
         number,
         kind,
         service: s,
+        group: svc.group,
+        category: svc.category,
         ci: pick(rng, svc.cis),
         title,
         priority,
@@ -198,5 +224,5 @@ pub(super) fn ticket(
         change_details(rng, &mut t);
     }
     settle(rng, &mut t, resolved, now);
-    t
+    (t, fault)
 }

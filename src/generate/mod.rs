@@ -1,10 +1,14 @@
 //! `ticketlake generate`: writes the synthetic service desk of [`model`] in each vendor
 //! export shape ([`servicenow`], [`vendors`]), plus `truth.json` with what was injected.
 
+mod background;
 pub(crate) mod clock;
 mod desk;
 mod draw;
+mod faults;
+mod inject;
 pub(crate) mod model;
+mod null;
 mod servicenow;
 pub(crate) mod vendors;
 
@@ -49,6 +53,21 @@ pub enum GenerateFormat {
     ServicenowAudit,
 }
 
+/// What `--inject` puts into the null desk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Inject {
+    /// One category's resolution time rises ×3 over the period.
+    Trend,
+    /// One location's volume is ×3 for 6 weeks.
+    Spike,
+    /// Nothing: the null desk alone.
+    None,
+}
+
+/// Fewest months `--inject` needs: room for the spike's window, 4 weeks from either end.
+const INJECT_MIN_MONTHS: u32 = 6;
+
 /// What to generate.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -64,6 +83,39 @@ pub struct Options {
     pub end_month: Option<String>,
     /// Output directory.
     pub out: std::path::PathBuf,
+    /// Paraphrase the injected bursts' titles, without an entity.
+    pub paraphrases: bool,
+    /// Generate the null desk with these injected (empty: the realistic desk).
+    pub inject: Vec<Inject>,
+}
+
+/// The desk `args` asks for.
+fn mode(args: &Options) -> Result<model::Mode> {
+    if args.inject.is_empty() {
+        return Ok(model::Mode::Desk {
+            paraphrases: args.paraphrases,
+        });
+    }
+    if args.paraphrases {
+        return Err(Error::Usage(
+            "--paraphrases applies to the injected bursts, which --inject does not have".into(),
+        ));
+    }
+    if args.inject.contains(&Inject::None) && args.inject.len() > 1 {
+        return Err(Error::Usage(
+            "--inject none cannot be combined with trend or spike".into(),
+        ));
+    }
+    if args.months < INJECT_MIN_MONTHS {
+        return Err(Error::Usage(format!(
+            "--inject needs --months {INJECT_MIN_MONTHS} or more (got {})",
+            args.months
+        )));
+    }
+    Ok(model::Mode::Null {
+        trend: args.inject.contains(&Inject::Trend),
+        spike: args.inject.contains(&Inject::Spike),
+    })
 }
 
 /// Generate exports into `args.out`; returns a one-line summary.
@@ -72,8 +124,9 @@ pub fn generate(args: &Options) -> Result<String> {
         return Err(Error::Usage("--months must be at least 1".into()));
     }
     let end = end_month(args.end_month.as_deref())?;
+    let mode = mode(args)?;
     std::fs::create_dir_all(&args.out).map_err(Error::io("creating", &args.out))?;
-    let (tickets, truth) = model::tickets(args.tickets, args.months, end, args.seed);
+    let (tickets, truth) = model::tickets(args.tickets, args.months, end, args.seed, mode);
     let span = |d: &str| {
         NaiveDate::parse_from_str(d, "%Y-%m-%d")
             .map(|d| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
@@ -107,3 +160,6 @@ pub fn generate(args: &Options) -> Result<String> {
         files.join(", ")
     ))
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,17 +1,20 @@
 //! The synthetic service desk behind `ticketlake generate`: arrivals in business hours, a
 //! realistic mix of services, priorities and kinds, on-hold periods, reopens and
 //! reassignments, changes that sometimes fail and cause incidents, problems with linked
-//! incidents, and injected recurring issues whose truth is written beside the export.
+//! incidents, a diverse background of faults ([`super::background`]), and injected recurring
+//! issues ([`super::inject`]) whose truth is written beside the export; or, with `--inject`,
+//! the null desk of [`super::null`] with a known trend and spike.
 
-use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use chrono::{NaiveDate, TimeZone, Utc};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
-use super::draw;
+use super::{background, draw, inject, null};
 
-use super::desk::arrival;
-pub(crate) use super::desk::{PEOPLE, SERVICES, TARGET_HOURS, Ticket};
+pub(crate) use super::desk::{SERVICES, TARGET_HOURS, Ticket};
+pub use super::inject::Recurring;
+pub use super::null::Insight;
 
 /// What was injected, for tests of later stages.
 #[derive(Debug, Serialize)]
@@ -21,22 +24,30 @@ pub struct Truth {
     pub period_start: String,
     pub period_end: String,
     pub timezone: &'static str,
+    /// Whether the injected bursts are paraphrased (`--paraphrases`).
+    pub paraphrases: bool,
+    /// What `--inject` asked for (empty: the realistic desk).
+    pub inject: Vec<&'static str>,
     pub kinds: std::collections::BTreeMap<&'static str, u64>,
     pub sla_target_hours: [f64; 5],
     pub resolution_breach_rate: f64,
     pub recurring: Vec<Recurring>,
+    /// The injected insights of the null desk; null for the realistic desk, which is not a
+    /// null table (its services have their own groups, categories and CIs).
+    pub insights: Option<Vec<Insight>>,
     pub failed_changes: u64,
     pub incidents_caused_by_change: u64,
     pub incidents_linked_to_problem: u64,
 }
 
-/// One injected recurring issue.
-#[derive(Debug, Serialize)]
-pub struct Recurring {
-    pub config_item: String,
-    pub service: String,
-    pub title_pattern: String,
-    pub incidents: Vec<String>,
+/// Which desk to generate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The realistic desk with injected recurring problems; `paraphrases` paraphrases the
+    /// bursts' titles.
+    Desk { paraphrases: bool },
+    /// The null desk of [`super::null`], with a trend and/or a spike injected.
+    Null { trend: bool, spike: bool },
 }
 
 /// Link incidents: 2% are caused by a random failed change, 8% are linked to the first problem
@@ -85,8 +96,10 @@ fn breach_rate(out: &[Ticket]) -> f64 {
 }
 
 /// Generate `n` tickets over `months` months ending with `end` (first day of the last month).
-pub fn tickets(n: u64, months: u32, end: NaiveDate, seed: u64) -> (Vec<Ticket>, Truth) {
+pub fn tickets(n: u64, months: u32, end: NaiveDate, seed: u64, mode: Mode) -> (Vec<Ticket>, Truth) {
     let mut rng = SmallRng::seed_from_u64(seed);
+    // The wording has its own stream, so it can change without moving any other field.
+    let mut words = SmallRng::seed_from_u64(seed ^ 0x5EED_7E47_0000_0001);
     let start = end
         .checked_sub_months(chrono::Months::new(months.saturating_sub(1)))
         .expect("start month");
@@ -95,12 +108,20 @@ pub fn tickets(n: u64, months: u32, end: NaiveDate, seed: u64) -> (Vec<Ticket>, 
         .expect("end month");
     let days = (stop - start).num_days();
     let now = Utc.from_utc_datetime(&stop.and_hms_opt(0, 0, 0).expect("midnight"));
+    let plan = match mode {
+        Mode::Null { trend, spike } => Some(null::plan(&mut rng, start, stop, end, trend, spike)),
+        Mode::Desk { .. } => None,
+    };
     let mut out: Vec<Ticket> = Vec::with_capacity(n as usize);
+    let mut faults: Vec<Option<u32>> = Vec::with_capacity(n as usize);
     let mut numbers = draw::Numbers::default();
     let mut failed_changes: Vec<String> = Vec::new();
     let mut problems: Vec<(String, usize)> = Vec::new();
     for _ in 0..n {
-        let t = draw::ticket(&mut rng, &mut numbers, start, days, now);
+        let (t, fault) = match &plan {
+            Some(p) => null::ticket(&mut rng, &mut numbers, p, now),
+            None => draw::ticket(&mut rng, &mut numbers, start, days, now),
+        };
         // Only changes have a close code.
         if t.close_code == Some("Unsuccessful") {
             failed_changes.push(t.number.clone());
@@ -109,16 +130,48 @@ pub fn tickets(n: u64, months: u32, end: NaiveDate, seed: u64) -> (Vec<Ticket>, 
             problems.push((t.number.clone(), t.service));
         }
         out.push(t);
+        faults.push(fault);
     }
     // Links: incidents caused by failed changes, incidents linked to problems of their service.
     let (caused, linked) = link(&mut rng, &mut out, &failed_changes, &problems);
-    let recurring = inject_recurring(&mut rng, &mut out, start, days);
+    let mut recurring = Vec::new();
+    if let Mode::Desk { paraphrases } = mode {
+        let (bursts, taken) = inject::bursts(&mut rng, &mut out, start, days, paraphrases);
+        for i in taken {
+            faults[i] = None;
+        }
+        recurring = bursts;
+    }
+    background::deal(&mut words, &mut out, &faults);
+    if let Mode::Desk { .. } = mode {
+        let mut background: Vec<bool> = faults.iter().map(Option::is_some).collect();
+        recurring.extend(inject::chronic(
+            &mut words,
+            &mut out,
+            &mut background,
+            start,
+            stop,
+        ));
+    }
+    let inject = match mode {
+        Mode::Null {
+            trend: false,
+            spike: false,
+        } => vec!["none"],
+        Mode::Null { trend, spike } => [(trend, "trend"), (spike, "spike")]
+            .into_iter()
+            .filter_map(|(on, name)| on.then_some(name))
+            .collect(),
+        Mode::Desk { .. } => Vec::new(),
+    };
     let truth = Truth {
         seed,
         tickets: n,
         period_start: start.to_string(),
         period_end: stop.to_string(),
         timezone: "Europe/London",
+        paraphrases: mode == Mode::Desk { paraphrases: true },
+        inject,
         kinds: [
             ("incident", numbers.inc),
             ("request", numbers.req),
@@ -130,73 +183,12 @@ pub fn tickets(n: u64, months: u32, end: NaiveDate, seed: u64) -> (Vec<Ticket>, 
         sla_target_hours: TARGET_HOURS,
         resolution_breach_rate: breach_rate(&out),
         recurring,
+        insights: plan.as_ref().map(null::Plan::insights),
         failed_changes: failed_changes.len() as u64,
         incidents_caused_by_change: caused,
         incidents_linked_to_problem: linked,
     };
     (out, truth)
-}
-
-/// Turn a few incidents per chosen CI into a burst of near-identical reports within weeks.
-fn inject_recurring(
-    rng: &mut SmallRng,
-    out: &mut [Ticket],
-    start: NaiveDate,
-    days: i64,
-) -> Vec<Recurring> {
-    let patterns = [
-        (
-            2usize,
-            "printer546",
-            "Printer546 paper jam again in London office",
-        ),
-        (1, "vpn-gw-01", "VPN gateway vpn-gw-01 drops connections"),
-        (
-            0,
-            "exch-mbx-02",
-            "Email system down for multiple users on exch-mbx-02",
-        ),
-    ];
-    let incidents: Vec<usize> = out
-        .iter()
-        .enumerate()
-        .filter(|(_, t)| t.kind == "incident")
-        .map(|(i, _)| i)
-        .collect();
-    let mut result = Vec::new();
-    if incidents.len() < 60 {
-        return result;
-    }
-    for (k, (svc, ci, title)) in patterns.iter().enumerate() {
-        let burst = arrival(rng, start, (days - 30).max(1));
-        let count = 6 + rng.random_range(0..5);
-        let mut members = Vec::new();
-        for j in 0..count {
-            let idx = incidents[(k * 7919 + j * 104_729) % incidents.len()];
-            let t = &mut out[idx];
-            let shift = burst + Duration::hours(rng.random_range(0..24 * 21)) - t.opened;
-            t.opened += shift;
-            t.resolved = t.resolved.map(|r| r + shift);
-            t.closed = t.closed.map(|c| c + shift);
-            t.hold = t.hold.map(|(a, b)| (a + shift, b + shift));
-            t.updated += shift;
-            t.service = *svc;
-            t.ci = ci;
-            t.title = if j % 2 == 0 {
-                title.to_string()
-            } else {
-                format!("{title} - reported by {}", PEOPLE[j % PEOPLE.len()])
-            };
-            members.push(t.number.clone());
-        }
-        result.push(Recurring {
-            config_item: ci.to_string(),
-            service: SERVICES[*svc].name.into(),
-            title_pattern: title.to_string(),
-            incidents: members,
-        });
-    }
-    result
 }
 
 /// Format a UTC instant as a naive local time in `tz`, nudging instants that fall in a DST
@@ -206,7 +198,7 @@ fn inject_recurring(
 pub fn local(t: chrono::DateTime<Utc>, tz: chrono_tz::Tz, fmt: &str) -> String {
     let mut l = t.with_timezone(&tz).naive_local();
     if tz.from_local_datetime(&l).single().is_none() {
-        l += Duration::hours(1);
+        l += chrono::Duration::hours(1);
     }
     l.format(fmt).to_string()
 }

@@ -13,8 +13,7 @@ use super::clock::{Layout, LocalClock};
 use super::model::{SERVICES, Ticket};
 use crate::error::{Error, Result};
 
-/// The zone of every generated local timestamp.
-pub(super) const TZ: chrono_tz::Tz = chrono_tz::Europe::London;
+pub(super) use super::desk::TZ;
 
 fn priority_label(p: u8) -> &'static str {
     [
@@ -175,13 +174,7 @@ fn list_row(t: &Ticket, row: &mut impl Row) {
         row.time(ts, Layout::Iso);
     }
     for s in [
-        svc.group,
-        t.assignee,
-        svc.name,
-        t.ci,
-        svc.category,
-        t.caller,
-        t.location,
+        t.group, t.assignee, svc.name, t.ci, t.category, t.caller, t.location,
     ] {
         row.text(s);
     }
@@ -343,7 +336,6 @@ const EVENT_HEADER: &[&str] = &[
 
 /// One event-log row: the ticket after update number `m`, in state `state` at `at`.
 fn event_row(t: &Ticket, m: usize, state: &str, at: DateTime<Utc>, last: bool, r: &mut CsvRow) {
-    let svc = &SERVICES[t.service];
     let q = |s: Option<&str>| s.filter(|s| !s.is_empty()).unwrap_or("?").to_string();
     // The vendor's verdict, for the SLA cross-check: resolved within the wall-clock target.
     let made_sla = t.resolved.is_none_or(|res| {
@@ -367,14 +359,14 @@ fn event_row(t: &Ticket, m: usize, state: &str, at: DateTime<Utc>, last: bool, r
     for s in [
         "Phone",
         t.location,
-        svc.category,
+        t.category,
         "?",
         "?",
         t.ci,
         "2 - Medium",
         "2 - Medium",
         priority_label(t.priority),
-        svc.group,
+        t.group,
         t.assignee,
         "false",
         "false",

@@ -115,7 +115,6 @@ pub fn jira_csv(out: &Path, tickets: &[Ticket], goals: &[f64; 5]) -> Result<Vec<
     );
     for (i, t) in tickets.iter().enumerate() {
         let n = i as u64 + 1;
-        let svc = &SERVICES[t.service];
         let comment = format!(
             "{};{};Looking into it",
             local(Some(t.opened + Duration::minutes(15))),
@@ -135,7 +134,7 @@ pub fn jira_csv(out: &Path, tickets: &[Ticket], goals: &[f64; 5]) -> Result<Vec<
             local(Some(t.updated)),
             local(t.resolved),
             JIRA_COMPONENTS[t.service % 4].into(),
-            svc.category.into(),
+            t.category.into(),
             t.assignee.into(),
             t.caller.into(),
             if t.kind == "incident" {
@@ -143,7 +142,7 @@ pub fn jira_csv(out: &Path, tickets: &[Ticket], goals: &[f64; 5]) -> Result<Vec<
             } else {
                 "Get IT help".into()
             },
-            svc.group.into(),
+            t.group.into(),
             ttr_text(t, goals[t.priority as usize - 1]),
             comment,
             String::new(),
@@ -203,7 +202,7 @@ pub fn jira_json(out: &Path, tickets: &[Ticket], goals: &[f64; 5]) -> Result<Vec
                     "assignee": {"displayName": t.assignee},
                     "reporter": {"displayName": t.caller},
                     "components": [{"name": JIRA_COMPONENTS[t.service % 4]}],
-                    "customfield_10001": {"name": SERVICES[t.service].group},
+                    "customfield_10001": {"name": t.group},
                     "customfield_10030": {"name": "Time to resolution", "completedCycles": cycles},
                 },
                 "changelog": {"histories": histories},
@@ -242,7 +241,7 @@ pub fn zendesk(out: &Path, tickets: &[Ticket]) -> Result<Vec<String>> {
             "priority": (["urgent", "high", "normal", "low", "low"][t.priority as usize - 1]),
             "status": zendesk_status(t.state), "created_at": z(t.opened), "updated_at": z(t.updated),
             "group_id": 9000 + (t.service % 2), "organization_id": 70 + (id % 5), "brand_id": 1 + (t.service % 2),
-            "assignee_id": 1200 + (id % 7), "tags": [SERVICES[t.service].category.to_lowercase()], "problem_id": Value::Null,
+            "assignee_id": 1200 + (id % 7), "tags": [t.category.to_lowercase()], "problem_id": Value::Null,
         }));
         metrics.push(json!({
             "ticket_id": id, "reopens": t.reopen_count, "group_stations": t.reassignment_count + 1,
@@ -318,10 +317,10 @@ pub fn servicenow_audit(out: &Path, tickets: &[Ticket]) -> Result<Vec<String>> {
             local(t.resolved),
             local(t.closed),
             local(Some(t.updated)),
-            svc.group.into(),
+            t.group.into(),
             svc.name.into(),
             t.ci.into(),
-            svc.category.into(),
+            t.category.into(),
         ];
         inc.push_str(
             &fields

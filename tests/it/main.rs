@@ -8,6 +8,7 @@ mod crash;
 mod csv_lines;
 mod defaults;
 mod flat_history;
+mod generate;
 mod insights;
 mod interop;
 mod localtime;
