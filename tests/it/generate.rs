@@ -11,24 +11,8 @@ use serde_json::Value;
 
 use crate::support::*;
 
-/// `generate` into `<project>/<dir>` with `extra` arguments.
 fn generate(p: &Project, dir: &str, tickets: u32, seed: u32, extra: &[&str]) -> PathBuf {
-    let out = p.path(dir);
-    let (t, s) = (tickets.to_string(), seed.to_string());
-    let mut args = vec![
-        "generate",
-        "--tickets",
-        &t,
-        "--seed",
-        &s,
-        "--end-month",
-        "2026-10",
-    ];
-    args.extend_from_slice(&["--out", out.to_str().unwrap()]);
-    args.extend_from_slice(extra);
-    let o = p.run(&args);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    out
+    p.generate_with(dir, tickets, seed, extra)
 }
 
 fn truth(dir: &Path) -> Value {

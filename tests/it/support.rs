@@ -95,20 +95,26 @@ impl Project {
 
     /// `ticketlake generate` into `<project>/<dir>` (end month fixed so output is stable).
     pub fn generate(&self, dir: &str, format: &str, tickets: u32, seed: u32) -> PathBuf {
+        self.generate_with(dir, tickets, seed, &["--format", format])
+    }
+
+    /// `ticketlake generate` into `<project>/<dir>` with `extra` arguments (the format, a
+    /// mode), end month fixed as in [`Project::generate`].
+    pub fn generate_with(&self, dir: &str, tickets: u32, seed: u32, extra: &[&str]) -> PathBuf {
         let out = self.path(dir);
-        let o = self.run(&[
+        let (t, s) = (tickets.to_string(), seed.to_string());
+        let mut args = vec![
             "generate",
             "--tickets",
-            &tickets.to_string(),
+            &t,
             "--seed",
-            &seed.to_string(),
+            &s,
             "--end-month",
             "2026-10",
-            "--format",
-            format,
-            "--out",
-            out.to_str().unwrap(),
-        ]);
+        ];
+        args.extend_from_slice(&["--out", out.to_str().unwrap()]);
+        args.extend_from_slice(extra);
+        let o = self.run(&args);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         out
     }
