@@ -12,7 +12,7 @@ use super::stats::{binomial_g, mann_kendall_p, spearman, theil_sen};
 use super::words::{change, duration, pct, subject, times};
 use super::{Finding, Params};
 
-/// Fewest months a trend is looked for in.
+/// Fewest months a trend is looked for in, and fewest points with a value it is tested on.
 const MIN_MONTHS: usize = 6;
 
 /// Longest spike window, in weeks (a quarter); a longer rise is a trend.
@@ -83,23 +83,95 @@ fn trend(
     });
 }
 
+/// A value's trend: its series relative to the whole is tested (so it moves differently
+/// from the rest), and its own series must move the same way by a material amount too (so
+/// a value that merely stays level while another moves is not reported as the mirror image
+/// of the mover).
+#[allow(clippy::too_many_arguments)]
+fn value_trend(
+    own: &[Option<f64>],
+    relative: &[Option<f64>],
+    metric: &'static str,
+    dimension: &'static str,
+    value: &str,
+    n: f64,
+    p: &Params,
+    words: impl Fn(f64, f64) -> String,
+    out: &mut Vec<Finding>,
+) {
+    let (mut a, mut r) = (Vec::new(), Vec::new());
+    trend(
+        own,
+        metric,
+        dimension,
+        value,
+        n,
+        p,
+        |_, _| String::new(),
+        &mut a,
+    );
+    trend(relative, metric, dimension, value, n, p, words, &mut r);
+    if let (Some(a), Some(mut r)) = (a.pop(), r.pop()) {
+        if a.direction == r.direction {
+            r.material &= a.material;
+            out.push(r);
+        }
+    }
+}
+
+/// Whether a series with `n` incidents is tested week by week: when it averages at least
+/// `min-incidents` a week, weekly points give the same months four times the points (and
+/// the test its power); a thinner series is tested month by month, where its medians are
+/// stable.
+fn weekly(n: f64, a: &Aggregates, p: &Params) -> bool {
+    !a.weeks.is_empty() && n / a.weeks.len() as f64 >= p.min_incidents
+}
+
+/// Incidents per period: per week adjusted for the partial weeks at the ends of the scope
+/// (a gap under half a week), else per month.
+fn counts(s: &Series, a: &Aggregates, weekly: bool) -> Vec<Option<f64>> {
+    if weekly {
+        s.week_n
+            .iter()
+            .zip(&a.week_exposure)
+            .map(|(n, e)| (*e >= 0.5).then(|| n / e))
+            .collect()
+    } else {
+        s.month_n.iter().map(|&n| Some(n)).collect()
+    }
+}
+
+/// Raw incidents per period (for shares, where the partial weeks cancel out).
+fn raw(s: &Series, weekly: bool) -> Vec<Option<f64>> {
+    let v = if weekly { &s.week_n } else { &s.month_n };
+    v.iter().map(|&n| Some(n)).collect()
+}
+
+fn ttrs(s: &Series, weekly: bool) -> &[Option<f64>] {
+    if weekly { &s.week_ttr } else { &s.month_ttr }
+}
+
 /// The trends of the whole scope and of each value.
 pub fn trends(a: &Aggregates, p: &Params, out: &mut Vec<Finding>) {
-    let months = a.months.len();
-    let span = format!("{months} months");
-    let counts: Vec<Option<f64>> = a.overall.month_n.iter().map(|&n| Some(n)).collect();
+    if a.months.len() < MIN_MONTHS {
+        return;
+    }
+    let span = format!("{} months", a.months.len());
+    let all = weekly(a.n, a, p);
+    let unit = if all { "week" } else { "month" };
     trend(
-        &counts,
+        &counts(&a.overall, a, all),
         "volume",
         "overall",
         "",
         a.n,
         p,
-        |f, t| format!("Incidents per month went from about {f:.0} to {t:.0} over {span}"),
+        |f, t| format!("Incidents per {unit} went from about {f:.0} to {t:.0} over {span}"),
         out,
     );
+    let ttr_weekly = weekly(a.n_ttr, a, p);
     trend(
-        &a.overall.month_ttr,
+        ttrs(&a.overall, ttr_weekly),
         "ttr",
         "overall",
         "",
@@ -115,18 +187,16 @@ pub fn trends(a: &Aggregates, p: &Params, out: &mut Vec<Finding>) {
         out,
     );
     for d in &a.dimensions {
+        // Volume against the whole (a share: the whole is a large, steady denominator);
+        // resolution time against the typical value (medians of small groups are noisy, and
+        // the whole's median moves with any one large value).
+        let bases = [baseline(&d.values, a, false), baseline(&d.values, a, true)];
         for v in &d.values {
-            let share = relative(
-                &v.series
-                    .month_n
-                    .iter()
-                    .map(|&n| Some(n))
-                    .collect::<Vec<_>>(),
-                &counts,
-                0.0,
-            );
             let who = subject(d.name, &v.value);
-            trend(
+            let w = weekly(v.n, a, p);
+            let share = relative(&raw(&v.series, w), &raw(&a.overall, w), 0.0);
+            value_trend(
+                &counts(&v.series, a, w),
                 &share,
                 "volume",
                 d.name,
@@ -142,8 +212,10 @@ pub fn trends(a: &Aggregates, p: &Params, out: &mut Vec<Finding>) {
                 },
                 out,
             );
-            let ttr = relative(&v.series.month_ttr, &a.overall.month_ttr, 0.0);
-            trend(
+            let w = weekly(v.n_ttr, a, p);
+            let ttr = relative(ttrs(&v.series, w), &bases[w as usize], 0.0);
+            value_trend(
+                ttrs(&v.series, w),
                 &ttr,
                 "ttr",
                 d.name,
@@ -152,7 +224,7 @@ pub fn trends(a: &Aggregates, p: &Params, out: &mut Vec<Finding>) {
                 p,
                 |f, t| {
                     format!(
-                        "{who} went from {} to {} the median resolution time of all incidents over {span}",
+                        "{who} went from {} to {} a typical value's median resolution time over {span}",
                         times(f),
                         times(t)
                     )
@@ -161,6 +233,35 @@ pub fn trends(a: &Aggregates, p: &Params, out: &mut Vec<Finding>) {
             );
         }
     }
+}
+
+/// What a value's resolution time is measured against, per period: the median over the
+/// dimension's tested values of their median resolution times. Unlike the whole scope's
+/// median it does not move when one value moves, so the others are not reported as its
+/// mirror image; with fewer than three values it is the whole scope's.
+fn baseline(values: &[super::series::Value], a: &Aggregates, weekly: bool) -> Vec<Option<f64>> {
+    let whole = ttrs(&a.overall, weekly).to_vec();
+    if values.len() < 3 {
+        return whole;
+    }
+    (0..whole.len())
+        .map(|i| {
+            let mut x: Vec<f64> = values
+                .iter()
+                .filter_map(|v| ttrs(&v.series, weekly)[i])
+                .collect();
+            if x.len() < 3 {
+                return None;
+            }
+            x.sort_by(f64::total_cmp);
+            let m = x.len() / 2;
+            Some(if x.len() % 2 == 1 {
+                x[m]
+            } else {
+                (x[m - 1] + x[m]) / 2.0
+            })
+        })
+        .collect()
 }
 
 /// `part / whole` per period, a gap where the whole is not above `floor`.

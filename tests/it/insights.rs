@@ -196,3 +196,60 @@ fn settings_are_validated_and_shown() {
     p.write("ticketlake.toml", "[insights]\nmonths = 6\nq = 0.001\n");
     assert!(insights(&p, &[]).len() <= loose.len());
 }
+
+#[test]
+fn the_generators_injected_trend_and_spike_are_found_and_nothing_else() {
+    // The null desk of `generate --inject`: every dimension even and independent, arrivals
+    // constant, resolution times iid; then one category's resolution time triples over the
+    // months and one location's volume triples for six weeks. Several seeds, one setting.
+    for seed in [5u32, 17, 23] {
+        let p = Project::new();
+        let out = p.generate_with(
+            "g",
+            6000,
+            seed,
+            &["--months", "13", "--inject", "trend,spike"],
+        );
+        let f = out.join("incident.csv");
+        let (code, _, err) = p.ingest(&[
+            "--source",
+            "servicenow",
+            "--tz",
+            "Europe/London",
+            f.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let truth: Value =
+            serde_json::from_slice(&std::fs::read(out.join("truth.json")).unwrap()).unwrap();
+        let want = truth["insights"].as_array().unwrap();
+        assert_eq!(want.len(), 2);
+        let got = insights(&p, &[]);
+        let same = |w: &Value, g: &Value| {
+            ["kind", "metric", "dimension", "value", "direction"]
+                .iter()
+                .all(|k| w[k] == g[k])
+                && (w["window_start"].is_null()
+                    || (g["window_start"].as_str() <= w["window_end"].as_str()
+                        && g["window_end"].as_str() >= w["window_start"].as_str()))
+        };
+        for w in want {
+            assert!(
+                got.iter().any(|g| same(w, g)),
+                "seed {seed}: {w} not in {got:#?}"
+            );
+        }
+        // Nothing else, except what the injection implies: a fifth of the incidents
+        // resolving ever slower lifts the desk's median too.
+        let implied = |g: &Value| {
+            g["kind"] == "trend"
+                && g["metric"] == "ttr"
+                && g["dimension"] == "overall"
+                && g["direction"] == "up"
+        };
+        let extra: Vec<&Value> = got
+            .iter()
+            .filter(|g| !want.iter().any(|w| same(w, g)) && !implied(g))
+            .collect();
+        assert!(extra.is_empty(), "seed {seed}: {extra:#?}");
+    }
+}
