@@ -21,36 +21,9 @@ const FILLER: &[&str] = &[
     "broken", "ticket", "incident", "keep", "get", "properly", "help", "please",
 ];
 
+/// The detector's own stemming, plus the e-mail synonyms a typical detector has.
 fn stem(w: &str) -> String {
-    let rules = [
-        ("ies", "y"),
-        ("sses", "ss"),
-        ("ations", "ate"),
-        ("ation", "ate"),
-        ("ions", ""),
-        ("ion", ""),
-        ("ings", ""),
-        ("ing", ""),
-        ("edly", ""),
-        ("ed", ""),
-        ("ers", "er"),
-        ("es", ""),
-        ("ly", ""),
-        ("s", ""),
-    ];
-    let mut s = w.to_string();
-    for (suffix, repl) in rules {
-        if let Some(base) = s.strip_suffix(suffix)
-            && base.len() >= 3
-            && !(suffix == "s" && base.ends_with('s'))
-        {
-            s = format!("{base}{repl}");
-            break;
-        }
-    }
-    if s.len() > 3 && s.ends_with('e') {
-        s.pop();
-    }
+    let s = crate::problems::text::stem(w);
     match s.as_str() {
         "mail" | "mailbox" => "email".into(),
         _ => s,

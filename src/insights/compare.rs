@@ -81,7 +81,7 @@ pub fn resolution(d: &Dimension, a: &Aggregates, p: &Params, out: &mut Vec<Findi
         return;
     };
     for v in &d.values {
-        if v.n_ttr < p.min_incidents || a.n_ttr - v.n_ttr < p.min_incidents {
+        if v.n_ttr < p.min_n() || a.n_ttr - v.n_ttr < p.min_n() {
             continue;
         }
         let Some((pv, dominance)) = mann_whitney(v.rank_sum, v.n_ttr, a.n_ttr, a.ties) else {

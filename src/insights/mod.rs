@@ -69,25 +69,14 @@ impl Default for InsightConfig {
 /// Values tested per dimension: the commonest.
 const TOP_VALUES: usize = 25;
 
-/// Validated parameters.
-#[derive(Debug, Clone)]
-pub struct Params {
-    /// See [`InsightConfig`] for each.
-    pub q: f64,
-    /// Fewest incidents, as a count.
-    pub min_incidents: f64,
-    /// Smallest share ratio.
-    pub min_ratio: f64,
-    /// Smallest Vargha-Delaney A.
-    pub min_dominance: f64,
-    /// Smallest relative trend change.
-    pub min_change: f64,
-    /// Smallest spike rate ratio.
-    pub min_spike: f64,
-    /// Smallest |rho|.
-    pub min_correlation: f64,
-    /// Findings kept per kind, metric and dimension.
-    pub per_dimension: usize,
+/// The settings after [`InsightConfig::params`] has checked them.
+pub type Params = InsightConfig;
+
+impl InsightConfig {
+    /// Fewest incidents, as the count the tests compare with.
+    pub fn min_n(&self) -> f64 {
+        self.min_incidents as f64
+    }
 }
 
 impl InsightConfig {
@@ -115,15 +104,9 @@ impl InsightConfig {
                 "must be at least 0 (correlation below 1)",
             );
         }
-        Ok(Params {
-            q: self.q,
-            min_incidents: self.min_incidents as f64,
-            min_ratio: self.min_ratio,
-            min_dominance: self.min_dominance,
-            min_change: self.min_change,
-            min_spike: self.min_spike,
-            min_correlation: self.min_correlation,
+        Ok(InsightConfig {
             per_dimension: self.per_dimension.max(1),
+            ..self.clone()
         })
     }
 }
@@ -227,7 +210,7 @@ fn recurring(candidates: &DataFrame, scope: &Scope, p: &Params) -> Result<Vec<Fi
 /// Every statistical finding candidate of the scope, before the correction.
 fn tested(a: &series::Aggregates, p: &Params) -> Vec<Finding> {
     let mut out = Vec::new();
-    if a.n < 2.0 * p.min_incidents {
+    if a.n < 2.0 * p.min_n() {
         return out;
     }
     for d in &a.dimensions {
@@ -293,7 +276,7 @@ pub fn detect(
     runtime.block_on(async {
         let ctx = series::session(root, m, 1 << 30).await?;
         for scope in scopes {
-            let a = series::aggregates(&ctx, scope, p.min_incidents, TOP_VALUES).await?;
+            let a = series::aggregates(&ctx, scope, p.min_n(), TOP_VALUES).await?;
             let found = select(tested(&a, &p), recurring(candidates, scope, &p)?, &p);
             out.extend(found.into_iter().map(|mut f| {
                 f.service = scope.service.clone();

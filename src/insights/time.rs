@@ -37,14 +37,18 @@ fn trend_of(series: &[Option<f64>]) -> Option<(f64, f64, f64, f64)> {
     Some((slope, p, level, span))
 }
 
-/// One trend finding from a series, when it has one to test.
-#[allow(clippy::too_many_arguments)]
-fn trend(
-    series: &[Option<f64>],
+/// What a series is of: the metric, the dimension and value, and its incidents.
+struct Of<'a> {
     metric: &'static str,
     dimension: &'static str,
-    value: &str,
+    value: &'a str,
     n: f64,
+}
+
+/// One trend finding from a series, when it has one to test.
+fn trend(
+    series: &[Option<f64>],
+    of: &Of<'_>,
     p: &Params,
     words: impl Fn(f64, f64) -> String,
     out: &mut Vec<Finding>,
@@ -68,15 +72,15 @@ fn trend(
     };
     out.push(Finding {
         kind: "trend",
-        metric,
-        dimension,
-        value: value.to_string(),
+        metric: of.metric,
+        dimension: of.dimension,
+        value: of.value.to_string(),
         direction: if slope > 0.0 { "up" } else { "down" },
         effect: 1.0 + shown,
         effect_text: change(shown),
-        n,
+        n: of.n,
         p: Some(pv),
-        score: n * rel.abs() / 2.0,
+        score: of.n * rel.abs() / 2.0,
         material: rel.abs() >= p.min_change && from > 0.0,
         sentence: words(from.max(0.0), to.max(0.0)),
         ..Finding::default()
@@ -87,35 +91,22 @@ fn trend(
 /// from the rest), and its own series must move the same way by a material amount too (so
 /// a value that merely stays level while another moves is not reported as the mirror image
 /// of the mover).
-#[allow(clippy::too_many_arguments)]
 fn value_trend(
     own: &[Option<f64>],
     relative: &[Option<f64>],
-    metric: &'static str,
-    dimension: &'static str,
-    value: &str,
-    n: f64,
+    of: &Of<'_>,
     p: &Params,
     words: impl Fn(f64, f64) -> String,
     out: &mut Vec<Finding>,
 ) {
     let (mut a, mut r) = (Vec::new(), Vec::new());
-    trend(
-        own,
-        metric,
-        dimension,
-        value,
-        n,
-        p,
-        |_, _| String::new(),
-        &mut a,
-    );
-    trend(relative, metric, dimension, value, n, p, words, &mut r);
-    if let (Some(a), Some(mut r)) = (a.pop(), r.pop()) {
-        if a.direction == r.direction {
-            r.material &= a.material;
-            out.push(r);
-        }
+    trend(own, of, p, |_, _| String::new(), &mut a);
+    trend(relative, of, p, words, &mut r);
+    if let (Some(a), Some(mut r)) = (a.pop(), r.pop())
+        && a.direction == r.direction
+    {
+        r.material &= a.material;
+        out.push(r);
     }
 }
 
@@ -124,7 +115,7 @@ fn value_trend(
 /// the test its power); a thinner series is tested month by month, where its medians are
 /// stable.
 fn weekly(n: f64, a: &Aggregates, p: &Params) -> bool {
-    !a.weeks.is_empty() && n / a.weeks.len() as f64 >= p.min_incidents
+    !a.weeks.is_empty() && n / a.weeks.len() as f64 >= p.min_n()
 }
 
 /// Incidents per period: per week adjusted for the partial weeks at the ends of the scope
@@ -161,10 +152,12 @@ pub fn trends(a: &Aggregates, p: &Params, out: &mut Vec<Finding>) {
     let unit = if all { "week" } else { "month" };
     trend(
         &counts(&a.overall, a, all),
-        "volume",
-        "overall",
-        "",
-        a.n,
+        &Of {
+            metric: "volume",
+            dimension: "overall",
+            value: "",
+            n: a.n,
+        },
         p,
         |f, t| format!("Incidents per {unit} went from about {f:.0} to {t:.0} over {span}"),
         out,
@@ -172,10 +165,12 @@ pub fn trends(a: &Aggregates, p: &Params, out: &mut Vec<Finding>) {
     let ttr_weekly = weekly(a.n_ttr, a, p);
     trend(
         ttrs(&a.overall, ttr_weekly),
-        "ttr",
-        "overall",
-        "",
-        a.n_ttr,
+        &Of {
+            metric: "ttr",
+            dimension: "overall",
+            value: "",
+            n: a.n_ttr,
+        },
         p,
         |f, t| {
             format!(
@@ -198,10 +193,12 @@ pub fn trends(a: &Aggregates, p: &Params, out: &mut Vec<Finding>) {
             value_trend(
                 &counts(&v.series, a, w),
                 &share,
-                "volume",
-                d.name,
-                &v.value,
-                v.n,
+                &Of {
+                    metric: "volume",
+                    dimension: d.name,
+                    value: &v.value,
+                    n: v.n,
+                },
                 p,
                 |f, t| {
                     format!(
@@ -217,10 +214,12 @@ pub fn trends(a: &Aggregates, p: &Params, out: &mut Vec<Finding>) {
             value_trend(
                 ttrs(&v.series, w),
                 &ttr,
-                "ttr",
-                d.name,
-                &v.value,
-                v.n_ttr,
+                &Of {
+                    metric: "ttr",
+                    dimension: d.name,
+                    value: &v.value,
+                    n: v.n_ttr,
+                },
                 p,
                 |f, t| {
                     format!(
@@ -321,7 +320,7 @@ fn spike_of(
 /// The spikes of the whole scope and of each value.
 pub fn spikes(a: &Aggregates, p: &Params, out: &mut Vec<Finding>) {
     let mut one = |counts: &[f64], baseline: &[f64], dimension: &'static str, value: &str| {
-        let Some((start, len, x, ratio, pv)) = spike_of(counts, baseline, p.min_incidents) else {
+        let Some((start, len, x, ratio, pv)) = spike_of(counts, baseline, p.min_n()) else {
             return;
         };
         let from = a.weeks[start];
@@ -423,10 +422,12 @@ mod tests {
         let mut out = Vec::new();
         trend(
             &share,
-            "volume",
-            "category",
-            "A",
-            300.0,
+            &Of {
+                metric: "volume",
+                dimension: "category",
+                value: "A",
+                n: 300.0,
+            },
             &p,
             |_, _| String::new(),
             &mut out,
@@ -434,10 +435,12 @@ mod tests {
         assert!(out.is_empty(), "a flat share has no trend: {out:?}");
         trend(
             &rising,
-            "volume",
-            "overall",
-            "",
-            3000.0,
+            &Of {
+                metric: "volume",
+                dimension: "overall",
+                value: "",
+                n: 3000.0,
+            },
             &p,
             |_, _| String::new(),
             &mut out,
@@ -449,10 +452,12 @@ mod tests {
         let mut none = Vec::new();
         trend(
             &rising[..5],
-            "volume",
-            "overall",
-            "",
-            500.0,
+            &Of {
+                metric: "volume",
+                dimension: "overall",
+                value: "",
+                n: 500.0,
+            },
             &p,
             |_, _| String::new(),
             &mut none,

@@ -209,7 +209,7 @@ fn volatile(w: &str) -> bool {
 }
 
 /// Light stemming: strip common English suffixes, keeping at least three letters.
-fn stem(w: &str) -> String {
+pub fn stem(w: &str) -> String {
     let rules: &[(&str, &str)] = &[
         ("ies", "y"),
         ("sses", "ss"),
