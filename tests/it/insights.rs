@@ -46,10 +46,8 @@ fn field<'a>(v: &'a toml::Value, k: &str) -> Option<&'a str> {
 fn matches(e: &toml::Value, finding: &Value) -> bool {
     let f = |k: &str| finding[k].as_str().unwrap_or_default().to_lowercase();
     for k in ["kind", "metric", "dimension", "direction"] {
-        if let Some(want) = field(e, k) {
-            if f(k) != want.to_lowercase() {
-                return false;
-            }
+        if field(e, k).is_some_and(|want| f(k) != want.to_lowercase()) {
+            return false;
         }
     }
     if let Some(want) = field(e, "value") {
