@@ -229,7 +229,7 @@ pub(super) fn values(f: &Fetch, w: (i64, i64), i: &Insight, name: String) -> Res
         &desc(
             i,
             &format!(
-                "{title}: the {TOP} commonest values among the incidents opened {}",
+                "{title}: its commonest values (at most {TOP}) among the incidents opened {}",
                 span(&month_labels(w).0)
             ),
         ),
@@ -245,7 +245,7 @@ pub(super) fn values(f: &Fetch, w: (i64, i64), i: &Insight, name: String) -> Res
     )?;
     Ok(Figure {
         caption: format!(
-            "{title}: the {TOP} commonest values, {} ({} {}).",
+            "{title}: its commonest values (at most {TOP}), {} ({} {}).",
             span(&month_labels(w).0),
             i.value,
             i.effect
@@ -352,4 +352,37 @@ pub(super) fn recurring(f: &Fetch, w: (i64, i64), i: &Insight, name: String) -> 
             .collect(),
         name,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> i64 {
+        crate::time::parse_instant(s).unwrap()
+    }
+
+    #[test]
+    fn windows_have_their_months_and_mondays() {
+        let w = (at("2023-02-01"), at("2024-02-01"));
+        let months = month_starts(w);
+        assert_eq!(months.len(), 12);
+        assert_eq!(super::super::fmt::month(months[0]), "2023-02");
+        assert_eq!(super::super::fmt::month(months[11]), "2024-01");
+        // 2023-02-01 was a Wednesday: the first week starts on Monday 2023-01-30.
+        let weeks = week_starts(w);
+        assert_eq!(super::super::fmt::day(weeks[0]), "2023-01-30");
+        assert_eq!(super::super::fmt::day(*weeks.last().unwrap()), "2024-01-29");
+        assert!(weeks.windows(2).all(|p| p[1] - p[0] == 7 * DAY));
+        assert!(month_starts((w.1, w.0)).is_empty());
+    }
+
+    #[test]
+    fn only_known_dimensions_are_charted() {
+        assert!(known_dimension("overall") && known_dimension("title"));
+        assert!(known_dimension("category") && known_dimension("config_item"));
+        assert!(!known_dimension("weather"));
+        assert_eq!(time_axis(&[Some(10.0), None]).1, "h");
+        assert_eq!(time_axis(&[Some(80.0)]).1, "d");
+    }
 }
