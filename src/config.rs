@@ -76,6 +76,8 @@ pub struct ReportConfig {
     pub out: Option<PathBuf>,
     /// Recurring-problem candidates and breaches listed per report (default 10).
     pub top: Option<usize>,
+    /// Findings under "What to look at" per page (default 5; 0 hides the section).
+    pub insights: Option<usize>,
 }
 
 /// `[dataset]`
@@ -165,6 +167,8 @@ pub struct Project {
     pub report_out: Option<PathBuf>,
     /// Rows per top-N table in reports.
     pub report_top: usize,
+    /// Findings per "What to look at" section (0: no section).
+    pub report_insights: usize,
     /// Service-level targets.
     pub targets: crate::targets::TargetSet,
     /// The continual-improvement register.
@@ -339,6 +343,7 @@ fn resolve_config(path: Option<PathBuf>, cfg: Config, dataset: PathBuf) -> Resul
         privacy,
         report_out: cfg.report.out.as_ref().map(|o| tidy(&base.join(o))),
         report_top: cfg.report.top.unwrap_or(10),
+        report_insights: cfg.report.insights.unwrap_or(5),
         targets,
         improvements: cfg.improvements,
         problems: cfg.problems.clone(),

@@ -221,7 +221,7 @@ pub fn build(
 
 /// Per-service scopes at most: the services with the most incidents get their own findings
 /// (each scope is one pass over the tickets files).
-const SERVICE_SCOPES: usize = 30;
+pub const SERVICE_SCOPES: usize = 30;
 
 /// The `insights` table: the findings of the default window (the configured months ending
 /// with the last complete month before `as_of`) for the whole desk, then for each of the

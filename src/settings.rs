@@ -429,6 +429,11 @@ pub fn report(
         config::key("report", "top") + " (default 10)",
     );
     shown.add(
+        "report.insights",
+        p.report_insights,
+        config::key("report", "insights") + " (default 5)",
+    );
+    shown.add(
         "queries-dir",
         p.queries_dir.as_ref().map(|d| d.display().to_string()),
         "queries-dir (default queries/ next to the config, if present)",

@@ -334,6 +334,7 @@ fn unit(c: &Ctx, name: &str, slug: String, t: Targets) -> Unit {
         opened_flagged: opened_flagged(&g.flags, name),
         what_changed: Vec::new(),
         missed: Vec::new(),
+        insights: Vec::new(),
     }
 }
 

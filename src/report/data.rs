@@ -293,6 +293,20 @@ impl<'a> Fetch<'a> {
         Grid::new(&batches, &parts, self.mask.as_ref())
     }
 
+    /// Run SQL without parameters or a unit key (the "What to look at" section); `masked`
+    /// masks its text cells as every other grid is (unmasked only to read values that are
+    /// filtered on, never shown).
+    pub fn plain(&self, sql: &str, masked: bool) -> Result<Grid> {
+        let batches = adhoc::collect_with(self.session, sql, None, MAX_ROWS)?;
+        let head: String = sql.split_whitespace().take(6).collect::<Vec<_>>().join(" ");
+        crate::dataset::store::phase(&format!("report sql {head}"));
+        Grid::new(
+            &batches,
+            &[],
+            if masked { self.mask.as_ref() } else { None },
+        )
+    }
+
     /// Index of a month label in the series.
     pub fn month_index(&self, label: &str) -> Option<usize> {
         self.months.iter().position(|m| m == label)

@@ -12,6 +12,9 @@ pub mod figures;
 pub mod fmt;
 pub mod html;
 pub mod improvements;
+pub mod insight_charts;
+pub mod insight_time;
+pub mod insights;
 pub mod model;
 pub mod page;
 pub mod privacy;
@@ -102,6 +105,10 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
         "Clusters of incidents naming the same configuration item, or with similar normalised text within a service (across categories), that are a burst (many within the detection window, far above their own rate elsewhere) or chronic (a steady stream over the last six months, or a large share of the service's incidents); ranked by incidents × priority weight × recency. Unlinked: no incident of the cluster is linked to a problem record.",
     ),
     (
+        "What to look at",
+        "The findings of the insights table that ticketlake build writes (README, Insights): statistical tests over the incidents opened in its window (by default the 12 complete months before the as-of), significant after the Benjamini-Hochberg correction (q) and material in size, strongest first; recurring-problem candidates join them. The portfolio shows the whole desk's, a service page that service's (build examines the busiest services on their own), a group page the desk's findings about the group; at most [report] insights (5) each.",
+    ),
+    (
         "Trend verdict",
         "Over the 13 months ending with the period: Theil-Sen slope, significant when the Mann-Kendall test gives p < 0.05; fewer than 4 months is insufficient data.",
     ),
@@ -136,7 +143,11 @@ pub fn write(s: &Project, o: &Options) -> Result<Outcome> {
         params.as_of,
     )?;
     fetch.mask = mask.clone();
-    let units = units(&fetch, s, o, &params.period.label)?;
+    let mut units = units(&fetch, s, o, &params.period.label)?;
+    let looks = insights::Looks::load(&fetch, s, &m, s.report_insights)?;
+    for u in &mut units {
+        u.insights = looks.for_unit(o.unit, &u.name);
+    }
     let register = improvements::evaluate(&fetch, &s.improvements)?;
 
     let dir = o.out.join(&params.period.label);
@@ -148,14 +159,24 @@ pub fn write(s: &Project, o: &Options) -> Result<Outcome> {
     let ctx = context(s, o, &params, session.version, &dq);
     let mut index_rows = Vec::new();
     for u in &units {
-        let spark = write_unit(&fetch, &ctx, o, &dir, u, &register)?;
+        let spark = write_unit(&fetch, &ctx, o, &dir, u, &register, &looks)?;
         index_rows.push((u, spark));
     }
     crate::dataset::store::phase("report pages");
     let all: Vec<&improvements::Progress> = register.iter().collect();
     let index = dir.join("index.html");
-    write_file(&index, page::index_page(&ctx, &index_rows, &all))?;
-    write_summary_json(&dir, &ctx, s, o, &units, &register, &dq)?;
+    let desk = looks.desk();
+    let look = insights::render(
+        &fetch,
+        &looks,
+        &desk,
+        "portfolio",
+        &dir,
+        insights::Whom::Desk,
+    )?;
+    write_file(&index, page::index_page(&ctx, &index_rows, &all, &look))?;
+    let summary = summary_json(&ctx, s, o, &units, &register, &dq, (&looks, &desk))?;
+    write_file(&dir.join("summary.json"), summary)?;
     Ok(Outcome {
         period: params.period.label.clone(),
         dir,
@@ -262,6 +283,7 @@ fn write_unit(
     dir: &Path,
     u: &Unit,
     register: &[improvements::Progress],
+    looks: &insights::Looks,
 ) -> Result<String> {
     let figures = figures::figures(fetch, u, o.unit.dim())?;
     for f in &figures {
@@ -338,7 +360,13 @@ fn write_unit(
         .iter()
         .filter(|p| o.unit == UnitKind::Service && p.declared.service == u.name)
         .collect();
-    let html = page::unit_page(ctx, u, &figures, &mine);
+    let prefix = format!("{}-{}", o.unit.dim(), u.slug);
+    let whom = match o.unit {
+        UnitKind::Service => insights::Whom::Service(&u.name),
+        UnitKind::Group => insights::Whom::Group,
+    };
+    let look = insights::render(fetch, looks, &u.insights, &prefix, dir, whom)?;
+    let html = page::unit_page(ctx, u, &figures, &mine, &look);
     write_file(
         &dir.join(format!("{}-{}.html", o.unit.dim(), u.slug)),
         &html,
@@ -352,16 +380,17 @@ fn write_unit(
     Ok(spark)
 }
 
-/// `summary.json`: the units, targets, register and data quality, for machines.
-fn write_summary_json(
-    dir: &Path,
+/// `summary.json`: the units, targets, register, data quality and the whole desk's findings
+/// (with their window), for machines.
+fn summary_json(
     ctx: &page::Context,
     s: &Project,
     o: &Options,
     units: &[Unit],
     register: &[improvements::Progress],
     dq: &quality::Summary,
-) -> Result<()> {
+    (looks, desk): (&insights::Looks, &[insights::Insight]),
+) -> Result<String> {
     // The commit time of the dataset changes on every re-ingest of the same exports; the
     // version identifies the data, so the summary keeps only that.
     let mut quality_json = serde_json::to_value(dq).unwrap_or_default();
@@ -380,11 +409,11 @@ fn write_summary_json(
         "units": units,
         "improvements": register,
         "data_quality": quality_json,
+        "insights_window": looks.window_json(),
+        "insights": desk,
     });
     let text = serde_json::to_string_pretty(&summary).map_err(|e| Error::Usage(e.to_string()))?;
-    let text = crate::table::json_escape_bidi(text);
-    write_file(&dir.join("summary.json"), text + "\n")?;
-    Ok(())
+    Ok(crate::table::json_escape_bidi(text) + "\n")
 }
 
 fn describe_sla(c: &crate::sla::policy::SlaConfig) -> String {

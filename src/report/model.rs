@@ -209,6 +209,49 @@ pub struct Unit {
     pub what_changed: Vec<String>,
     /// KPIs that missed their target.
     pub missed: Vec<String>,
+    /// What to look at: the unit's findings of the `insights` table.
+    pub insights: Vec<Insight>,
+}
+
+/// One row of the `insights` table, as the reports show it (text masked when `[privacy] at
+/// = "report"`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Insight {
+    /// The service the finding was looked for in; `None`: the whole desk.
+    pub service: Option<String>,
+    /// Rank within its scope.
+    pub rank: u64,
+    /// `trend`, `concentration`, `imbalance`, `spike`, `correlation` or `recurring`.
+    pub kind: String,
+    /// `volume`, `ttr` or `share`.
+    pub metric: String,
+    /// `overall`, a ticket dimension, or `title`.
+    pub dimension: String,
+    /// The dimension's value, or the candidate's label.
+    pub value: String,
+    /// `up`, `down`, `higher` or `lower`.
+    pub direction: String,
+    /// A spike's first day.
+    pub window_start: Option<String>,
+    /// A spike's last day.
+    pub window_end: Option<String>,
+    /// The effect in words.
+    pub effect: String,
+    /// The effect as a number.
+    pub effect_value: Option<f64>,
+    /// Incidents (or weeks) the finding rests on.
+    pub n: Option<u64>,
+    /// The test's p-value.
+    pub p_value: Option<f64>,
+    /// Its Benjamini-Hochberg q-value.
+    pub q_value: Option<f64>,
+    /// The ranking score.
+    pub score: Option<f64>,
+    /// The finding in one sentence.
+    pub sentence: String,
+    /// The clear service and value, for the SQL of the chart (never shown).
+    #[serde(skip)]
+    pub raw: (Option<String>, String),
 }
 
 /// Turn a name into a file-safe ASCII slug: no separators, no dots, never empty.

@@ -48,7 +48,7 @@ th{background:#f0f0f0}td.n{text-align:right;font-variant-numeric:tabular-nums}.m
 .none{border-left-color:#888}.none .rag{background:#e6e6e6;color:#333}\
 tr.unlinked td{background:#fff4d6}figure{margin:1rem 0;break-inside:avoid}\
 figure svg{width:100%;height:auto;max-width:720px;display:block}figcaption{font-size:.9rem;color:#333}\
-details{margin:.3rem 0}.verdict{font-weight:600}ul.changed li{margin:.2rem 0}\
+details{margin:.3rem 0}ul.looks{padding-left:1.2rem}ul.looks>li{margin:.8rem 0}ul.looks figure svg{max-width:560px}.verdict{font-weight:600}ul.changed li{margin:.2rem 0}\
 @page{size:A4;margin:14mm}@media print{body{margin:0;max-width:none;font-size:10pt}\
 h2{break-after:avoid}details{display:block}details>summary{display:none}a{color:inherit;text-decoration:none}}";
 
@@ -130,7 +130,7 @@ pub struct Figure {
     pub rows: Vec<Vec<String>>,
 }
 
-fn table(header: &[String], rows: &[Vec<String>]) -> Markup {
+pub(super) fn table(header: &[String], rows: &[Vec<String>]) -> Markup {
     html! {
         table {
             thead { tr { @for h in header { th { (h) } } } }
@@ -145,7 +145,7 @@ fn table(header: &[String], rows: &[Vec<String>]) -> Markup {
     }
 }
 
-fn figure(f: &Figure) -> Markup {
+pub(super) fn figure(f: &Figure) -> Markup {
     html! {
         figure {
             (PreEscaped(&f.svg))
@@ -205,7 +205,13 @@ fn improvements(list: &[&Progress]) -> Markup {
 }
 
 /// A unit's report.
-pub fn unit_page(ctx: &Context, u: &Unit, figures: &[Figure], register: &[&Progress]) -> String {
+pub fn unit_page(
+    ctx: &Context,
+    u: &Unit,
+    figures: &[Figure],
+    register: &[&Progress],
+    look: &Markup,
+) -> String {
     let title = format!("{} — {} report {}", u.name, ctx.unit_label, ctx.period);
     let tr = |k: &str| u.trends.get(k).map_or("insufficient data", |t| t.verdict);
     let body = html! {
@@ -226,6 +232,7 @@ pub fn unit_page(ctx: &Context, u: &Unit, figures: &[Figure], register: &[&Progr
         h2 { "What changed since last month" }
         @if u.what_changed.is_empty() { p { "No indicator moved by 10 % (or 5 points) or more on enough tickets." } }
         ul class="changed" { @for s in &u.what_changed { li { (clean(s)) } } }
+        (look)
         h2 { "Trends over 13 months" }
         p {
             "SLA attainment: " span class="verdict" { (tr("attainment_pct")) } ". "
@@ -281,7 +288,12 @@ pub fn unit_page(ctx: &Context, u: &Unit, figures: &[Figure], register: &[&Progr
 }
 
 /// The portfolio: one row per unit, worst attainment first.
-pub fn index_page(ctx: &Context, units: &[(&Unit, String)], register: &[&Progress]) -> String {
+pub fn index_page(
+    ctx: &Context,
+    units: &[(&Unit, String)],
+    register: &[&Progress],
+    look: &Markup,
+) -> String {
     let title = format!("Service portfolio {}", ctx.period);
     let body = html! {
         h1 { "Portfolio report " (ctx.period) }
@@ -305,6 +317,7 @@ pub fn index_page(ctx: &Context, units: &[(&Unit, String)], register: &[&Progres
                 td { @if u.missed.is_empty() { "none" } @else { (u.missed.join(", ")) } }
             } } }
         }
+        (look)
         h2 { "Improvement register" }
         (improvements(register))
         h2 { "Data quality" }

@@ -21,6 +21,7 @@ mod problems;
 mod props;
 mod report;
 mod report_browser;
+mod report_insights;
 mod shapes;
 mod sla;
 mod sla_table;
