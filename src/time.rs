@@ -66,7 +66,8 @@ pub struct Period {
     pub end: i64,
 }
 
-fn micros(d: NaiveDate) -> i64 {
+/// Midnight UTC of `d`, µs since the epoch.
+pub fn micros(d: NaiveDate) -> i64 {
     d.and_hms_opt(0, 0, 0)
         .expect("midnight")
         .and_utc()

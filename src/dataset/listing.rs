@@ -15,9 +15,11 @@ use datafusion::prelude::SessionContext;
 use super::Manifest;
 use crate::error::{Error, Result};
 
-fn engine_error(table: &str) -> impl FnOnce(datafusion::error::DataFusionError) -> Error + '_ {
+/// A DataFusion error as ticketlake's, saying what was being done (the engine's message cut
+/// like every quoted input). The insights engine maps its errors through it too.
+pub fn engine_error(context: String) -> impl FnOnce(datafusion::error::DataFusionError) -> Error {
     move |e| Error::Query {
-        context: format!("registering table {table}"),
+        context,
         message: crate::error::quote(&e.to_string()).into_owned(),
     }
 }
@@ -39,17 +41,18 @@ pub async fn register(
             .iter()
             .map(|f| ListingTableUrl::parse(abs.join(&f.path).to_string_lossy()))
             .collect::<datafusion::error::Result<Vec<_>>>()
-            .map_err(engine_error(name))?;
+            .map_err(engine_error(format!("registering table {name}")))?;
         let options =
             ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
         let config = ListingTableConfig::new_with_multi_paths(urls)
             .with_listing_options(options)
             .infer_schema(&ctx.state())
             .await
-            .map_err(engine_error(name))?;
-        let table = ListingTable::try_new(config).map_err(engine_error(name))?;
+            .map_err(engine_error(format!("registering table {name}")))?;
+        let table = ListingTable::try_new(config)
+            .map_err(engine_error(format!("registering table {name}")))?;
         ctx.register_table(name.as_str(), Arc::new(table))
-            .map_err(engine_error(name))?;
+            .map_err(engine_error(format!("registering table {name}")))?;
     }
     Ok(())
 }

@@ -126,12 +126,7 @@ fn date(t: i64) -> NaiveDate {
         .unwrap_or_default()
 }
 
-fn micros(d: NaiveDate) -> i64 {
-    d.and_hms_opt(0, 0, 0)
-        .expect("midnight")
-        .and_utc()
-        .timestamp_micros()
-}
+use crate::time::micros;
 
 /// A date (µs) as `YYYY-MM-DD`.
 pub fn day(t: i64) -> String {
@@ -170,11 +165,8 @@ fn week_starts(s: &Scope) -> (Vec<i64>, Vec<f64>) {
     (weeks, exposure)
 }
 
-fn engine(context: &str) -> impl FnOnce(datafusion::error::DataFusionError) -> Error + '_ {
-    move |e| Error::Query {
-        context: format!("insights: {context}"),
-        message: crate::error::quote(&e.to_string()).into_owned(),
-    }
+fn engine(context: &str) -> impl FnOnce(datafusion::error::DataFusionError) -> Error {
+    crate::dataset::listing::engine_error(format!("insights: {context}"))
 }
 
 fn quoted(s: &str) -> String {
