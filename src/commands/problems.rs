@@ -134,30 +134,23 @@ pub(super) fn detect_current(
     cfg: &crate::problems::ProblemConfig,
     period: impl FnOnce(i64) -> Result<Option<(i64, i64)>>,
 ) -> Result<(crate::problems::Detection, i64)> {
+    use crate::dataset::{SLA, TICKETS, chunks::Chunks};
     let m = crate::dataset::manifest::current(&s.dataset)?;
-    // Only the columns detection reads: the text columns of every ticket are most of a
-    // large dataset's size, and the rest were read for nothing.
-    let tickets = crate::dataset::store::read_columns(
-        &s.dataset,
-        &m,
-        crate::dataset::TICKETS,
-        Some(&crate::problems::TICKET_COLUMNS),
-    )?
-    .ok_or_else(|| Error::Dataset {
-        path: s.dataset.clone(),
-        message: "the dataset has no tickets; ingest exports first (ticketlake ingest)".into(),
-    })?;
-    let sla = crate::dataset::store::read_columns(
-        &s.dataset,
-        &m,
-        crate::dataset::SLA,
-        Some(&["ticket_id", "source", "breached"]),
-    )?;
+    if !m.tables.contains_key(TICKETS) {
+        return Err(Error::Dataset {
+            path: s.dataset.clone(),
+            message: "the dataset has no tickets; ingest exports first (ticketlake ingest)".into(),
+        });
+    }
+    // Read piece by piece, and only the columns detection reads: the text columns of every
+    // ticket are most of a large dataset's size.
+    let tickets = Chunks::files(&s.dataset, &m, TICKETS);
     let as_of = match m.build.as_ref() {
         Some(b) => crate::time::parse_as_of(&b.as_of)?,
-        None => crate::sla::engine::default_as_of(&tickets)?.unwrap_or(0),
+        None => tickets.max_micros("updated_at")?.unwrap_or(0),
     };
     let period = period(as_of)?;
-    let found = crate::problems::detect(&tickets, sla.as_ref(), cfg, period, as_of)?;
+    let sla = Chunks::files(&s.dataset, &m, SLA);
+    let found = crate::problems::detect_in(&tickets, Some(&sla), cfg, period, as_of)?;
     Ok((found, as_of))
 }

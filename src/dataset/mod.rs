@@ -1,6 +1,7 @@
 //! The dataset: a folder of Parquet files plus a versioned manifest, the only contract
 //! between ticketlake's stages and the way other engines read its output.
 
+pub mod chunks;
 pub mod columns;
 pub mod listing;
 pub mod lock;

@@ -75,13 +75,7 @@ pub fn read_columns(
     };
     let mut frames = Vec::new();
     for f in &files.files {
-        let path = root.join(&f.path);
-        let file = File::open(&path).map_err(Error::io("opening", &path))?;
-        let df = ParquetReader::new(file)
-            .with_columns(columns.map(|c| c.iter().map(|s| s.to_string()).collect()))
-            .finish()
-            .map_err(Error::polars(format!("reading {}", path.display())))?;
-        frames.push(df.lazy());
+        frames.push(super::chunks::read_file(&root.join(&f.path), columns)?.lazy());
     }
     if frames.is_empty() {
         return Ok(None);

@@ -144,6 +144,15 @@ pub(crate) fn tuning(var: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// Worker threads of the stages that run one key range or piece per worker (ingest's
+/// merge, the SLA build): `TICKETLAKE_WORKERS`, else one per core.
+pub fn workers() -> usize {
+    tuning(
+        "TICKETLAKE_WORKERS",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+    )
+}
+
 /// Bytes of CSV text read and normalised at a time: `TICKETLAKE_CHUNK_BYTES`, else 32 MiB,
 /// which keeps an ingest's memory bounded whatever the export's size.
 pub fn chunk_bytes() -> usize {

@@ -95,7 +95,7 @@ pub(super) fn load(
     spill: &mut Spill,
     history: &flat::History,
 ) -> Result<Streamed> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = super::workers();
     let failed = AtomicBool::new(false);
     let shared: &Spill = spill;
     let normalise = |index: usize, table: RawTable| -> Result<Piece> {

@@ -19,8 +19,15 @@ pub fn range_rows() -> usize {
     super::tuning("TICKETLAKE_RANGE_ROWS", 256 * 1024)
 }
 
-/// One sampled key per this many rows of a run.
+/// One sampled key per this many rows of a run, at most.
 const SAMPLE_EVERY: usize = 4096;
+
+/// One sampled key per this many rows: [`SAMPLE_EVERY`], or finer when the ranges are small
+/// (a range can only end at a sampled key, so ranges of a few hundred rows need samples
+/// every few rows).
+fn sample_every() -> usize {
+    (range_rows() / 16).clamp(1, SAMPLE_EVERY)
+}
 
 /// A `(source, ticket_id)` key, owned.
 pub type OwnedKey = (Option<String>, Option<String>);
@@ -79,7 +86,7 @@ pub fn select(df: &DataFrame, range: &Range, sorted: bool) -> Result<DataFrame> 
 pub struct Run {
     path: PathBuf,
     rows: usize,
-    /// `(key, row)` of every [`SAMPLE_EVERY`]th row and the last, when the file is in key
+    /// `(key, row)` of every [`sample_every`]th row and the last, when the file is in key
     /// order; `None` when it is not (it is then read whole for every range).
     samples: Option<Vec<(OwnedKey, usize)>>,
 }
@@ -93,8 +100,9 @@ fn sample(keys: &Keys) -> Option<Vec<(OwnedKey, usize)>> {
         let (s, t) = keys.get(i);
         ((s.map(String::from), t.map(String::from)), i)
     };
-    let mut out: Vec<_> = (0..n).step_by(SAMPLE_EVERY).map(own).collect();
-    if n > 0 && !(n - 1).is_multiple_of(SAMPLE_EVERY) {
+    let every = sample_every();
+    let mut out: Vec<_> = (0..n).step_by(every).map(own).collect();
+    if n > 0 && !(n - 1).is_multiple_of(every) {
         out.push(own(n - 1));
     }
     Some(out)
@@ -123,6 +131,11 @@ impl Run {
 
     /// The file's rows whose key is in `range`, in file order.
     pub fn read(&self, range: &Range) -> Result<DataFrame> {
+        self.read_columns(range, None)
+    }
+
+    /// Like [`read`](Self::read), only `columns` (which must hold the key columns).
+    pub fn read_columns(&self, range: &Range, columns: Option<&[&str]>) -> Result<DataFrame> {
         let (start, end) = match &self.samples {
             Some(s) => {
                 // Rows before the last sample below `lo` are below it too; rows from the
@@ -143,11 +156,78 @@ impl Run {
         };
         let file = std::fs::File::open(&self.path).map_err(Error::io("opening", &self.path))?;
         let df = ParquetReader::new(file)
+            .with_columns(columns.map(|c| c.iter().map(|s| s.to_string()).collect()))
             .with_slice(Some((start, end - start)))
             .finish()
             .map_err(Error::polars(format!("reading {}", self.path.display())))?;
         select(&df, range, self.samples.is_some())
     }
+}
+
+/// The dataset's files of `table` as runs, in the manifest's (key) order.
+pub fn runs_of(root: &Path, current: &crate::dataset::Manifest, table: &str) -> Result<Vec<Run>> {
+    current
+        .tables
+        .get(table)
+        .into_iter()
+        .flat_map(|t| &t.files)
+        .map(|f| Run::existing(root.join(&f.path)))
+        .collect()
+}
+
+/// The rows of `range` from every run, in run order, as one frame (`columns` only, all when
+/// `None`; they must hold the key columns).
+pub fn read_all(runs: &[Run], range: &Range, columns: Option<&[&str]>) -> Result<DataFrame> {
+    let parts = runs
+        .iter()
+        .map(|r| r.read_columns(range, columns).map(|d| d.lazy()))
+        .collect::<Result<Vec<_>>>()?;
+    if parts.is_empty() {
+        return Ok(DataFrame::empty());
+    }
+    concat(parts, UnionArgs::default())
+        .and_then(|lf| lf.collect())
+        .map_err(Error::polars("reading a key range"))
+}
+
+/// `f(i)` for every `i < n`, taken in turn by `workers` threads (each holding one item at a
+/// time, so memory is `workers` items whatever `n`); the results in index order. Once one
+/// fails the others take no more, and its error is returned.
+pub fn in_turn<T: Send>(
+    n: usize,
+    workers: usize,
+    f: impl Fn(usize) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+    let (next, failed) = (AtomicUsize::new(0), AtomicBool::new(false));
+    let work = || -> Result<Vec<(usize, T)>> {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Relaxed);
+            if i >= n || failed.load(Relaxed) {
+                return Ok(done);
+            }
+            match f(i) {
+                Ok(t) => done.push((i, t)),
+                Err(e) => {
+                    failed.store(true, Relaxed);
+                    return Err(e);
+                }
+            }
+        }
+    };
+    let mut all: Vec<(usize, T)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers.clamp(1, n.max(1)))
+            .map(|_| s.spawn(work))
+            .collect();
+        let mut all = Vec::new();
+        for h in handles {
+            all.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?);
+        }
+        Ok::<_, Error>(all)
+    })?;
+    all.sort_by_key(|(i, _)| *i);
+    Ok(all.into_iter().map(|(_, t)| t).collect())
 }
 
 /// The key ranges that split `runs` into pieces of about `rows` rows.

@@ -107,17 +107,6 @@ fn latest_wins(frames: Vec<LazyFrame>, replaces: &[Replacement]) -> Result<DataF
         .map_err(Error::polars("merging tickets (latest updated_at wins)"))
 }
 
-/// The dataset's files of `table` as runs for the merge.
-fn existing_runs(root: &Path, current: &Manifest, table: &str) -> Result<Vec<Run>> {
-    current
-        .tables
-        .get(table)
-        .into_iter()
-        .flat_map(|t| &t.files)
-        .map(|f| Run::existing(root.join(&f.path)))
-        .collect()
-}
-
 /// Read `range` from every run.
 fn read_range<'a>(runs: impl Iterator<Item = &'a Run>, range: &Range) -> Result<Vec<LazyFrame>> {
     runs.map(|r| r.read(range).map(|d| d.lazy())).collect()
@@ -263,7 +252,6 @@ fn merge_range(
 
 /// The files of one merged range.
 struct RangeFiles {
-    range: usize,
     tickets: Option<DataFile>,
     status_intervals: Option<DataFile>,
     tally: Tally,
@@ -289,7 +277,6 @@ fn write_range(
             .transpose()
     };
     Ok(RangeFiles {
-        range: i,
         tickets: write(TICKETS, &mut m.tickets)?,
         status_intervals: write(STATUS_INTERVALS, &mut m.status_intervals)?,
         tally: m.tally,
@@ -300,13 +287,13 @@ fn write_range(
 /// key range at a time (see [`spill`](super::spill)), so its memory is bounded by the range,
 /// not by the dataset; each range is one file of `tickets` and of `status_intervals`.
 pub fn commit(root: &Path, current: &Manifest, mut batch: Batch) -> Result<Manifest> {
-    let old_tickets = existing_runs(root, current, TICKETS)?;
-    let old_intervals = existing_runs(root, current, STATUS_INTERVALS)?;
+    let old_tickets = spill::runs_of(root, current, TICKETS)?;
+    let old_intervals = spill::runs_of(root, current, STATUS_INTERVALS)?;
     let existing_rows: u64 = old_tickets.iter().map(|r| r.rows() as u64).sum();
     let history = gather_history(&mut batch.history)?;
     // Ranges are merged by one worker per core, each holding one range: the range size is
     // split between them so memory stays the same on any machine.
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = super::workers();
     let ranges = spill::plan(
         old_tickets.iter().chain(batch.spill.runs()),
         spill::range_rows() / cores,
@@ -416,38 +403,9 @@ fn write_ranges(
     history: Option<&DataFrame>,
     cores: usize,
 ) -> Result<Vec<RangeFiles>> {
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let failed = std::sync::atomic::AtomicBool::new(false);
-    let work = || -> Result<Vec<RangeFiles>> {
-        let mut done = Vec::new();
-        loop {
-            use std::sync::atomic::Ordering::Relaxed;
-            let i = next.fetch_add(1, Relaxed);
-            if i >= ranges.len() || failed.load(Relaxed) {
-                return Ok(done);
-            }
-            let r = write_range(root, version, i, ranges, old, batch, history);
-            match r {
-                Ok(w) => done.push(w),
-                Err(e) => {
-                    failed.store(true, Relaxed);
-                    return Err(e);
-                }
-            }
-        }
-    };
-    let mut written: Vec<RangeFiles> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..cores.min(ranges.len()))
-            .map(|_| s.spawn(work))
-            .collect();
-        let mut all = Vec::new();
-        for h in handles {
-            all.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?);
-        }
-        Ok::<_, Error>(all)
-    })?;
-    written.sort_by_key(|w| w.range);
-    Ok(written)
+    spill::in_turn(ranges.len(), cores, |i| {
+        write_range(root, version, i, ranges, old, batch, history)
+    })
 }
 
 /// The `tickets` and `status_intervals` files of the ranges, in their order, and the sum

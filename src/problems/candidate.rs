@@ -8,7 +8,8 @@ use polars::prelude::*;
 
 use super::cluster::{Cluster, Incident};
 use super::lexicon::FAULT;
-use super::{Breached, TicketCols};
+use super::TicketCols;
+use super::scan::Breached;
 
 /// A candidate's label: its entity, then its three most frequent other tokens. The fault
 /// symptom is left out: nearly every incident has it, and it says nothing about what broke.

@@ -16,11 +16,13 @@
 //!   of its own.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use super::lexicon::{FAULT, FAULT_WEIGHT};
 use super::text::Normalized;
 
-/// One incident as the clustering sees it.
+/// One incident as the clustering sees it: a few words of memory, since a large dataset
+/// has millions (the names and the normalised text are shared, interned copies).
 #[derive(Debug, Clone)]
 pub struct Incident {
     /// Row in the input, used to point back at the ticket.
@@ -28,11 +30,11 @@ pub struct Incident {
     /// Opened, µs UTC.
     pub opened: i64,
     /// Service, if any.
-    pub service: Option<String>,
+    pub service: Option<Arc<str>>,
     /// Category, if any.
-    pub category: Option<String>,
+    pub category: Option<Arc<str>>,
     /// The normalised text.
-    pub text: Normalized,
+    pub text: Arc<Normalized>,
 }
 
 /// Clustering parameters.
@@ -277,7 +279,7 @@ pub(super) mod tests {
             opened: day * DAY,
             service: Some(service.into()),
             category: None,
-            text: normalize(title),
+            text: normalize(title).into(),
         }
     }
 

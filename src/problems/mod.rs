@@ -15,17 +15,16 @@ pub mod cluster;
 pub mod lexicon;
 mod output;
 pub mod pattern;
+mod scan;
 pub mod signal;
 pub mod text;
-
-use std::collections::{HashMap, HashSet};
 
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::dataset::columns::{flags, int32, micros, text as text_col};
+use crate::dataset::chunks::Chunks;
+use crate::dataset::columns::{int32, micros, text as text_col};
 use crate::error::{Error, Result};
-use signal::Uninformative;
 pub use signal::uninformative_finding;
 
 /// The `tickets` columns [`detect`] reads (and `updated_at`, for the default as-of).
@@ -156,13 +155,26 @@ fn weight(p: Option<i32>) -> f64 {
     }
 }
 
-/// The `tickets` columns detection reads, each read and cast once.
+/// The columns of the candidates' members that the second pass gathers.
+const MEMBER_COLUMNS: [&str; 11] = [
+    "ticket_id",
+    "source",
+    "title",
+    "service",
+    "config_item",
+    "category",
+    "location",
+    "problem_id",
+    "opened_at",
+    "resolved_at",
+    "priority",
+];
+
+/// The `tickets` columns of the candidates' members, each read and cast once.
 struct TicketCols {
-    kind: StringChunked,
     id: StringChunked,
     source: StringChunked,
     title: StringChunked,
-    desc: StringChunked,
     service: StringChunked,
     ci: StringChunked,
     category: StringChunked,
@@ -178,11 +190,9 @@ impl TicketCols {
     fn read(tickets: &DataFrame) -> Result<TicketCols> {
         let col = |n: &str| text_col(tickets, n);
         Ok(TicketCols {
-            kind: col("kind")?,
             id: col("ticket_id")?,
             source: col("source")?,
             title: col("title")?,
-            desc: col("description")?,
             service: col("service")?,
             ci: col("config_item")?,
             category: col("category")?,
@@ -193,77 +203,6 @@ impl TicketCols {
             priority: int32(tickets, "priority")?,
         })
     }
-}
-
-/// `(source, ticket_id)` of the tickets that breached an SLA.
-type Breached = HashSet<(String, String)>;
-
-/// The keys of the breaching rows of the `sla` table (none without one).
-fn breached_keys(sla: Option<&DataFrame>) -> Result<Breached> {
-    let mut breached: Breached = HashSet::new();
-    if let Some(s) = sla {
-        let (sid, ssrc, sb) = (
-            text_col(s, "ticket_id")?,
-            text_col(s, "source")?,
-            flags(s, "breached")?,
-        );
-        for i in 0..s.height() {
-            if let (Some(true), Some(a), Some(b)) = (sb.get(i), sid.get(i), ssrc.get(i)) {
-                breached.insert((b.to_string(), a.to_string()));
-            }
-        }
-    }
-    Ok(breached)
-}
-
-/// The incidents opened in `period`, with normalised text, and those whose text carries no
-/// signal.
-fn incidents_of(
-    height: usize,
-    cols: &TicketCols,
-    period: Option<(i64, i64)>,
-) -> (Vec<cluster::Incident>, Uninformative) {
-    // Titles repeat a lot; normalise each distinct text once.
-    let mut cache: HashMap<String, text::Normalized> = HashMap::new();
-    let mut incidents = Vec::new();
-    let mut uninformative = Uninformative::default();
-    for i in 0..height {
-        let Some(o) = cols.opened.get(i) else {
-            continue;
-        };
-        if cols.kind.get(i) != Some("incident") || period.is_some_and(|(a, b)| o < a || o >= b) {
-            continue;
-        }
-        let t = match (cols.title.get(i), cols.desc.get(i)) {
-            (Some(t), Some(d)) => format!("{t} {d}"),
-            (t, d) => t.or(d).unwrap_or_default().to_string(),
-        };
-        let n = match cache.get(&t) {
-            Some(n) => n.clone(),
-            None => {
-                let n = text::normalize(&t);
-                cache.insert(t.clone(), n.clone());
-                n
-            }
-        };
-        if n.is_empty() {
-            uninformative.count += 1;
-            let shown = t.trim();
-            if shown.is_empty() {
-                uninformative.without_text += 1;
-            } else {
-                *uninformative.texts.entry(shown.to_string()).or_default() += 1;
-            }
-        }
-        incidents.push(cluster::Incident {
-            row: i,
-            opened: o,
-            service: cols.service.get(i).map(String::from),
-            category: cols.category.get(i).map(String::from),
-            text: n,
-        });
-    }
-    (incidents, uninformative)
 }
 
 /// `(score, candidate id, index into found)` per candidate, best first: the score rounded to
@@ -306,14 +245,33 @@ pub fn detect(
     period: Option<(i64, i64)>,
     as_of: i64,
 ) -> Result<Detection> {
+    let sla = sla.map(Chunks::Frame);
+    detect_in(&Chunks::Frame(tickets), sla.as_ref(), cfg, period, as_of)
+}
+
+/// [`detect`] over tickets and `sla` rows read piece by piece (the files of a dataset
+/// version): memory follows the incidents' count, not their text (see [`scan`]).
+pub fn detect_in(
+    tickets: &Chunks,
+    sla: Option<&Chunks>,
+    cfg: &ProblemConfig,
+    period: Option<(i64, i64)>,
+    as_of: i64,
+) -> Result<Detection> {
     let p = cfg.params()?;
-    let cols = TicketCols::read(tickets)?;
-    let breached = breached_keys(sla)?;
-    let (incidents, uninformative) = incidents_of(tickets.height(), &cols, period);
+    let scan::Scan {
+        mut incidents,
+        uninformative,
+        ..
+    } = scan::incidents(tickets, period)?;
     // The chronic rule's months end at the as-of, or at the period's end when that is
     // earlier (a period running past the data would count months nothing could fill).
     let reference = period.map_or(as_of, |(_, end)| end.min(as_of));
     let found = pattern::candidates(&incidents, cluster::group(&incidents, &p), &p, reference);
+    let rows = scan::member_rows(&found, &mut incidents);
+    let members = tickets.gather(&rows, &MEMBER_COLUMNS)?;
+    let cols = TicketCols::read(&members)?;
+    let breached = scan::breached(sla, &cols.id, &cols.source)?;
     let rows = ranked(&found, &incidents, &cols.priority, as_of);
     let mut out = output::Columns::default();
     for (rank, (score, cid, k)) in rows.iter().enumerate() {

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 use super::cluster::{Cluster, Incident};
-use super::{Breached, TicketCols, candidate};
+use super::scan::Breached;
+use super::{TicketCols, candidate};
 use crate::error::{Error, Result};
 
 const DAY: i64 = 86_400_000_000;

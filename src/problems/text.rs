@@ -23,7 +23,7 @@ use std::collections::BTreeSet;
 use super::lexicon::{CAPABILITIES, FAULT, NEGATORS, STOP, SYMPTOMS, SYNONYMS};
 
 /// The normalised form of one ticket's text.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Normalized {
     /// Content tokens, entities included, sorted and unique.
     pub tokens: Vec<String>,

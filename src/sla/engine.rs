@@ -4,12 +4,9 @@
 //! the `sla` table. A pure function of the dataset and the config, so a changed policy is
 //! recomputed for all of history.
 
-use polars::prelude::*;
 
 use super::calendar::Calendar;
 use super::policy::{Metric, OnReopen, Policy, Target};
-use crate::dataset::columns::micros;
-use crate::error::Result;
 
 const US: i64 = 1_000_000;
 
@@ -373,9 +370,4 @@ pub fn evaluate_in(
         state: clock_state(stop.is_some(), breached),
         reason: None,
     }
-}
-
-/// The default as-of instant: the newest `updated_at` (reproducible, unlike "now").
-pub fn default_as_of(tickets: &DataFrame) -> Result<Option<i64>> {
-    Ok(micros(tickets, "updated_at")?.max())
 }

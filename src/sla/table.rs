@@ -132,6 +132,18 @@ pub fn compute(
     policies: &Policies,
     as_of: i64,
 ) -> Result<DataFrame> {
+    compute_on(tickets, intervals, policies, as_of, None)
+}
+
+/// [`compute`] on `threads` threads (`None`: one per core for a large table). The derive
+/// stage runs one key range per core and each range on one thread.
+pub fn compute_on(
+    tickets: &DataFrame,
+    intervals: &DataFrame,
+    policies: &Policies,
+    as_of: i64,
+    threads: Option<usize>,
+) -> Result<DataFrame> {
     let (tickets, keys) = in_key_order(tickets, &[])?;
     let (intervals, ikeys) = in_key_order(intervals, &["from_ts"])?;
     let t = TicketCols {
@@ -161,10 +173,10 @@ pub fn compute(
         as_of,
     };
     let n = tickets.height();
-    let threads = if n < PARALLEL_MIN {
-        1
-    } else {
-        std::thread::available_parallelism().map_or(1, |c| c.get().min(16))
+    let threads = match threads {
+        Some(t) => t.max(1),
+        None if n < PARALLEL_MIN => 1,
+        None => std::thread::available_parallelism().map_or(1, |c| c.get().min(16)),
     };
     // Contiguous ranges of tickets; each worker finds its first interval by binary search.
     let bounds: Vec<usize> = (0..=threads).map(|k| n * k / threads).collect();

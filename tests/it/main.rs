@@ -2,6 +2,7 @@
 //! the foundation issue, run against the real `ticketlake` binary.
 
 mod bad_input;
+mod build_ranges;
 mod cli;
 mod commands;
 mod crash;

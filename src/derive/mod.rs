@@ -6,13 +6,16 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::dataset::chunks::Chunks;
 use crate::dataset::manifest::{self, BuildRecord, Manifest, TableFiles};
 use crate::dataset::{
     INSIGHTS, PROBLEM_CANDIDATE_MEMBERS, PROBLEM_CANDIDATES, REJECTS, SLA, STATUS_INTERVALS,
     TICKETS, lock, store,
 };
 use crate::error::{Error, Result};
-use crate::sla::{engine, policy::Policies};
+use crate::sla::policy::Policies;
+
+mod clocks;
 use crate::time::{now_rfc3339, rfc3339};
 use polars::prelude::DataFrame;
 
@@ -41,30 +44,6 @@ pub struct BuildReport {
     pub insights: u64,
 }
 
-/// The ticket columns the SLA engine and recurring-problem detection read.
-fn build_columns(problems: &crate::problems::ProblemConfig) -> Vec<&'static str> {
-    let mut c = vec![
-        "ticket_id",
-        "source",
-        "kind",
-        "priority",
-        "status",
-        "service",
-        "opened_at",
-        "first_response_at",
-        "resolved_at",
-        "closed_at",
-        "updated_at",
-    ];
-    if problems.enabled {
-        let more = crate::problems::TICKET_COLUMNS
-            .iter()
-            .filter(|n| !c.contains(n));
-        c.extend(more.collect::<Vec<_>>());
-    }
-    c
-}
-
 /// Every table of the dataset, as [`empty_tables`] lists them.
 pub const EVERY_TABLE: [&str; 7] = [
     TICKETS,
@@ -80,11 +59,7 @@ pub const EVERY_TABLE: [&str; 7] = [
 /// the query session registers for a table no version has written yet, so every built-in
 /// query runs on a fresh ingest (and on an empty dataset) instead of failing.
 pub fn empty_tables(policies: &Policies) -> Result<Vec<(&'static str, DataFrame)>> {
-    let schema: polars::prelude::Schema = crate::ingest::canonical::tickets_schema()
-        .into_iter()
-        .map(|(n, t)| (n.into(), t))
-        .collect();
-    let tickets = DataFrame::empty_with_schema(&schema);
+    let tickets = empty_tickets();
     let intervals = crate::ingest::intervals::empty()?;
     let sla = crate::sla::table::compute(&tickets, &intervals, policies, 0)?;
     let problems = crate::problems::ProblemConfig::default();
@@ -102,7 +77,9 @@ pub fn empty_tables(policies: &Policies) -> Result<Vec<(&'static str, DataFrame)
 }
 
 /// Recompute and commit the derived tables. `as_of` (µs UTC) defaults to the newest
-/// `updated_at`, so the same dataset always gives the same result.
+/// `updated_at`, so the same dataset always gives the same result. Every step reads the
+/// tables piece by piece (see [`clocks`] and [`crate::problems::detect_in`]), so memory
+/// does not grow with the dataset.
 pub fn build(
     root: &Path,
     policies: &Policies,
@@ -119,61 +96,39 @@ pub fn build(
             message: "the dataset is empty; ingest exports first (ticketlake ingest)".into(),
         });
     }
-    let tickets = store::read_columns(root, &current, TICKETS, Some(&build_columns(problems)))?
-        .unwrap_or_default();
-    let intervals = match store::read_columns(
-        root,
-        &current,
-        STATUS_INTERVALS,
-        Some(&[
-            "ticket_id",
-            "source",
-            "status",
-            "from_ts",
-            "to_ts",
-            "derived",
-        ]),
-    )? {
-        Some(i) => i,
-        None => crate::ingest::intervals::empty()?,
-    };
+    let tickets = Chunks::files(root, &current, TICKETS);
     let as_of = match as_of {
         Some(t) => t,
-        None => engine::default_as_of(&tickets)?.unwrap_or(0),
+        None => tickets.max_micros("updated_at")?.unwrap_or(0),
     };
-    let mut sla = crate::sla::table::compute(&tickets, &intervals, policies, as_of)?;
-    let states = state_counts(&sla);
-    // Disabled detection still writes the (empty) tables, so queries over them keep working.
-    let considered = if problems.enabled {
-        tickets.clone()
-    } else {
-        // No rows, and the text columns detection expects but the build did not read.
-        let mut cols: Vec<polars::prelude::Column> = tickets.head(Some(0)).columns().to_vec();
-        let missing = crate::problems::TICKET_COLUMNS
-            .iter()
-            .filter(|n| tickets.column(n).is_err())
-            .collect::<Vec<_>>();
-        for &name in missing {
-            cols.push(polars::prelude::Column::new(
-                name.into(),
-                Vec::<Option<String>>::new(),
-            ));
-        }
-        polars::prelude::DataFrame::new_infer_height(cols)
-            .map_err(Error::polars("empty problem input"))?
-    };
-    let mut found = crate::problems::detect(&considered, Some(&sla), problems, None, as_of)?;
-    let (mut insights, window) = findings(root, &current, &tickets, &found, insights, as_of)?;
     let v = current.version + 1;
-    let mut tables = current.tables.clone();
+    let sla = clocks::write(root, &current, policies, as_of, v)?;
+    store::phase("sla (by key range)");
+    // Detection reads the new `sla` files for its members' breaches: a manifest of this
+    // build's tables, not yet published.
+    let mut staged = current.clone();
+    staged.tables.insert(
+        SLA.into(),
+        TableFiles {
+            files: sla.files.clone(),
+        },
+    );
+    let mut found = if problems.enabled {
+        let breaches = Chunks::files(root, &staged, SLA);
+        crate::problems::detect_in(&tickets, Some(&breaches), problems, None, as_of)?
+    } else {
+        // Disabled detection still writes the (empty) tables, so queries over them keep
+        // working.
+        crate::problems::detect(&empty_tickets(), None, problems, None, as_of)?
+    };
+    store::phase("recurring problems");
+    let (mut insights, window) = findings(root, &current, &found, insights, as_of)?;
+    store::phase("insights");
+    let mut tables = staged.tables;
     for (name, df) in [
         (INSIGHTS, &mut insights),
-        (SLA, &mut sla),
-        (crate::dataset::PROBLEM_CANDIDATES, &mut found.candidates),
-        (
-            crate::dataset::PROBLEM_CANDIDATE_MEMBERS,
-            &mut found.members,
-        ),
+        (PROBLEM_CANDIDATES, &mut found.candidates),
+        (PROBLEM_CANDIDATE_MEMBERS, &mut found.members),
     ] {
         tables.insert(
             name.into(),
@@ -208,8 +163,8 @@ pub fn build(
     Ok(BuildReport {
         version: v,
         as_of: rfc3339(as_of),
-        sla_rows: sla.height() as u64,
-        states,
+        sla_rows: sla.rows,
+        states: sla.states,
         problem_candidates: found.candidates.height() as u64,
         uninformative_incidents: found.uninformative,
         incidents: found.incidents,
@@ -217,6 +172,15 @@ pub fn build(
         uninformative_example: found.uninformative_example,
         insights: insights.height() as u64,
     })
+}
+
+/// An empty `tickets` frame with the canonical schema.
+fn empty_tickets() -> DataFrame {
+    let schema: polars::prelude::Schema = crate::ingest::canonical::tickets_schema()
+        .into_iter()
+        .map(|(n, t)| (n.into(), t))
+        .collect();
+    DataFrame::empty_with_schema(&schema)
 }
 
 /// Per-service scopes at most: the services with the most incidents get their own findings
@@ -229,7 +193,6 @@ pub const SERVICE_SCOPES: usize = 30;
 fn findings(
     root: &Path,
     current: &Manifest,
-    tickets: &DataFrame,
     found: &crate::problems::Detection,
     cfg: &crate::insights::InsightConfig,
     as_of: i64,
@@ -243,16 +206,24 @@ fn findings(
         end: window.1,
         service: None,
     }];
-    let kind = crate::dataset::columns::text(tickets, "kind")?;
-    let service = crate::dataset::columns::text(tickets, "service")?;
-    let mut counts: std::collections::HashMap<&str, u64> = Default::default();
-    for (k, s) in kind.iter().zip(service.iter()) {
-        if let (Some("incident"), Some(s)) = (k, s) {
-            *counts.entry(s).or_default() += 1;
+    let mut counts: std::collections::HashMap<String, u64> = Default::default();
+    Chunks::files(root, current, TICKETS).for_each(&["kind", "service"], |_, df| {
+        let kind = crate::dataset::columns::text(&df, "kind")?;
+        let service = crate::dataset::columns::text(&df, "service")?;
+        for (k, s) in kind.iter().zip(service.iter()) {
+            if let (Some("incident"), Some(s)) = (k, s) {
+                match counts.get_mut(s) {
+                    Some(n) => *n += 1,
+                    None => {
+                        counts.insert(s.to_string(), 1);
+                    }
+                }
+            }
         }
-    }
-    let mut busiest: Vec<(&str, u64)> = counts.into_iter().collect();
-    busiest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        Ok(())
+    })?;
+    let mut busiest: Vec<(String, u64)> = counts.into_iter().collect();
+    busiest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let min = 4 * cfg.min_incidents as u64;
     scopes.extend(
         busiest
@@ -262,23 +233,9 @@ fn findings(
             .map(|(s, _)| crate::insights::Scope {
                 start: window.0,
                 end: window.1,
-                service: Some(s.to_string()),
+                service: Some(s),
             }),
     );
     let f = crate::insights::detect(root, current, cfg, &scopes, &found.candidates)?;
     Ok((crate::insights::frame(&f)?, window))
-}
-
-/// `sla` rows per state.
-fn state_counts(sla: &DataFrame) -> std::collections::BTreeMap<String, u64> {
-    let mut states = std::collections::BTreeMap::new();
-    if let Ok(c) = sla.column("state").and_then(|c| c.str().cloned()) {
-        // Counted by borrowed text: one owned key per state, not one per row.
-        let mut counts: std::collections::HashMap<&str, u64> = Default::default();
-        for s in c.iter().flatten() {
-            *counts.entry(s).or_default() += 1;
-        }
-        states.extend(counts.into_iter().map(|(k, v)| (k.to_string(), v)));
-    }
-    states
 }
