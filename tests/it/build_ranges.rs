@@ -22,6 +22,7 @@ fn built(
     at_build: &[(&str, String)],
 ) -> Project {
     let p = Project::new();
+    p.write("ticketlake.toml", config());
     p.generate_with("gen", tickets, seed, &["--format", "servicenow-csv"]);
     let steps: [(&[&str], &[(&str, String)]); 2] = [
         (
@@ -50,6 +51,22 @@ fn built(
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
     p
+}
+
+/// Clocks of every kind: calendar and business hours, pauses, response and resolution, on
+/// incidents and requests.
+fn config() -> String {
+    let mut c = per_priority_slas();
+    c.push_str(concat!(
+        "[calendars.office]\ntimezone = \"Europe/London\"\n",
+        "hours = { mon = [\"09:00-17:00\"], tue = [\"09:00-17:00\"], wed = [\"09:00-17:00\"], ",
+        "thu = [\"09:00-17:00\"], fri = [\"09:00-13:00\", \"14:00-17:00\"] }\n",
+        "[[sla]]\nname = \"business resolution\"\nmetric = \"resolution\"\ntarget = \"16h\"\n",
+        "calendar = \"office\"\npause-on = [\"on_hold\"]\n",
+        "[[sla]]\nname = \"response\"\nmetric = \"response\"\ntarget = \"2h\"\n",
+        "calendar = \"office\"\nwhen = { kind = [\"incident\", \"request\"] }\n",
+    ));
+    c
 }
 
 fn files_of(p: &Project, table: &str) -> usize {
