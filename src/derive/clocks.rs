@@ -105,7 +105,11 @@ pub fn write(
             *out.states.entry(k).or_default() += v;
         }
     }
-    report_engine(out.rows, engine.into_inner().unwrap_or_else(|p| p.into_inner()), workers);
+    report_engine(
+        out.rows,
+        engine.into_inner().unwrap_or_else(|p| p.into_inner()),
+        workers,
+    );
     Ok(out)
 }
 

@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 
+use super::TicketCols;
 use super::cluster::{Cluster, Incident};
 use super::lexicon::FAULT;
-use super::TicketCols;
 use super::scan::Breached;
 
 /// A candidate's label: its entity, then its three most frequent other tokens. The fault

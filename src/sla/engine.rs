@@ -4,7 +4,6 @@
 //! the `sla` table. A pure function of the dataset and the config, so a changed policy is
 //! recomputed for all of history.
 
-
 use super::calendar::Calendar;
 use super::policy::{Metric, OnReopen, Policy, Target};
 

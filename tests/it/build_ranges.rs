@@ -13,18 +13,16 @@ const DERIVED: [&str; 4] = [
     "insights",
 ];
 
+/// Environment variables set on one command.
+type Knobs<'a> = &'a [(&'a str, String)];
+
 /// Generate `tickets` tickets with `seed`, ingest them and build, with these environment
 /// knobs on the ingest (`at_ingest`) and on the build (`at_build`).
-fn built(
-    tickets: u32,
-    seed: u32,
-    at_ingest: &[(&str, String)],
-    at_build: &[(&str, String)],
-) -> Project {
+fn built(tickets: u32, seed: u32, at_ingest: Knobs, at_build: Knobs) -> Project {
     let p = Project::new();
     p.write("ticketlake.toml", config());
     p.generate_with("gen", tickets, seed, &["--format", "servicenow-csv"]);
-    let steps: [(&[&str], &[(&str, String)]); 2] = [
+    let steps: [(&[&str], Knobs); 2] = [
         (
             &[
                 "ingest",
