@@ -120,14 +120,20 @@ impl Keys {
         self.len() == 0
     }
 
+    /// Every row's key, in row order: a walk over millions of rows reads plain tuples
+    /// rather than paying `ChunkedArray::get`'s view decoding on every comparison.
+    pub fn rows(&self) -> Vec<Key<'_>> {
+        self.source.iter().zip(self.id.iter()).collect()
+    }
+
     /// Whether the rows are in key order (nulls first, as polars sorts them).
     pub fn sorted(&self) -> bool {
-        (1..self.len()).all(|i| self.get(i - 1) <= self.get(i))
+        ascending(self.source.iter().zip(self.id.iter()))
     }
 
     /// Whether the rows are in key order and, within a key, in `then` order.
     pub fn sorted_then(&self, then: &Int64Chunked) -> bool {
-        (1..self.len()).all(|i| (self.get(i - 1), then.get(i - 1)) <= (self.get(i), then.get(i)))
+        ascending(self.source.iter().zip(self.id.iter()).zip(then.iter()))
     }
 
     /// The first row whose key is not less than `key`.
@@ -143,4 +149,18 @@ impl Keys {
         }
         lo
     }
+}
+
+/// Whether `items` never decrease (one sequential pass, no indexing).
+fn ascending<T: PartialOrd>(mut items: impl Iterator<Item = T>) -> bool {
+    let Some(mut prev) = items.next() else {
+        return true;
+    };
+    for item in items {
+        if item < prev {
+            return false;
+        }
+        prev = item;
+    }
+    true
 }
