@@ -31,9 +31,14 @@ pub fn text_chunks(df: &DataFrame, name: &str) -> Result<StringChunked> {
 
 /// A timestamp (or integer) column as microseconds since the epoch.
 pub fn micros(df: &DataFrame, name: &str) -> Result<Int64Chunked> {
+    micros_chunks(df, name).map(|c| single(&c))
+}
+
+/// [`micros`] in its chunks as stored, for stages that only iterate (no copy).
+pub fn micros_chunks(df: &DataFrame, name: &str) -> Result<Int64Chunked> {
     df.column(name)
         .and_then(|c| c.cast(&DataType::Int64))
-        .and_then(|c| c.i64().map(single))
+        .and_then(|c| c.i64().cloned())
         .map_err(Error::polars(format!("column {name}")))
 }
 
@@ -120,12 +125,6 @@ impl Keys {
         self.len() == 0
     }
 
-    /// Every row's key, in row order: a walk over millions of rows reads plain tuples
-    /// rather than paying `ChunkedArray::get`'s view decoding on every comparison.
-    pub fn rows(&self) -> Vec<Key<'_>> {
-        self.source.iter().zip(self.id.iter()).collect()
-    }
-
     /// Whether the rows are in key order (nulls first, as polars sorts them).
     pub fn sorted(&self) -> bool {
         ascending(self.source.iter().zip(self.id.iter()))
@@ -152,7 +151,7 @@ impl Keys {
 }
 
 /// Whether `items` never decrease (one sequential pass, no indexing).
-fn ascending<T: PartialOrd>(mut items: impl Iterator<Item = T>) -> bool {
+pub fn ascending<T: PartialOrd>(mut items: impl Iterator<Item = T>) -> bool {
     let Some(mut prev) = items.next() else {
         return true;
     };

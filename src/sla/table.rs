@@ -13,25 +13,52 @@ use polars::prelude::*;
 use super::calendar::Calendar;
 use super::engine::{Interval, Outcome, Scratch, TicketView, evaluate_in};
 use super::policy::{Policies, Policy};
-use crate::dataset::columns::{Key, Keys, flags, int32, micros, text};
+use crate::dataset::columns::{Key, ascending, flags, int32, micros_chunks, text_chunks};
 use crate::error::{Error, Result};
 
 /// Below this many tickets one thread is quicker than starting more.
 const PARALLEL_MIN: usize = 50_000;
 
-/// `df` in key order, with its keys: sorted only when it is not already.
-fn in_key_order(df: &DataFrame, extra: &[&str]) -> Result<(DataFrame, Keys)> {
-    let keys = Keys::new(df)?;
-    if keys.sorted() {
-        return Ok((df.clone(), keys));
+/// `df` in key order: sorted only when it is not already (the dataset writes it so).
+fn in_key_order(df: &DataFrame, extra: &[&str]) -> Result<DataFrame> {
+    let (source, id) = (text_chunks(df, "source")?, text_chunks(df, "ticket_id")?);
+    if ascending(source.iter().zip(id.iter())) {
+        return Ok(df.clone());
     }
     let mut by = vec!["source", "ticket_id"];
     by.extend_from_slice(extra);
-    let df = df
-        .sort(by, SortMultipleOptions::default().with_maintain_order(true))
-        .map_err(Error::polars("sorting by ticket"))?;
-    let keys = Keys::new(&df)?;
-    Ok((df, keys))
+    df.sort(by, SortMultipleOptions::default().with_maintain_order(true))
+        .map_err(Error::polars("sorting by ticket"))
+}
+
+/// The columns [`TicketCols`] and [`IntervalCols`] borrow, in their chunks as read: only
+/// iterated once, so never concatenated into a copy.
+struct Held {
+    source: StringChunked,
+    id: StringChunked,
+    text: Vec<StringChunked>,
+    ints: Vec<Int64Chunked>,
+}
+
+impl Held {
+    fn read(df: &DataFrame, text: &[&str], ints: &[&str]) -> Result<Held> {
+        Ok(Held {
+            source: text_chunks(df, "source")?,
+            id: text_chunks(df, "ticket_id")?,
+            text: text
+                .iter()
+                .map(|c| text_chunks(df, c))
+                .collect::<Result<_>>()?,
+            ints: ints
+                .iter()
+                .map(|c| micros_chunks(df, c))
+                .collect::<Result<_>>()?,
+        })
+    }
+
+    fn keys(&self) -> Vec<Key<'_>> {
+        self.source.iter().zip(self.id.iter()).collect()
+    }
 }
 
 /// A column's values as a plain vector: the walk reads every row once or more, and a slice
@@ -154,36 +181,32 @@ pub fn compute_on(
     as_of: i64,
     threads: Option<usize>,
 ) -> Result<DataFrame> {
-    let (tickets, keys) = in_key_order(tickets, &[])?;
-    let (intervals, ikeys) = in_key_order(intervals, &["from_ts"])?;
-    let [kind, status, service] = ["kind", "status", "service"].map(|c| text(&tickets, c));
-    let (kind, status, service) = (kind?, status?, service?);
+    let tickets = in_key_order(tickets, &[])?;
+    let intervals = in_key_order(intervals, &["from_ts"])?;
+    let held = Held::read(
+        &tickets,
+        &["kind", "status", "service"],
+        &["opened_at", "first_response_at", "resolved_at", "closed_at"],
+    )?;
     let priority = int32(&tickets, "priority")?;
-    let [opened, first, resolved, closed] =
-        ["opened_at", "first_response_at", "resolved_at", "closed_at"].map(|c| micros(&tickets, c));
-    let (opened, first, resolved, closed) = (opened?, first?, resolved?, closed?);
     let t = TicketCols {
-        keys: keys.rows(),
-        kind: values(&kind),
-        status: values(&status),
-        service: values(&service),
+        keys: held.keys(),
+        kind: values(&held.text[0]),
+        status: values(&held.text[1]),
+        service: values(&held.text[2]),
         priority: values(&priority),
-        opened: values(&opened),
-        first: values(&first),
-        resolved: values(&resolved),
-        closed: values(&closed),
+        opened: values(&held.ints[0]),
+        first: values(&held.ints[1]),
+        resolved: values(&held.ints[2]),
+        closed: values(&held.ints[3]),
     };
-    let (istatus, from, to) = (
-        text(&intervals, "status")?,
-        micros(&intervals, "from_ts")?,
-        micros(&intervals, "to_ts")?,
-    );
+    let iheld = Held::read(&intervals, &["status"], &["from_ts", "to_ts"])?;
     let derived = flags(&intervals, "derived")?;
     let iv = IntervalCols {
-        keys: ikeys.rows(),
-        status: values(&istatus),
-        from: values(&from),
-        to: values(&to),
+        keys: iheld.keys(),
+        status: values(&iheld.text[0]),
+        from: values(&iheld.ints[0]),
+        to: values(&iheld.ints[1]),
         derived: values(&derived),
     };
     let cals = calendars(policies, &t, as_of);
@@ -231,8 +254,18 @@ fn calendars<'a>(
     t: &TicketCols,
     as_of: i64,
 ) -> HashMap<&'a str, (Calendar, chrono_tz::Tz)> {
-    let lo = t.opened.iter().flatten().min().map_or(as_of, |&v| v.min(as_of));
-    let hi = t.resolved.iter().flatten().max().map_or(as_of, |&v| v.max(as_of));
+    let lo = t
+        .opened
+        .iter()
+        .flatten()
+        .min()
+        .map_or(as_of, |&v| v.min(as_of));
+    let hi = t
+        .resolved
+        .iter()
+        .flatten()
+        .max()
+        .map_or(as_of, |&v| v.max(as_of));
     let day = |us: i64| {
         chrono::DateTime::from_timestamp_micros(us)
             .map(|d| d.date_naive())
