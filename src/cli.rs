@@ -362,6 +362,18 @@ pub enum DatasetCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Delete versions replaced longer ago than the retention, and the data files no kept
+    /// version names once they are that old too (on object storage an unnamed file may be
+    /// a running writer's).
+    #[command(after_help = "Example:\n  ticketlake dataset vacuum --older-than 7d")]
+    Vacuum {
+        /// Retention: `7d`, `36h`, `90m`, `0s` (keep only the current version).
+        #[arg(long, default_value = "7d")]
+        older_than: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `mapping` subcommands.

@@ -84,8 +84,13 @@ pub struct ReportConfig {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct DatasetConfig {
-    /// Dataset directory, relative to the config file.
+    /// Dataset directory, relative to the config file, or an object-storage URL.
     pub path: Option<PathBuf>,
+    /// Object-store options (`aws_access_key_id`, `aws_endpoint_url`, `aws_region`,
+    /// `google_service_account`, `azure_storage_account_name`, …), over the environment's.
+    /// Never shown.
+    #[serde(default)]
+    pub storage: std::collections::BTreeMap<String, String>,
 }
 
 /// `[ingest]`
@@ -145,8 +150,8 @@ pub struct SourceConfig {
 pub struct Project {
     /// The config file used, if any.
     pub config_path: Option<PathBuf>,
-    /// The dataset directory.
-    pub dataset: PathBuf,
+    /// The dataset: a directory or a prefix in object storage.
+    pub dataset: crate::dataset::Location,
     /// Default source time zone.
     pub timezone: Option<String>,
     /// Default reject limits.
@@ -263,6 +268,8 @@ fn detection_settings(cfg: &Config, cfg_path: &Path) -> Result<()> {
 
 fn resolve_config(path: Option<PathBuf>, cfg: Config, dataset: PathBuf) -> Result<Project> {
     let base = base_of(path.as_deref());
+    let dataset =
+        crate::dataset::Location::parse(&dataset.to_string_lossy(), &cfg.dataset.storage)?;
     let cfg_path = path
         .clone()
         .unwrap_or_else(|| PathBuf::from("ticketlake.toml"));

@@ -64,6 +64,20 @@ pub enum Error {
         /// What is wrong and what to do.
         message: String,
     },
+    /// Another writer committed the version this run was about to commit (object storage
+    /// has no lock; the conditional put of the manifest decides). Nothing of this run is
+    /// visible to readers.
+    #[error(
+        "dataset {}: another writer committed version {version} first; nothing of this run \
+         was committed; re-run it",
+        dataset.display()
+    )]
+    Conflict {
+        /// The dataset.
+        dataset: PathBuf,
+        /// The version both wanted.
+        version: u64,
+    },
     /// Writing the command's output failed. A closed pipe (`ticketlake sql … | head`) is
     /// not a failure: `main` ends quietly with success when it sees one.
     #[error("writing the output: {source}; check the disk or the pipe it goes to")]

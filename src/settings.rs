@@ -172,7 +172,13 @@ fn load(
         (flag, "--dataset".to_string()),
         (env, DATASET_ENV.to_string()),
         (
-            cfg.dataset.path.as_ref().map(|p| base.join(p)),
+            // A URL is not relative to anything.
+            cfg.dataset.path.as_ref().map(|p| {
+                match crate::dataset::location::is_remote(&p.to_string_lossy()) {
+                    true => p.clone(),
+                    false => base.join(p),
+                }
+            }),
             config::key("dataset", "path"),
         ),
         (Some(PathBuf::from("dataset")), "default".to_string()),

@@ -1,5 +1,6 @@
 //! `ticketlake dataset info`: the current version, rows per table, the last build and the
-//! ingest history with each file's hash and accounting.
+//! ingest history with each file's hash and accounting; `dataset vacuum`: old versions and
+//! unreferenced files removed.
 
 use super::{Ctx, out};
 use std::collections::BTreeMap;
@@ -7,7 +8,7 @@ use std::collections::BTreeMap;
 use crate::config::Project;
 use crate::dataset::columns::flag_counts;
 use crate::dataset::manifest::{self, Manifest};
-use crate::error::{ExitStatus, Result};
+use crate::error::{Error, ExitStatus, Result};
 use crate::settings::Shown;
 
 /// Run `dataset info`.
@@ -22,6 +23,51 @@ pub(crate) fn info(p: &Project, json: bool, ctx: &Ctx, shown: &mut Shown) -> Res
     } else {
         out::text(&info_text(p, &m, &flags))?;
     }
+    Ok(ExitStatus::Success)
+}
+
+/// Run `dataset vacuum`.
+pub(crate) fn vacuum(
+    p: &Project,
+    older_than: &str,
+    json: bool,
+    ctx: &Ctx,
+    shown: &mut Shown,
+) -> Result<ExitStatus> {
+    // No retention at all ("0s", "0") keeps only the current version.
+    let zero = older_than.trim().trim_end_matches(['s', 'm', 'h', 'd']) == "0";
+    let retention = match zero {
+        true => 0.0,
+        false => crate::targets::duration_s(older_than)
+            .map_err(|m| Error::Usage(format!("--older-than {m}")))?,
+    };
+    if ctx.showed(shown, json)? {
+        return Ok(ExitStatus::Success);
+    }
+    let now = chrono::Utc::now().timestamp_micros();
+    let _lock = crate::dataset::lock::acquire(&p.dataset)?;
+    let v = crate::dataset::vacuum::vacuum(&p.dataset, retention as i64, now)?;
+    if json {
+        out::json(&serde_json::to_value(&v).expect("vacuum serialises"))?;
+        return Ok(ExitStatus::Success);
+    }
+    let mut w = out::Lines::default();
+    w.add(format!(
+        "vacuum {}: removed {} manifest(s) and {} data file(s) ({:.1} MB); versions kept: {}",
+        p.dataset,
+        v.manifests.len(),
+        v.files.len(),
+        v.bytes as f64 / 1e6,
+        match (v.kept_versions.first(), v.kept_versions.last()) {
+            (Some(a), Some(b)) if a != b => format!("{a} to {b}"),
+            (Some(a), _) => a.to_string(),
+            _ => "none".into(),
+        }
+    ));
+    for f in &v.files {
+        w.add(format!("  removed {f}"));
+    }
+    out::text(&w.0)?;
     Ok(ExitStatus::Success)
 }
 
@@ -48,7 +94,7 @@ fn info_json(p: &Project, m: &Manifest, flags: &BTreeMap<String, u64>) -> serde_
         })
         .collect();
     serde_json::json!({
-        "dataset": p.dataset.display().to_string(),
+        "dataset": p.dataset.to_string(),
         "version": m.version,
         "committed_at": m.committed_at,
         "tables": tables,
@@ -67,8 +113,7 @@ fn info_text(p: &Project, m: &Manifest, flags: &BTreeMap<String, u64>) -> String
     };
     w.add(format!(
         "dataset {} version {} (committed {committed})",
-        p.dataset.display(),
-        m.version,
+        p.dataset, m.version,
     ));
     for (name, t) in &m.tables {
         w.add(format!(

@@ -100,6 +100,9 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Ingest(a) => ingest::run(&p, &a, &ctx, s),
         Command::Build { as_of, json } => build::run(&p, as_of.as_deref(), json, &ctx, s),
         Command::Dataset(DatasetCommand::Info { json }) => dataset::info(&p, json, &ctx, s),
+        Command::Dataset(DatasetCommand::Vacuum { older_than, json }) => {
+            dataset::vacuum(&p, &older_than, json, &ctx, s)
+        }
         Command::Rejects {
             ingest,
             all,

@@ -1,7 +1,5 @@
 //! How ingest and build outcomes read for people; `ingest` and `run` print them alike.
 
-use std::path::Path;
-
 use super::out::Lines;
 use crate::derive::BuildReport;
 use crate::ingest::IngestReport;
@@ -28,7 +26,7 @@ pub(crate) fn build(b: &BuildReport, w: &mut Lines) {
 }
 
 /// An ingest: each file's accounting, the first rejects, and what was committed.
-pub(crate) fn ingest(dataset: &Path, r: &IngestReport, w: &mut Lines) {
+pub(crate) fn ingest(dataset: &crate::dataset::Location, r: &IngestReport, w: &mut Lines) {
     for f in &r.files {
         if f.outcome == "duplicate" {
             w.add(format!(
@@ -87,7 +85,7 @@ pub(crate) fn ingest(dataset: &Path, r: &IngestReport, w: &mut Lines) {
             w.add(format!("  ... and {} more", r.rejected - 5));
         }
     }
-    let shown = dataset.display();
+    let shown = dataset;
     if let Some(over) = &r.limit_exceeded {
         w.add(format!(
             "{}; dataset {shown} stays at version {}",

@@ -138,7 +138,7 @@ pub(super) fn detect_current(
     let m = crate::dataset::manifest::current(&s.dataset)?;
     if !m.tables.contains_key(TICKETS) {
         return Err(Error::Dataset {
-            path: s.dataset.clone(),
+            path: s.dataset.shown_path(),
             message: "the dataset has no tickets; ingest exports first (ticketlake ingest)".into(),
         });
     }

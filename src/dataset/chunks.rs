@@ -5,11 +5,9 @@
 //! Rows are numbered across the pieces in read order, so a first pass can remember a row by
 //! its number and a second pass can [`gather`](Chunks::gather) just the rows it kept.
 
-use std::fs::File;
-use std::path::Path;
-
 use polars::prelude::*;
 
+use super::Location;
 use super::manifest::Manifest;
 use crate::error::{Error, Result};
 
@@ -21,7 +19,7 @@ pub enum Chunks<'a> {
     /// The live files of `table` in the manifest of the dataset at `root`, one piece each.
     Files {
         /// The dataset root.
-        root: &'a Path,
+        root: &'a Location,
         /// The version read.
         manifest: &'a Manifest,
         /// The table.
@@ -31,7 +29,7 @@ pub enum Chunks<'a> {
 
 impl<'a> Chunks<'a> {
     /// The files of `table` in `manifest`.
-    pub fn files(root: &'a Path, manifest: &'a Manifest, table: &'a str) -> Chunks<'a> {
+    pub fn files(root: &'a Location, manifest: &'a Manifest, table: &'a str) -> Chunks<'a> {
         Chunks::Files {
             root,
             manifest,
@@ -65,7 +63,7 @@ impl<'a> Chunks<'a> {
                 let files = manifest.tables.get(*table).map(|t| t.files.as_slice());
                 let mut offset = 0;
                 for file in files.unwrap_or_default() {
-                    let df = read_file(&root.join(&file.path), Some(columns))?;
+                    let df = read_file(root, &file.path, Some(columns))?;
                     let n = df.height();
                     f(offset, df)?;
                     offset += n;
@@ -98,7 +96,7 @@ impl<'a> Chunks<'a> {
                     let end = offset + file.rows as usize;
                     let here = rows[next..].partition_point(|&r| r < end);
                     if here > 0 {
-                        let df = read_file(&root.join(&file.path), Some(columns))?;
+                        let df = read_file(root, &file.path, Some(columns))?;
                         let idx = rows[next..next + here]
                             .iter()
                             .map(|&r| (r - offset) as IdxSize)
@@ -110,7 +108,7 @@ impl<'a> Chunks<'a> {
                 }
                 if parts.is_empty() {
                     let schema = match files.and_then(|f| f.first()) {
-                        Some(f) => read_file(&root.join(&f.path), Some(columns))?.clear(),
+                        Some(f) => read_file(root, &f.path, Some(columns))?.clear(),
                         None => DataFrame::empty(),
                     };
                     return Ok(schema);
@@ -139,10 +137,12 @@ fn missing(e: PolarsError) -> Error {
 }
 
 /// One Parquet file of the dataset, only `columns` (all when `None`).
-pub fn read_file(path: &Path, columns: Option<&[&str]>) -> Result<DataFrame> {
-    let file = File::open(path).map_err(Error::io("opening", path))?;
-    ParquetReader::new(file)
+pub fn read_file(root: &Location, rel: &str, columns: Option<&[&str]>) -> Result<DataFrame> {
+    ParquetReader::new(root.reader(rel)?)
         .with_columns(columns.map(|c| c.iter().map(|s| s.to_string()).collect()))
         .finish()
-        .map_err(Error::polars(format!("reading {}", path.display())))
+        .map_err(Error::polars(format!(
+            "reading {}",
+            root.shown_file(rel).display()
+        )))
 }

@@ -3,7 +3,6 @@
 //! file an unfinished writer left behind is never read). The query session and the insights
 //! engine both read the dataset this way.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::datasource::file_format::parquet::ParquetFormat;
@@ -12,7 +11,7 @@ use datafusion::datasource::listing::{
 };
 use datafusion::prelude::SessionContext;
 
-use super::Manifest;
+use super::{Location, Manifest};
 use crate::error::{Error, Result};
 
 /// A DataFusion error as ticketlake's, saying what was being done (the engine's message cut
@@ -27,21 +26,22 @@ pub fn engine_error(context: String) -> impl FnOnce(datafusion::error::DataFusio
 /// Register the tables of `m` (those named in `only`, or all) that have files.
 pub async fn register(
     ctx: &SessionContext,
-    root: &Path,
+    root: &Location,
     m: &Manifest,
     only: Option<&[&str]>,
 ) -> Result<()> {
-    let abs = std::fs::canonicalize(root).map_err(Error::io("opening dataset", root))?;
+    root.register(ctx.runtime_env().as_ref());
     for (name, files) in &m.tables {
         if files.files.is_empty() || only.is_some_and(|o| !o.contains(&name.as_str())) {
             continue;
         }
-        let urls = files
-            .files
-            .iter()
-            .map(|f| ListingTableUrl::parse(abs.join(&f.path).to_string_lossy()))
-            .collect::<datafusion::error::Result<Vec<_>>>()
-            .map_err(engine_error(format!("registering table {name}")))?;
+        let mut urls = Vec::with_capacity(files.files.len());
+        for f in &files.files {
+            urls.push(
+                ListingTableUrl::parse(root.table_url(&f.path)?)
+                    .map_err(engine_error(format!("registering table {name}")))?,
+            );
+        }
         let options =
             ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
         let config = ListingTableConfig::new_with_multi_paths(urls)

@@ -4,7 +4,9 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use super::Location;
 
 use crate::error::{Error, Result};
 
@@ -35,7 +37,16 @@ impl Drop for WriterLock {
 
 /// Take the dataset's writer lock, or fail with [`Error::Locked`]. Re-entrant within one
 /// process: a nested call returns a guard that releases nothing.
-pub fn acquire(root: &Path) -> Result<WriterLock> {
+///
+/// A dataset on object storage has no OS lock to take: there the conditional put of the
+/// manifest decides between writers (see [`super::store::publish`]).
+pub fn acquire(root: &Location) -> Result<WriterLock> {
+    let Some(root) = root.local_dir() else {
+        return Ok(WriterLock {
+            _file: None,
+            path: PathBuf::new(),
+        });
+    };
     std::fs::create_dir_all(root).map_err(Error::io("creating dataset directory", root))?;
     let path = root
         .canonicalize()

@@ -2,8 +2,8 @@
 //! published by renaming its manifest into `_manifest/`; readers take the highest version and
 //! register only the files it names, never a directory glob (promise 3).
 
+use super::Location;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -259,30 +259,30 @@ fn parse_version(name: &str) -> Option<u64> {
 }
 
 /// All published versions, ascending.
-pub fn versions(root: &Path) -> Result<Vec<u64>> {
-    let dir = root.join(MANIFEST_DIR);
-    if !dir.exists() {
-        return Ok(Vec::new());
-    }
-    let mut v: Vec<u64> = std::fs::read_dir(&dir)
-        .map_err(Error::io("listing", &dir))?
-        .filter_map(|e| e.ok())
-        .filter_map(|e| parse_version(&e.file_name().to_string_lossy()))
+pub fn versions(root: &Location) -> Result<Vec<u64>> {
+    let mut v: Vec<u64> = root
+        .list(MANIFEST_DIR)?
+        .iter()
+        .filter_map(|e| parse_version(&e.name))
         .collect();
     v.sort_unstable();
     Ok(v)
 }
 
-/// Path of a version's manifest.
-pub fn manifest_path(root: &Path, version: u64) -> PathBuf {
-    root.join(MANIFEST_DIR).join(manifest_name(version))
+/// A version's manifest, as a path inside the dataset.
+pub fn manifest_rel(version: u64) -> String {
+    format!("{MANIFEST_DIR}/{}", manifest_name(version))
 }
 
 /// Read one version's manifest.
-pub fn read_version(root: &Path, version: u64) -> Result<Manifest> {
-    let path = manifest_path(root, version);
-    let text = std::fs::read_to_string(&path).map_err(Error::io("reading manifest", &path))?;
-    let m: Manifest = serde_json::from_str(&text).map_err(|e| Error::Dataset {
+pub fn read_version(root: &Location, version: u64) -> Result<Manifest> {
+    let rel = manifest_rel(version);
+    let path = root.shown_file(&rel);
+    let bytes = root.get(&rel)?.ok_or_else(|| Error::Dataset {
+        path: path.clone(),
+        message: "the manifest was listed but is gone; another process removed it".into(),
+    })?;
+    let m: Manifest = serde_json::from_slice(&bytes).map_err(|e| Error::Dataset {
         path: path.clone(),
         message: format!(
             "manifest is not valid ({e}); restore it from backup or remove this version's manifest"
@@ -301,7 +301,7 @@ pub fn read_version(root: &Path, version: u64) -> Result<Manifest> {
 }
 
 /// The current version of the dataset (the empty manifest if nothing was committed yet).
-pub fn current(root: &Path) -> Result<Manifest> {
+pub fn current(root: &Location) -> Result<Manifest> {
     match versions(root)?.last() {
         Some(&v) => read_version(root, v),
         None => Ok(Manifest::empty()),

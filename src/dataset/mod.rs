@@ -4,11 +4,14 @@
 pub mod chunks;
 pub mod columns;
 pub mod listing;
+pub mod location;
 pub mod lock;
 pub mod manifest;
 pub mod schema;
 pub mod store;
+pub mod vacuum;
 
+pub use location::Location;
 pub use manifest::Manifest;
 pub use schema::{
     INSIGHTS, PROBLEM_CANDIDATE_MEMBERS, PROBLEM_CANDIDATES, REJECTS, SLA, STATUS_INTERVALS,

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use polars::prelude::*;
 
+use super::Location;
 use super::manifest::{self, DataFile, MANIFEST_DIR, Manifest};
 use crate::error::{Error, Result};
 
@@ -40,13 +41,13 @@ pub fn phase(name: &str) {
 }
 
 /// Read every live file of a table into one frame; `None` when the table has no files.
-pub fn read_table(root: &Path, m: &Manifest, table: &str) -> Result<Option<DataFrame>> {
+pub fn read_table(root: &Location, m: &Manifest, table: &str) -> Result<Option<DataFrame>> {
     read_columns(root, m, table, None)
 }
 
 /// The `rejects` table, without the rejects of files whose contribution a later ingest
 /// superseded (a corrected re-read) unless `all`.
-pub fn read_rejects(root: &Path, m: &Manifest, all: bool) -> Result<Option<DataFrame>> {
+pub fn read_rejects(root: &Location, m: &Manifest, all: bool) -> Result<Option<DataFrame>> {
     let Some(df) = read_table(root, m, super::REJECTS)? else {
         return Ok(None);
     };
@@ -65,7 +66,7 @@ pub fn read_rejects(root: &Path, m: &Manifest, all: bool) -> Result<Option<DataF
 /// Like [`read_table`], reading only `columns` (all when `None`): the derive stage needs a
 /// third of the tickets' columns, and leaving the rest on disk saves most of its memory.
 pub fn read_columns(
-    root: &Path,
+    root: &Location,
     m: &Manifest,
     table: &str,
     columns: Option<&[&str]>,
@@ -75,7 +76,7 @@ pub fn read_columns(
     };
     let mut frames = Vec::new();
     for f in &files.files {
-        frames.push(super::chunks::read_file(&root.join(&f.path), columns)?.lazy());
+        frames.push(super::chunks::read_file(root, &f.path, columns)?.lazy());
     }
     if frames.is_empty() {
         return Ok(None);
@@ -86,29 +87,46 @@ pub fn read_columns(
     Ok(Some(df))
 }
 
-fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(Error::io("syncing directory", dir))
-}
-
 /// Write one table file for `version` and sync it.
 pub fn write_table(
-    root: &Path,
+    root: &Location,
     table: &str,
     version: u64,
     part: usize,
     df: &mut DataFrame,
 ) -> Result<DataFile> {
-    let rel = format!("{table}/v{version:010}-{part:03}.parquet");
-    let path = root.join(&rel);
-    let dir = root.join(table);
-    std::fs::create_dir_all(&dir).map_err(Error::io("creating", &dir))?;
-    let bytes = write_parquet(&path, df, Layout::Table)?;
+    // The writer's token keeps two writers racing for one version (on object storage,
+    // where no lock stops them) from overwriting each other's files; the part number
+    // first, so the names of a version sort in key order.
+    let rel = format!(
+        "{table}/v{version:010}-{part:03}-{}.parquet",
+        writer_token()
+    );
+    let mut bytes = Vec::new();
+    parquet_to(&mut bytes, df, Layout::Table, &rel)?;
+    let size = bytes.len() as u64;
+    root.put(&rel, bytes)?;
     Ok(DataFile {
         path: rel,
         rows: df.height() as u64,
-        bytes,
+        bytes: size,
+    })
+}
+
+/// This process's mark on the data files it writes: unique across writers.
+fn writer_token() -> &'static str {
+    static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TOKEN.get_or_init(|| {
+        use sha2::Digest;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let seed = format!(
+            "{} {now} {:?}",
+            std::process::id(),
+            std::thread::current().id()
+        );
+        crate::hex(&sha2::Sha256::digest(seed.as_bytes()))[..8].to_string()
     })
 }
 
@@ -122,10 +140,24 @@ pub enum Layout {
     Scratch,
 }
 
-/// Write `df` to `path`; returns the file's size.
+/// Write `df` to the local file `path` (scratch runs, which stay on local disk); returns
+/// the file's size.
 pub fn write_parquet(path: &Path, df: &mut DataFrame, layout: Layout) -> Result<u64> {
     let mut file = File::create(path).map_err(Error::io("creating", path))?;
-    let w = ParquetWriter::new(&mut file);
+    parquet_to(&mut file, df, layout, &path.display().to_string())?;
+    if layout == Layout::Table {
+        file.flush()
+            .and_then(|_| file.sync_all())
+            .map_err(Error::io("syncing", path))?;
+    }
+    Ok(std::fs::metadata(path)
+        .map_err(Error::io("stat", path))?
+        .len())
+}
+
+/// Encode `df` as Parquet laid out as `layout` into `out`; `name` is for messages.
+fn parquet_to(out: &mut impl Write, df: &mut DataFrame, layout: Layout, name: &str) -> Result<()> {
+    let w = ParquetWriter::new(out);
     let w = match layout {
         Layout::Table => w
             .with_compression(ParquetCompression::Zstd(None))
@@ -142,69 +174,58 @@ pub fn write_parquet(path: &Path, df: &mut DataFrame, layout: Layout) -> Result<
             .with_row_group_size(Some(64 * 1024)),
     };
     w.finish(df)
-        .map_err(Error::polars(format!("writing {}", path.display())))?;
-    if layout == Layout::Table {
-        file.flush()
-            .and_then(|_| file.sync_all())
-            .map_err(Error::io("syncing", path))?;
-    }
-    Ok(std::fs::metadata(path)
-        .map_err(Error::io("stat", path))?
-        .len())
+        .map_err(Error::polars(format!("writing {name}")))?;
+    Ok(())
 }
 
-/// Publish a manifest: temp file, sync, rename, sync the directory.
-pub fn publish(root: &Path, m: &Manifest) -> Result<()> {
-    let dir = root.join(MANIFEST_DIR);
-    std::fs::create_dir_all(&dir).map_err(Error::io("creating", &dir))?;
-    let tmp = dir.join(format!(".tmp-{}", manifest::manifest_name(m.version)));
+/// Publish a manifest: created only if no writer published this version first (the commit
+/// point; a loser leaves only data files no manifest names, which no reader reads).
+pub fn publish(root: &Location, m: &Manifest) -> Result<()> {
     let json = serde_json::to_vec_pretty(m).expect("manifest serialises");
-    let mut f = File::create(&tmp).map_err(Error::io("writing", &tmp))?;
-    f.write_all(&json)
-        .and_then(|_| f.sync_all())
-        .map_err(Error::io("writing", &tmp))?;
-    fault_point("after-manifest-tmp");
-    let dest = manifest::manifest_path(root, m.version);
-    std::fs::rename(&tmp, &dest).map_err(Error::io("publishing", &dest))?;
-    sync_dir(&dir)?;
+    if !root.create(&manifest::manifest_rel(m.version), json)? {
+        return Err(Error::Conflict {
+            dataset: root.shown_path(),
+            version: m.version,
+        });
+    }
     fault_point("after-publish");
     Ok(())
 }
 
 /// Remove what a killed writer left: temporary manifests, and data files that no published
-/// manifest names. Runs only under the writer lock.
-pub fn recover(root: &Path) -> Result<Vec<String>> {
+/// manifest names. Runs only under the writer lock, so only on a local dataset: on object
+/// storage another writer's uncommitted files look the same, and `dataset vacuum` removes
+/// leftovers only once they are older than its retention.
+pub fn recover(root: &Location) -> Result<Vec<String>> {
+    if root.local_dir().is_none() {
+        return Ok(Vec::new());
+    }
+    let live = referenced(root)?;
+    let mut removed = Vec::new();
+    for folder in root.folders()? {
+        for f in root.list(&folder)? {
+            let rel = format!("{folder}/{}", f.name);
+            let orphan = if folder == MANIFEST_DIR {
+                f.name.starts_with(".tmp-")
+            } else {
+                f.name.ends_with(".parquet") && !live.contains(&rel)
+            };
+            if orphan {
+                root.delete(&rel)?;
+                removed.push(rel);
+            }
+        }
+    }
+    Ok(removed)
+}
+
+/// Every data file some published manifest names.
+pub fn referenced(root: &Location) -> Result<std::collections::BTreeSet<String>> {
     let mut live = std::collections::BTreeSet::new();
     for v in manifest::versions(root)? {
         for t in manifest::read_version(root, v)?.tables.values() {
             live.extend(t.files.iter().map(|f| f.path.clone()));
         }
     }
-    let mut removed = Vec::new();
-    let Ok(entries) = std::fs::read_dir(root) else {
-        return Ok(removed);
-    };
-    for entry in entries.filter_map(|e| e.ok()) {
-        let name = entry.file_name().to_string_lossy().to_string();
-        if !entry.path().is_dir() {
-            continue;
-        }
-        for f in std::fs::read_dir(entry.path())
-            .map_err(Error::io("listing", entry.path()))?
-            .filter_map(|e| e.ok())
-        {
-            let fname = f.file_name().to_string_lossy().to_string();
-            let rel = format!("{name}/{fname}");
-            let orphan = if name == MANIFEST_DIR {
-                fname.starts_with(".tmp-")
-            } else {
-                fname.ends_with(".parquet") && !live.contains(&rel)
-            };
-            if orphan {
-                std::fs::remove_file(f.path()).map_err(Error::io("removing leftover", f.path()))?;
-                removed.push(rel);
-            }
-        }
-    }
-    Ok(removed)
+    Ok(live)
 }

@@ -5,12 +5,12 @@
 //! (`TICKETLAKE_RANGE_ROWS`), never by the dataset's.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
 
 use polars::prelude::DataFrame;
 
+use crate::dataset::Location;
 use crate::dataset::manifest::{DataFile, Manifest};
 use crate::dataset::{SLA, STATUS_INTERVALS, TICKETS, store};
 use crate::error::Result;
@@ -61,7 +61,7 @@ struct Range {
 /// Evaluate every ticket of `current` against `policies` at `as_of` and write the `sla`
 /// files of `version`, one per key range.
 pub fn write(
-    root: &Path,
+    root: &Location,
     current: &Manifest,
     policies: &Policies,
     as_of: i64,

@@ -2,10 +2,9 @@
 //! the config, and commit them as a new version. A pure function of its inputs, so a
 //! changed policy is recomputed for all of history in one command.
 
-use std::path::Path;
-
 use serde::Serialize;
 
+use crate::dataset::Location;
 use crate::dataset::chunks::Chunks;
 use crate::dataset::manifest::{self, BuildRecord, Manifest, TableFiles};
 use crate::dataset::{
@@ -81,7 +80,7 @@ pub fn empty_tables(policies: &Policies) -> Result<Vec<(&'static str, DataFrame)
 /// tables piece by piece (see [`clocks`] and [`crate::problems::detect_in`]), so memory
 /// does not grow with the dataset.
 pub fn build(
-    root: &Path,
+    root: &Location,
     policies: &Policies,
     problems: &crate::problems::ProblemConfig,
     insights: &crate::insights::InsightConfig,
@@ -92,7 +91,7 @@ pub fn build(
     let current = manifest::current(root)?;
     if current.version == 0 {
         return Err(Error::Dataset {
-            path: root.into(),
+            path: root.shown_path(),
             message: "the dataset is empty; ingest exports first (ticketlake ingest)".into(),
         });
     }
@@ -191,7 +190,7 @@ pub const SERVICE_SCOPES: usize = 30;
 /// with the last complete month before `as_of`) for the whole desk, then for each of the
 /// busiest services. Disabled, it is empty.
 fn findings(
-    root: &Path,
+    root: &Location,
     current: &Manifest,
     found: &crate::problems::Detection,
     cfg: &crate::insights::InsightConfig,

@@ -41,6 +41,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use serde::Serialize;
 
+use crate::dataset::Location;
 use crate::dataset::manifest::{self, FileRecord};
 use crate::dataset::{lock, store};
 use crate::error::{Error, Result};
@@ -175,7 +176,7 @@ fn progress_bar(opts: &IngestOptions, n: usize) -> Option<indicatif::ProgressBar
 }
 
 /// Ingest `files` into the dataset at `root`.
-pub fn ingest(root: &Path, files: &[PathBuf], opts: &IngestOptions) -> Result<IngestReport> {
+pub fn ingest(root: &Location, files: &[PathBuf], opts: &IngestOptions) -> Result<IngestReport> {
     if files.is_empty() {
         return Err(Error::Usage(
             "no input files given; name one or more exports after the options".into(),
@@ -421,7 +422,7 @@ impl Run {
     /// or the limit was exceeded, which commit nothing).
     fn commit(
         mut self,
-        root: &Path,
+        root: &Location,
         current: &manifest::Manifest,
         opts: &IngestOptions,
         recovered: Vec<String>,

@@ -5,10 +5,11 @@
 //! from the samples and merges one range at a time, reading from each run only the row
 //! groups that can hold the range's keys. The ranges become the table's files, in key order.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use polars::prelude::*;
 
+use crate::dataset::Location;
 use crate::dataset::columns::{Key, Keys};
 use crate::dataset::store::{self, Layout};
 use crate::error::{Error, Result};
@@ -84,7 +85,10 @@ pub fn select(df: &DataFrame, range: &Range, sorted: bool) -> Result<DataFrame> 
 /// A Parquet file of ticket-keyed rows, with what is known of its order.
 #[derive(Debug)]
 pub struct Run {
-    path: PathBuf,
+    /// Where the file is: the dataset, or the local scratch folder.
+    at: Location,
+    /// The file inside `at`.
+    rel: String,
     rows: usize,
     /// `(key, row)` of every [`sample_every`]th row and the last, when the file is in key
     /// order; `None` when it is not (it is then read whole for every range).
@@ -110,17 +114,14 @@ fn sample(keys: &Keys) -> Option<Vec<(OwnedKey, usize)>> {
 
 impl Run {
     /// A file of the dataset, sampled from its key columns.
-    pub fn existing(path: PathBuf) -> Result<Run> {
-        let file = std::fs::File::open(&path).map_err(Error::io("opening", &path))?;
-        let keys = ParquetReader::new(file)
-            .with_columns(Some(vec!["source".into(), "ticket_id".into()]))
-            .finish()
-            .map_err(Error::polars(format!("reading {}", path.display())))?;
+    pub fn existing(at: &Location, rel: &str) -> Result<Run> {
+        let keys = crate::dataset::chunks::read_file(at, rel, Some(&["source", "ticket_id"]))?;
         let keys = Keys::new(&keys)?;
         Ok(Run {
             rows: keys.len(),
             samples: sample(&keys),
-            path,
+            at: at.clone(),
+            rel: rel.to_string(),
         })
     }
 
@@ -154,24 +155,30 @@ impl Run {
             }
             None => (0, self.rows),
         };
-        let file = std::fs::File::open(&self.path).map_err(Error::io("opening", &self.path))?;
-        let df = ParquetReader::new(file)
+        let df = ParquetReader::new(self.at.reader(&self.rel)?)
             .with_columns(columns.map(|c| c.iter().map(|s| s.to_string()).collect()))
             .with_slice(Some((start, end - start)))
             .finish()
-            .map_err(Error::polars(format!("reading {}", self.path.display())))?;
+            .map_err(Error::polars(format!(
+                "reading {}",
+                self.at.shown_file(&self.rel).display()
+            )))?;
         select(&df, range, self.samples.is_some())
     }
 }
 
 /// The dataset's files of `table` as runs, in the manifest's (key) order.
-pub fn runs_of(root: &Path, current: &crate::dataset::Manifest, table: &str) -> Result<Vec<Run>> {
+pub fn runs_of(
+    root: &Location,
+    current: &crate::dataset::Manifest,
+    table: &str,
+) -> Result<Vec<Run>> {
     current
         .tables
         .get(table)
         .into_iter()
         .flat_map(|t| &t.files)
-        .map(|f| Run::existing(root.join(&f.path)))
+        .map(|f| Run::existing(root, &f.path))
         .collect()
 }
 
@@ -283,9 +290,18 @@ pub struct Written {
 pub const SPILL_DIR: &str = "_spill";
 
 impl Spill {
-    /// An empty spill for the ingest `ingest_id` of the dataset at `root`.
-    pub fn new(root: &Path, ingest_id: &str) -> Result<Spill> {
-        let dir = root.join(SPILL_DIR);
+    /// An empty spill for the ingest `ingest_id` of the dataset at `root`: in the dataset
+    /// when it is local, else in the local temporary folder (`TMPDIR`).
+    pub fn new(root: &Location, ingest_id: &str) -> Result<Spill> {
+        let dir = match root.local_dir() {
+            Some(d) => d.join(SPILL_DIR),
+            // The process id too: writers racing on one object-store dataset may pick
+            // the same next ingest id.
+            None => std::env::temp_dir().join(format!(
+                "ticketlake{SPILL_DIR}-{}-{ingest_id}",
+                std::process::id()
+            )),
+        };
         std::fs::create_dir_all(&dir).map_err(Error::io("creating", &dir))?;
         Ok(Spill {
             dir,
@@ -321,10 +337,11 @@ impl Spill {
             .map_err(Error::polars("sorting tickets by key"))?;
         let samples = sample(&Keys::new(&df)?);
         let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let path = self.dir.join(format!("{}{n:05}.parquet", self.prefix));
-        store::write_parquet(&path, &mut df, Layout::Scratch)?;
+        let rel = format!("{}{n:05}.parquet", self.prefix);
+        store::write_parquet(&self.dir.join(&rel), &mut df, Layout::Scratch)?;
         let run = Run {
-            path,
+            at: Location::local(&self.dir),
+            rel,
             rows: df.height(),
             samples,
         };

@@ -3,12 +3,12 @@
 //! rows, rejects are appended, and the new version is published atomically (promise 3).
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use polars::prelude::*;
 
 use super::spill::{self, Range, Run, Spill, select};
 use super::{canonical, intervals};
+use crate::dataset::Location;
 use crate::dataset::columns::{Keys, from_files, micros, text_chunks};
 use crate::dataset::manifest::{DataFile, FileRecord, IngestRecord, Manifest, TableFiles};
 use crate::dataset::{REJECTS, STATUS_INTERVALS, TICKETS, store};
@@ -261,7 +261,7 @@ struct RangeFiles {
 /// tables are in key order. Empty ranges (possible at the edges) get no file, except the
 /// last: a table always has one.
 fn write_range(
-    root: &Path,
+    root: &Location,
     version: u64,
     i: usize,
     ranges: &[Range],
@@ -286,7 +286,7 @@ fn write_range(
 /// Merge the batch into the current version and publish the next one. The merge runs one
 /// key range at a time (see [`spill`](super::spill)), so its memory is bounded by the range,
 /// not by the dataset; each range is one file of `tickets` and of `status_intervals`.
-pub fn commit(root: &Path, current: &Manifest, mut batch: Batch) -> Result<Manifest> {
+pub fn commit(root: &Location, current: &Manifest, mut batch: Batch) -> Result<Manifest> {
     let old_tickets = spill::runs_of(root, current, TICKETS)?;
     let old_intervals = spill::runs_of(root, current, STATUS_INTERVALS)?;
     let existing_rows: u64 = old_tickets.iter().map(|r| r.rows() as u64).sum();
@@ -395,7 +395,7 @@ fn gather_history(history: &mut Vec<DataFrame>) -> Result<Option<DataFrame>> {
 /// The files of every range, in range order: the ranges are taken in turn by `cores`
 /// workers, and once one fails the others take no more.
 fn write_ranges(
-    root: &Path,
+    root: &Location,
     version: u64,
     ranges: &[Range],
     old: (&[Run], &[Run]),

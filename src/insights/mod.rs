@@ -18,6 +18,7 @@ pub mod words;
 
 use polars::prelude::*;
 
+use crate::dataset::Location;
 use crate::error::{Error, Result};
 pub use series::Scope;
 
@@ -254,7 +255,7 @@ fn select(mut all: Vec<Finding>, extra: Vec<Finding>, p: &Params) -> Vec<Finding
 /// The findings of each scope over the dataset's current `tickets` at `root`, with the
 /// recurring candidates of `candidates` (a `problem_candidates` frame).
 pub fn detect(
-    root: &std::path::Path,
+    root: &Location,
     m: &crate::dataset::Manifest,
     cfg: &InsightConfig,
     scopes: &[Scope],
@@ -271,7 +272,10 @@ pub fn detect(
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(Error::io("starting the insights runtime", root))?;
+        .map_err(Error::io(
+            "starting the insights runtime",
+            root.shown_path(),
+        ))?;
     let mut out = Vec::new();
     runtime.block_on(async {
         let ctx = series::session(root, m, 1 << 30).await?;

@@ -447,12 +447,18 @@ pub async fn aggregates(
 
 /// A fresh DataFusion session over the `tickets` files of `m`, with a capped memory pool.
 pub async fn session(
-    root: &std::path::Path,
+    root: &crate::dataset::Location,
     m: &crate::dataset::Manifest,
     memory: usize,
 ) -> Result<SessionContext> {
+    // A fair pool, not the greedy one `with_memory_limit` gives: the scope's window sorts
+    // run side by side, and under a greedy pool the first sorter took the whole budget
+    // without spilling, so the second one's merge failed ("Resources exhausted") at 10 M
+    // tickets. A fair pool makes every sorter spill to disk at its share.
     let env = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
-        .with_memory_limit(memory, 1.0)
+        .with_memory_pool(std::sync::Arc::new(
+            datafusion::execution::memory_pool::FairSpillPool::new(memory),
+        ))
         .build_arc()
         .map_err(engine("memory pool"))?;
     let ctx = SessionContext::new_with_config_rt(datafusion::prelude::SessionConfig::new(), env);

@@ -2,7 +2,6 @@
 //! (never a directory glob), the per-kind views, the calendar functions, and the limits that
 //! keep ad hoc SQL bounded.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::catalog::TableProvider;
@@ -12,6 +11,7 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
+use crate::dataset::Location;
 use crate::dataset::manifest;
 use crate::error::{Error, Result};
 use crate::sla::policy::Policies;
@@ -112,13 +112,13 @@ fn empty_table(mut df: polars::prelude::DataFrame) -> Result<Arc<dyn TableProvid
 }
 
 /// Open a session on the current version of the dataset at `root`.
-pub fn open(root: &Path, policies: &Policies, limits: Limits) -> Result<Session> {
+pub fn open(root: &Location, policies: &Policies, limits: Limits) -> Result<Session> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_stack_size(STACK_BYTES)
         .enable_all()
         .build()
-        .map_err(Error::io("starting the query runtime", root))?;
+        .map_err(Error::io("starting the query runtime", root.shown_path()))?;
     // No disk manager: ad hoc SQL writes no spill files, so the memory pool is a hard bound
     // and exceeding it is a clear error rather than a disk filling up.
     let env = RuntimeEnvBuilder::new()

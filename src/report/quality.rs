@@ -9,6 +9,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::html::{escape, page, table};
+use crate::dataset::Location;
 use crate::dataset::columns::{flag_counts, micros, text_chunks, text_vec};
 use crate::dataset::{self, Manifest, manifest};
 use crate::error::{Error, Result};
@@ -61,7 +62,7 @@ fn bump<K: Ord>(m: &mut BTreeMap<K, u64>, k: K) {
 /// Compute the summary of the current version; `mask` masks the texts it quotes (the
 /// rejects, the uninformative example) at report time.
 pub fn summarize(
-    root: &Path,
+    root: &Location,
     m: &Manifest,
     mask: Option<&crate::privacy::Masker>,
 ) -> Result<(Summary, Option<DataFrame>)> {
@@ -172,7 +173,7 @@ fn ticket_counts(tickets: &DataFrame) -> Result<(Counts2, Counts2, BTreeMap<Stri
 }
 
 /// SLA clocks per SLA and state; empty before the first build.
-fn sla_state_counts(root: &Path, m: &Manifest) -> Result<Counts2> {
+fn sla_state_counts(root: &Location, m: &Manifest) -> Result<Counts2> {
     let mut sla_states: Counts2 = BTreeMap::new();
     if let Some(sla) =
         dataset::store::read_columns(root, m, crate::dataset::SLA, Some(&["sla_name", "state"]))?
@@ -432,7 +433,7 @@ fn rejected(s: &Summary, rejects: Option<&DataFrame>) -> Result<String> {
 }
 
 /// Write `data-quality.html` and `data-quality.json` into `out`; returns the HTML path.
-pub fn write(root: &Path, out: &Path) -> Result<PathBuf> {
+pub fn write(root: &Location, out: &Path) -> Result<PathBuf> {
     let m = manifest::current(root)?;
     let (summary, rejects) = summarize(root, &m, None)?;
     write_summary(&m, &summary, rejects.as_ref(), out)

@@ -5,11 +5,11 @@
 //! and business times in [`durations`].
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde::Serialize;
 
 use super::durations;
+use crate::dataset::Location;
 use crate::dataset::columns::text;
 use crate::dataset::{TICKETS, manifest, store};
 use crate::error::{Error, Result};
@@ -51,12 +51,12 @@ fn vendor_met(v: &str) -> Option<bool> {
 }
 
 /// Compare the current `sla` table with the vendor verdicts.
-pub fn check(root: &Path) -> Result<Check> {
+pub fn check(root: &Location) -> Result<Check> {
     let m = manifest::current(root)?;
     let tickets = store::read_table(root, &m, TICKETS)?.unwrap_or_default();
     let Some(sla) = store::read_table(root, &m, crate::dataset::SLA)? else {
         return Err(Error::Dataset {
-            path: root.into(),
+            path: root.shown_path(),
             message:
                 "there is no sla table; declare [[sla]] in the config and run `ticketlake build`"
                     .into(),

@@ -68,7 +68,7 @@ fn config() -> String {
 }
 
 fn files_of(p: &Project, table: &str) -> usize {
-    let m = ticketlake::dataset::manifest::current(&p.dataset()).unwrap();
+    let m = ticketlake::dataset::manifest::current(&p.location()).unwrap();
     m.tables[table].files.len()
 }
 

@@ -95,10 +95,17 @@ fn config_timezone_and_dataset_env_are_used() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(p.path("elsewhere/_manifest").is_dir());
-    let m = ticketlake::dataset::manifest::current(&p.path("elsewhere")).unwrap();
-    let t = ticketlake::dataset::store::read_table(&p.path("elsewhere"), &m, "tickets")
-        .unwrap()
-        .unwrap();
+    let m = ticketlake::dataset::manifest::current(&ticketlake::dataset::Location::local(
+        p.path("elsewhere"),
+    ))
+    .unwrap();
+    let t = ticketlake::dataset::store::read_table(
+        &ticketlake::dataset::Location::local(p.path("elsewhere")),
+        &m,
+        "tickets",
+    )
+    .unwrap()
+    .unwrap();
     // 10:00 BST is 09:00 UTC.
     assert_eq!(
         cell(&t, "INC1", "opened_at").as_deref(),

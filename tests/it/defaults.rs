@@ -305,7 +305,7 @@ fn a_file_read_again_with_corrected_options_supersedes_its_earlier_read() {
     assert_eq!(all.as_array().unwrap().len(), 2);
     assert_eq!(all[0]["replaced_by"], "ing-000002", "{all}");
     // The manifest's history says so too.
-    let m = ticketlake::dataset::manifest::current(&p.dataset()).unwrap();
+    let m = ticketlake::dataset::manifest::current(&p.location()).unwrap();
     assert_eq!(
         m.ingests[0].files[0].replaced_by.as_deref(),
         Some("ing-000002")

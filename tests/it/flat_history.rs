@@ -166,7 +166,7 @@ fn orphan_history_rows_are_rejects_with_their_line_and_rows_are_conserved() {
     );
     assert!(r["message"].as_str().unwrap().contains("ITSD-9"), "{r}");
     // The manifest keeps the same accounting.
-    let m = ticketlake::dataset::manifest::current(&p.dataset()).unwrap();
+    let m = ticketlake::dataset::manifest::current(&p.location()).unwrap();
     let f = &m.ingests[0].files[1];
     assert_eq!(
         (f.records_read, f.loaded, f.skipped, f.rejected),

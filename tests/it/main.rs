@@ -14,6 +14,7 @@ mod insights;
 mod interop;
 mod localtime;
 mod mapping_errors;
+mod object_storage;
 mod offsets;
 mod output_errors;
 mod output_safety;

@@ -358,7 +358,7 @@ fn uninformative_text_is_a_finding_not_a_candidate() {
         Some(2)
     );
     assert!(p.run(&["build"]).status.success());
-    let m = ticketlake::dataset::manifest::current(&p.dataset()).unwrap();
+    let m = ticketlake::dataset::manifest::current(&p.location()).unwrap();
     assert_eq!(m.build.unwrap().uninformative_incidents, 8);
 }
 

@@ -310,7 +310,7 @@ fn a_dataset_written_before_the_duration_columns_still_ingests_and_checks() {
     );
     // Rewrite the tickets files as an earlier ticketlake wrote them: without the columns.
     use polars::prelude::{ParquetReader, ParquetWriter, SerReader};
-    let m = ticketlake::dataset::manifest::current(&p.dataset()).unwrap();
+    let m = ticketlake::dataset::manifest::current(&p.location()).unwrap();
     for f in &m.tables["tickets"].files {
         let path = p.dataset().join(&f.path);
         let mut df = ParquetReader::new(std::fs::File::open(&path).unwrap())

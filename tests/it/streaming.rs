@@ -59,7 +59,7 @@ fn run(p: &Project, knobs: &[(&str, &str)]) -> Vec<Value> {
 }
 
 fn files_of(p: &Project, table: &str) -> usize {
-    let m = ticketlake::dataset::manifest::current(&p.dataset()).unwrap();
+    let m = ticketlake::dataset::manifest::current(&p.location()).unwrap();
     m.tables[table].files.len()
 }
 
@@ -141,7 +141,8 @@ proptest::proptest! {
             .unwrap()
         };
         // A sorted run through the spill, and the same rows unsorted as a dataset file.
-        let mut spill = Spill::new(dir.path(), "ing-000001").unwrap();
+        let at = ticketlake::dataset::Location::local(dir.path());
+        let mut spill = Spill::new(&at, "ing-000001").unwrap();
         spill.push(frame(&ids)).unwrap();
         let raw = dir.path().join("raw.parquet");
         ticketlake::dataset::store::write_parquet(
@@ -150,7 +151,7 @@ proptest::proptest! {
             ticketlake::dataset::store::Layout::Table,
         )
         .unwrap();
-        let unsorted = Run::existing(raw).unwrap();
+        let unsorted = Run::existing(&at, "raw.parquet").unwrap();
         let runs = [&spill.runs()[0], &unsorted];
         let ranges = plan(runs, rows);
         for (n, run) in runs.into_iter().enumerate() {

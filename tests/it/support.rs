@@ -28,6 +28,11 @@ impl Project {
         self.path("dataset")
     }
 
+    /// The dataset as the library opens it.
+    pub fn location(&self) -> ticketlake::dataset::Location {
+        ticketlake::dataset::Location::local(self.dataset())
+    }
+
     /// Write a file into the project and return its path.
     pub fn write(&self, rel: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
         let p = self.path(rel);
@@ -87,8 +92,8 @@ impl Project {
 
     /// A table of the current version.
     pub fn table(&self, name: &str) -> DataFrame {
-        let m = ticketlake::dataset::manifest::current(&self.dataset()).unwrap();
-        ticketlake::dataset::store::read_table(&self.dataset(), &m, name)
+        let m = ticketlake::dataset::manifest::current(&self.location()).unwrap();
+        ticketlake::dataset::store::read_table(&self.location(), &m, name)
             .unwrap()
             .unwrap_or_default()
     }
@@ -120,7 +125,7 @@ impl Project {
     }
 
     pub fn version(&self) -> u64 {
-        ticketlake::dataset::manifest::current(&self.dataset())
+        ticketlake::dataset::manifest::current(&self.location())
             .unwrap()
             .version
     }

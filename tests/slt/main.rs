@@ -141,8 +141,12 @@ fn main() {
         let mut runner = sqllogictest::Runner::new(move || {
             let (ds, policies) = (ds.clone(), policies.clone());
             async move {
-                let session = session::open(&ds, &policies, session::Limits::default())
-                    .map_err(|e| Failure(e.to_string()))?;
+                let session = session::open(
+                    &ticketlake::dataset::Location::local(&ds),
+                    &policies,
+                    session::Limits::default(),
+                )
+                .map_err(|e| Failure(e.to_string()))?;
                 let catalog = catalog::load(None).map_err(|e| Failure(e.to_string()))?;
                 Ok(Db { session, catalog })
             }
