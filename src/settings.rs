@@ -184,7 +184,8 @@ fn load(
         (Some(PathBuf::from("dataset")), "default".to_string()),
     ]);
     let dataset = dataset.unwrap_or_default();
-    shown.add("dataset", dataset.display().to_string(), origin);
+    let spec = dataset.display().to_string();
+    shown.add("dataset", crate::dataset::location::redacted(&spec), origin);
     Project::new(path, cfg, dataset)
 }
 

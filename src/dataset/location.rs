@@ -97,10 +97,11 @@ impl Location {
                 .map(|(k, v)| (k.to_ascii_lowercase(), v.clone())),
         );
         allow_plain_http(&mut options);
-        check_credentials(spec, url.scheme(), &options)?;
+        let shown = redacted(spec);
+        check_credentials(&shown, url.scheme(), &options)?;
         let (store, prefix) = object_store::parse_url_opts(&url, options)
-            .map_err(|e| storage_error(spec, "opening", e))?;
-        Location::with_store(spec, Arc::from(store), prefix, &url)
+            .map_err(|e| storage_error(&shown, "opening", e))?;
+        Location::with_store(&shown, Arc::from(store), prefix, &url)
     }
 
     /// A dataset at `prefix` of an existing `store` (tests race writers on one in-memory
@@ -491,6 +492,18 @@ where
         })
     } else {
         rt.block_on(f)
+    }
+}
+
+/// `spec` as it may be shown: a URL without its query (an Azure SAS token) or password.
+pub fn redacted(spec: &str) -> String {
+    match remote_url(spec) {
+        Some(mut u) if u.query().is_some() || u.password().is_some() => {
+            u.set_query(None);
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        _ => spec.to_string(),
     }
 }
 

@@ -498,3 +498,17 @@ fn vacuum_keeps_what_readers_of_a_recent_version_need() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--older-than"));
 }
+
+#[test]
+fn a_token_in_the_dataset_url_is_never_shown() {
+    let p = Project::new();
+    let url = "az://container/desk?sig=secret-sas-token&sv=2024";
+    let o = p.run(&["--dataset", url, "--show-settings", "dataset", "info"]);
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(all.contains("az://container/desk"), "{all}");
+    assert!(!all.contains("secret-sas-token"), "{all}");
+}
