@@ -86,6 +86,13 @@ impl Moto {
         c
     }
 
+    /// [`Moto::run`] with the config `cfg` on the dataset at `url`.
+    fn on(&self, p: &Project, cfg: &str, url: &str, args: &[&str]) -> (i32, String, String) {
+        let mut a = vec!["--config", cfg, "--dataset", url];
+        a.extend_from_slice(args);
+        self.run(p, &a)
+    }
+
     fn run(&self, p: &Project, args: &[&str]) -> (i32, String, String) {
         let o = self.cmd(p).args(args).output().unwrap();
         (
@@ -143,20 +150,11 @@ fn the_pipeline_runs_on_s3_with_the_same_answers_and_duckdb_reads_it() {
         "{}",
         String::from_utf8_lossy(&local.stderr)
     );
-    let (code, _, err) = s3.run(
+    let (code, _, err) = s3.on(
         &p,
-        &[
-            "--config",
-            &cfg,
-            "--dataset",
-            &url,
-            "-q",
-            "run",
-            "--period",
-            "2026-10",
-            "--out",
-            "out-s3",
-        ],
+        &cfg,
+        &url,
+        &["-q", "run", "--period", "2026-10", "--out", "out-s3"],
     );
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("secret-never-shown"));
@@ -189,36 +187,13 @@ fn the_pipeline_runs_on_s3_with_the_same_answers_and_duckdb_reads_it() {
         .collect();
     assert_eq!(serde_json::to_value(ours).unwrap(), duck);
     // `dataset info` and a metric query read it too.
-    let (code, out, err) = s3.run(
-        &p,
-        &[
-            "--config",
-            &cfg,
-            "--dataset",
-            &url,
-            "dataset",
-            "info",
-            "--json",
-        ],
-    );
+    let (code, out, err) = s3.on(&p, &cfg, &url, &["dataset", "info", "--json"]);
     assert_eq!(code, 0, "{err}");
     let info: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(info["dataset"], url.as_str());
     let version = info["version"].as_u64().unwrap();
     assert!(version >= 2, "ingest and build committed: {info}");
-    let (code, _, err) = s3.run(
-        &p,
-        &[
-            "--config",
-            &cfg,
-            "--dataset",
-            &url,
-            "query",
-            "mttr",
-            "--period",
-            "2026-10",
-        ],
-    );
+    let (code, _, err) = s3.on(&p, &cfg, &url, &["query", "mttr", "--period", "2026-10"]);
     assert_eq!(code, 0, "{err}");
     // Vacuum with no retention keeps only the current version, which still reads the same.
     let (code, out, err) = s3.run(
