@@ -138,8 +138,20 @@ fn missing(e: PolarsError) -> Error {
 
 /// One Parquet file of the dataset, only `columns` (all when `None`).
 pub fn read_file(root: &Location, rel: &str, columns: Option<&[&str]>) -> Result<DataFrame> {
+    read_rows(root, rel, columns, None)
+}
+
+/// Rows `(offset, len)` of one Parquet file of the dataset (all when `None`), only
+/// `columns` (all when `None`).
+pub fn read_rows(
+    root: &Location,
+    rel: &str,
+    columns: Option<&[&str]>,
+    rows: Option<(usize, usize)>,
+) -> Result<DataFrame> {
     ParquetReader::new(root.reader(rel)?)
         .with_columns(columns.map(|c| c.iter().map(|s| s.to_string()).collect()))
+        .with_slice(rows)
         .finish()
         .map_err(Error::polars(format!(
             "reading {}",

@@ -155,14 +155,12 @@ impl Run {
             }
             None => (0, self.rows),
         };
-        let df = ParquetReader::new(self.at.reader(&self.rel)?)
-            .with_columns(columns.map(|c| c.iter().map(|s| s.to_string()).collect()))
-            .with_slice(Some((start, end - start)))
-            .finish()
-            .map_err(Error::polars(format!(
-                "reading {}",
-                self.at.shown_file(&self.rel).display()
-            )))?;
+        let df = crate::dataset::chunks::read_rows(
+            &self.at,
+            &self.rel,
+            columns,
+            Some((start, end - start)),
+        )?;
         select(&df, range, self.samples.is_some())
     }
 }

@@ -19,16 +19,25 @@ use crate::error::{Error, Result};
 /// Below this many tickets one thread is quicker than starting more.
 const PARALLEL_MIN: usize = 50_000;
 
-/// `df` in key order: sorted only when it is not already (the dataset writes it so).
-fn in_key_order(df: &DataFrame, extra: &[&str]) -> Result<DataFrame> {
-    let (source, id) = (text_chunks(df, "source")?, text_chunks(df, "ticket_id")?);
-    if ascending(source.iter().zip(id.iter())) {
-        return Ok(df.clone());
+/// `df` in key order with its `text` and `ints` columns: sorted only when it is not already
+/// (the dataset writes it so), the keys read once for the check and the walk both.
+fn in_key_order(
+    df: &DataFrame,
+    extra: &[&str],
+    text: &[&str],
+    ints: &[&str],
+) -> Result<(DataFrame, Held)> {
+    let held = Held::read(df, text, ints)?;
+    if ascending(held.source.iter().zip(held.id.iter())) {
+        return Ok((df.clone(), held));
     }
     let mut by = vec!["source", "ticket_id"];
     by.extend_from_slice(extra);
-    df.sort(by, SortMultipleOptions::default().with_maintain_order(true))
-        .map_err(Error::polars("sorting by ticket"))
+    let df = df
+        .sort(by, SortMultipleOptions::default().with_maintain_order(true))
+        .map_err(Error::polars("sorting by ticket"))?;
+    let held = Held::read(&df, text, ints)?;
+    Ok((df, held))
 }
 
 /// The columns [`TicketCols`] and [`IntervalCols`] borrow, in their chunks as read: only
@@ -181,13 +190,14 @@ pub fn compute_on(
     as_of: i64,
     threads: Option<usize>,
 ) -> Result<DataFrame> {
-    let tickets = in_key_order(tickets, &[])?;
-    let intervals = in_key_order(intervals, &["from_ts"])?;
-    let held = Held::read(
-        &tickets,
+    let (tickets, held) = in_key_order(
+        tickets,
+        &[],
         &["kind", "status", "service"],
         &["opened_at", "first_response_at", "resolved_at", "closed_at"],
     )?;
+    let (intervals, iheld) =
+        in_key_order(intervals, &["from_ts"], &["status"], &["from_ts", "to_ts"])?;
     let priority = int32(&tickets, "priority")?;
     let t = TicketCols {
         keys: held.keys(),
@@ -200,7 +210,6 @@ pub fn compute_on(
         resolved: values(&held.ints[2]),
         closed: values(&held.ints[3]),
     };
-    let iheld = Held::read(&intervals, &["status"], &["from_ts", "to_ts"])?;
     let derived = flags(&intervals, "derived")?;
     let iv = IntervalCols {
         keys: iheld.keys(),
@@ -254,18 +263,8 @@ fn calendars<'a>(
     t: &TicketCols,
     as_of: i64,
 ) -> HashMap<&'a str, (Calendar, chrono_tz::Tz)> {
-    let lo = t
-        .opened
-        .iter()
-        .flatten()
-        .min()
-        .map_or(as_of, |&v| v.min(as_of));
-    let hi = t
-        .resolved
-        .iter()
-        .flatten()
-        .max()
-        .map_or(as_of, |&v| v.max(as_of));
+    let lo = t.opened.iter().flatten().fold(as_of, |a, &v| a.min(v));
+    let hi = t.resolved.iter().flatten().fold(as_of, |a, &v| a.max(v));
     let day = |us: i64| {
         chrono::DateTime::from_timestamp_micros(us)
             .map(|d| d.date_naive())

@@ -21,6 +21,12 @@ use polars::io::mmap::MmapBytesReader;
 
 use crate::error::{Error, Result};
 
+mod local;
+mod options;
+
+use options::{check_credentials, remote_url, storage_error};
+pub use options::{is_remote, redacted};
+
 /// A dataset's place.
 #[derive(Clone)]
 pub struct Location {
@@ -67,9 +73,6 @@ impl std::fmt::Display for Location {
     }
 }
 
-/// The environment variables an object store's builder reads, by scheme prefix.
-const ENV_PREFIXES: [&str; 3] = ["AWS_", "GOOGLE_", "AZURE_"];
-
 impl Location {
     /// A local directory.
     pub fn local(path: impl Into<PathBuf>) -> Location {
@@ -87,16 +90,7 @@ impl Location {
         let Some(url) = remote_url(spec) else {
             return Ok(Location::local(spec));
         };
-        let mut options: BTreeMap<String, String> = std::env::vars()
-            .filter(|(k, _)| ENV_PREFIXES.iter().any(|p| k.starts_with(p)))
-            .map(|(k, v)| (k.to_ascii_lowercase(), v))
-            .collect();
-        options.extend(
-            storage
-                .iter()
-                .map(|(k, v)| (k.to_ascii_lowercase(), v.clone())),
-        );
-        allow_plain_http(&mut options);
+        let options = options::store_options(storage);
         let shown = redacted(spec);
         check_credentials(&shown, url.scheme(), &options)?;
         let (store, prefix) = object_store::parse_url_opts(&url, options)
@@ -152,7 +146,7 @@ impl Location {
     fn object(r: &Remote, rel: &str) -> ObjPath {
         rel.split('/')
             .filter(|p| !p.is_empty())
-            .fold(r.prefix.clone(), |p, part| p.clone().join(part))
+            .fold(r.prefix.clone(), |p, part| p.join(part))
     }
 
     /// A reader of the file `rel` for polars: the mapped file when local, its bytes fetched
@@ -179,14 +173,7 @@ impl Location {
     /// The bytes of `rel`, or `None` when there is no such file.
     pub fn get(&self, rel: &str) -> Result<Option<Bytes>> {
         match &self.kind {
-            Kind::Local(p) => {
-                let path = p.join(rel);
-                match std::fs::read(&path) {
-                    Ok(b) => Ok(Some(Bytes::from(b))),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                    Err(e) => Err(Error::io("reading", path)(e)),
-                }
-            }
+            Kind::Local(p) => local::read_if_exists(&p.join(rel)),
             Kind::Remote(r) => {
                 let at = Location::object(r, rel);
                 let got = block_on(async move {
@@ -204,11 +191,7 @@ impl Location {
     /// Write `rel` (a name no other writer uses): synced in place when local.
     pub fn put(&self, rel: &str, bytes: Vec<u8>) -> Result<()> {
         match &self.kind {
-            Kind::Local(p) => {
-                let path = p.join(rel);
-                write_synced(&path, &bytes)?;
-                sync_parent(&path)
-            }
+            Kind::Local(p) => local::put(&p.join(rel), &bytes),
             Kind::Remote(r) => {
                 let at = Location::object(r, rel);
                 block_on(async move { r.store.put(&at, PutPayload::from(bytes)).await })
@@ -222,20 +205,7 @@ impl Location {
     /// first. The commit point of a version.
     pub fn create(&self, rel: &str, bytes: Vec<u8>) -> Result<bool> {
         match &self.kind {
-            Kind::Local(p) => {
-                let path = p.join(rel);
-                let name = path.file_name().map(|n| n.to_string_lossy().to_string());
-                let tmp = path.with_file_name(format!(".tmp-{}", name.unwrap_or_default()));
-                write_synced(&tmp, &bytes)?;
-                crate::dataset::store::fault_point("after-manifest-tmp");
-                let linked = std::fs::hard_link(&tmp, &path);
-                let _ = std::fs::remove_file(&tmp);
-                match linked {
-                    Ok(()) => sync_parent(&path).map(|_| true),
-                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-                    Err(e) => Err(Error::io("publishing", &path)(e)),
-                }
-            }
+            Kind::Local(p) => local::create_new(&p.join(rel), &bytes),
             Kind::Remote(r) => {
                 let at = Location::object(r, rel);
                 let put = block_on(async move {
@@ -255,17 +225,11 @@ impl Location {
     /// The files directly in folder `dir` of the dataset (none when it does not exist).
     pub fn list(&self, dir: &str) -> Result<Vec<Entry>> {
         match &self.kind {
-            Kind::Local(p) => list_local(&p.join(dir)),
+            Kind::Local(p) => local::list(&p.join(dir)),
             Kind::Remote(r) => {
-                let at = Location::object(r, dir);
-                let metas: Vec<object_store::ObjectMeta> = block_on(async move {
-                    r.store
-                        .list_with_delimiter(Some(&at))
-                        .await
-                        .map(|l| l.objects)
-                })
-                .map_err(|e| storage_error(&self.shown, "listing", e))?;
-                Ok(metas
+                let listed = self.listing(r, Location::object(r, dir))?;
+                Ok(listed
+                    .objects
                     .into_iter()
                     .filter_map(|m| {
                         Some(Entry {
@@ -282,26 +246,11 @@ impl Location {
     /// The dataset's top-level folders (the tables and the manifest folder).
     pub fn folders(&self) -> Result<Vec<String>> {
         match &self.kind {
-            Kind::Local(p) => {
-                let Ok(entries) = std::fs::read_dir(p) else {
-                    return Ok(Vec::new());
-                };
-                Ok(entries
-                    .filter_map(|e| e.ok())
-                    .filter(|e| e.path().is_dir())
-                    .map(|e| e.file_name().to_string_lossy().to_string())
-                    .collect())
-            }
+            Kind::Local(p) => Ok(local::folders(p)),
             Kind::Remote(r) => {
-                let at = r.prefix.clone();
-                let listed = block_on(async move {
-                    r.store
-                        .list_with_delimiter(Some(&at))
-                        .await
-                        .map(|l| l.common_prefixes)
-                })
-                .map_err(|e| storage_error(&self.shown, "listing", e))?;
+                let listed = self.listing(r, r.prefix.clone())?;
                 Ok(listed
+                    .common_prefixes
                     .iter()
                     .filter_map(|p| p.filename().map(String::from))
                     .collect())
@@ -309,18 +258,16 @@ impl Location {
         }
     }
 
+    /// One level of the store under `at`: its objects and its folders.
+    fn listing(&self, r: &Remote, at: ObjPath) -> Result<object_store::ListResult> {
+        block_on(async move { r.store.list_with_delimiter(Some(&at)).await })
+            .map_err(|e| storage_error(&self.shown, "listing", e))
+    }
+
     /// Delete `rel` (nothing when it is already gone).
     pub fn delete(&self, rel: &str) -> Result<()> {
         match &self.kind {
-            Kind::Local(p) => {
-                let path = p.join(rel);
-                match std::fs::remove_file(&path) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                        Err(Error::io("removing", path)(e))
-                    }
-                    _ => Ok(()),
-                }
-            }
+            Kind::Local(p) => local::remove_if_exists(&p.join(rel)),
             Kind::Remote(r) => {
                 let at = Location::object(r, rel);
                 match block_on(async move { r.store.delete(&at).await }) {
@@ -350,123 +297,6 @@ impl Location {
     }
 }
 
-/// `spec` as an object-store URL, when it is one (a Windows drive letter is a path).
-fn remote_url(spec: &str) -> Option<url::Url> {
-    let (scheme, _) = spec.split_once("://")?;
-    if !matches!(
-        scheme,
-        "s3" | "s3a" | "gs" | "az" | "adl" | "azure" | "abfs" | "abfss" | "memory" | "file"
-    ) {
-        return None;
-    }
-    url::Url::parse(spec).ok()
-}
-
-/// An endpoint the user set to `http://` (a local S3 server such as MinIO or moto) is
-/// meant: object_store refuses plain HTTP unless told.
-fn allow_plain_http(options: &mut BTreeMap<String, String>) {
-    let plain = ["aws_endpoint_url", "aws_endpoint", "endpoint"]
-        .iter()
-        .filter_map(|k| options.get(*k))
-        .any(|v| v.starts_with("http://"));
-    if plain && !options.contains_key("aws_allow_http") && !options.contains_key("allow_http") {
-        options.insert("aws_allow_http".into(), "true".into());
-    }
-}
-
-/// Refuse early, naming what to set, when an S3 dataset has no credentials at all: the
-/// store would otherwise wait on an instance-metadata service that is not there.
-fn check_credentials(spec: &str, scheme: &str, o: &BTreeMap<String, String>) -> Result<()> {
-    let any = |keys: &[&str]| {
-        keys.iter()
-            .any(|k| o.get(*k).is_some_and(|v| !v.is_empty()))
-    };
-    let ok = match scheme {
-        "s3" | "s3a" => any(&[
-            "aws_access_key_id",
-            "access_key_id",
-            "aws_skip_signature",
-            "aws_web_identity_token_file",
-            "aws_container_credentials_relative_uri",
-            "aws_container_credentials_full_uri",
-            "aws_metadata_endpoint",
-        ]),
-        _ => true,
-    };
-    if ok {
-        return Ok(());
-    }
-    Err(Error::Dataset {
-        path: spec.into(),
-        message: "no credentials for S3: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY \
-                  (and AWS_REGION, and AWS_ENDPOINT_URL for a non-AWS server), or the same keys \
-                  in [dataset.storage]"
-            .into(),
-    })
-}
-
-/// An object-store failure as ticketlake's, saying what to check. The store's message
-/// never carries the secret.
-fn storage_error(shown: &str, action: &str, e: object_store::Error) -> Error {
-    let hint = match &e {
-        object_store::Error::PermissionDenied { .. }
-        | object_store::Error::Unauthenticated { .. } => {
-            "; check the credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
-             GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_ACCOUNT_NAME and its key)"
-        }
-        _ => "; check the URL, the endpoint (AWS_ENDPOINT_URL) and the network",
-    };
-    Error::Dataset {
-        path: shown.into(),
-        message: format!("{action}: {}{hint}", crate::error::quote(&e.to_string())),
-    }
-}
-
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(Error::io("creating", dir))?;
-    }
-    let mut f = std::fs::File::create(path).map_err(Error::io("creating", path))?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .map_err(Error::io("writing", path))
-}
-
-/// Sync the directory holding `path`, so its new name survives a crash.
-fn sync_parent(path: &Path) -> Result<()> {
-    let Some(dir) = path.parent() else {
-        return Ok(());
-    };
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(Error::io("syncing directory", dir))
-}
-
-fn list_local(dir: &Path) -> Result<Vec<Entry>> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Ok(Vec::new());
-    };
-    let mut out = Vec::new();
-    for e in entries.filter_map(|e| e.ok()) {
-        let meta = e.metadata().map_err(Error::io("listing", e.path()))?;
-        if !meta.is_file() {
-            continue;
-        }
-        let modified_us = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_micros() as i64);
-        out.push(Entry {
-            name: e.file_name().to_string_lossy().to_string(),
-            modified_us,
-            size: meta.len(),
-        });
-    }
-    Ok(out)
-}
-
 /// Run `f` to completion from synchronous code, also when called from inside an async
 /// context (the query session's runtime): then on a thread of its own, since a runtime
 /// cannot be entered twice on one thread.
@@ -493,21 +323,4 @@ where
     } else {
         rt.block_on(f)
     }
-}
-
-/// `spec` as it may be shown: a URL without its query (an Azure SAS token) or password.
-pub fn redacted(spec: &str) -> String {
-    match remote_url(spec) {
-        Some(mut u) if u.query().is_some() || u.password().is_some() => {
-            u.set_query(None);
-            let _ = u.set_password(None);
-            u.to_string()
-        }
-        _ => spec.to_string(),
-    }
-}
-
-/// Whether `spec` names object storage rather than a local path.
-pub fn is_remote(spec: &str) -> bool {
-    remote_url(spec).is_some()
 }
