@@ -22,6 +22,11 @@ pub struct Cli {
     /// [dataset] path; default ./dataset).
     #[arg(long, global = true, value_name = "DIR")]
     pub dataset: Option<PathBuf>,
+    /// Where SQL runs (sql, query, report, check, run): `local`, `ballista://standalone` or
+    /// `ballista://HOST:PORT` (over the environment's TICKETLAKE_ENGINE, over the config's
+    /// [engine] url; default local).
+    #[arg(long, global = true, value_name = "URL")]
+    pub engine: Option<String>,
     /// Print nothing but errors (and the JSON line with --json).
     #[arg(long, short, global = true)]
     pub quiet: bool,
@@ -159,6 +164,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run a node of a Ballista cluster (scheduler or executor) that runs ticketlake's SQL
+    /// with its calendar and trend functions; give every node the same config.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
     /// Write a month's HTML reports: a portfolio index and one page per service or group.
     #[command(
         after_help = "Writes DIR/<period>/index.html, service-<slug>.html (or group-<slug>.html), summary.json, tables/*.csv and charts/*.svg.\n\n\
@@ -350,6 +359,59 @@ impl QueryBounds {
             timeout: self.timeout.map(std::time::Duration::from_secs),
         }
     }
+}
+
+/// `cluster` subcommands: the nodes of a Ballista cluster, carrying ticketlake's functions.
+#[derive(Debug, Subcommand)]
+pub enum ClusterCommand {
+    /// Run a Ballista scheduler: clients connect with `--engine ballista://HOST:PORT`.
+    #[command(
+        after_help = "Example:\n  ticketlake --config ticketlake.toml cluster scheduler --bind 0.0.0.0:50050"
+    )]
+    Scheduler {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:50050", value_name = "HOST:PORT")]
+        bind: String,
+        /// Seconds without a heartbeat after which an executor counts as lost and its
+        /// tasks are run elsewhere.
+        #[arg(long, default_value_t = 180, value_name = "SECS")]
+        executor_timeout: u64,
+    },
+    /// Run a Ballista executor that takes work from a scheduler.
+    #[command(
+        after_help = "Example:\n  ticketlake --config ticketlake.toml cluster executor --scheduler sched:50050 --concurrency 4"
+    )]
+    Executor(ExecutorArgs),
+}
+
+/// `cluster executor`
+#[derive(Debug, Args)]
+pub struct ExecutorArgs {
+    /// The scheduler to register with.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub scheduler: String,
+    /// Tasks run at once (default: the machine's cores).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1", value_name = "HOST")]
+    pub bind: String,
+    /// The host name the scheduler and other executors reach this one by (default: the
+    /// bind address, or the machine's name when that is 0.0.0.0).
+    #[arg(long, value_name = "HOST")]
+    pub external_host: Option<String>,
+    /// Arrow Flight port (results and shuffle data).
+    #[arg(long, default_value_t = 50051)]
+    pub port: u16,
+    /// gRPC port (the scheduler's calls).
+    #[arg(long, default_value_t = 50052)]
+    pub grpc_port: u16,
+    /// Directory for shuffle files (default: a temporary directory).
+    #[arg(long, value_name = "DIR")]
+    pub work_dir: Option<PathBuf>,
+    /// Memory pool of the executor's tasks in MiB (default: Ballista's share of the host's).
+    #[arg(long, value_name = "MIB")]
+    pub memory_mb: Option<u64>,
 }
 
 /// `dataset` subcommands.

@@ -48,6 +48,17 @@ pub struct Config {
     pub improvements: Vec<crate::targets::Improvement>,
     /// Masking and pseudonymisation of personal data (off without the table).
     pub privacy: Option<crate::privacy::PrivacyConfig>,
+    /// Where SQL runs: local DataFusion or a Ballista cluster.
+    #[serde(default)]
+    pub engine: EngineConfig,
+}
+
+/// `[engine]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct EngineConfig {
+    /// `local` (the default), `ballista://standalone` or `ballista://HOST:PORT`.
+    pub url: Option<String>,
 }
 
 /// `sources`: either named tables (`[sources.itsm]`) or an array (`[[sources]]`, each with an
@@ -180,6 +191,9 @@ pub struct Project {
     pub improvements: Vec<crate::targets::Improvement>,
     /// `[privacy]`, validated; its key is set by the settings (never from the file).
     pub privacy: Option<crate::privacy::Privacy>,
+    /// Where SQL runs (`[engine] url`; the settings put `--engine` and the environment
+    /// over it).
+    pub engine: crate::query::engine::Engine,
 }
 
 impl Config {
@@ -346,7 +360,16 @@ fn resolve_config(path: Option<PathBuf>, cfg: Config, dataset: PathBuf) -> Resul
         }
         sources.push((name, src));
     }
+    let engine = match &cfg.engine.url {
+        Some(u) => crate::query::engine::Engine::parse(u).map_err(|message| Error::Config {
+            path: cfg_path.to_path_buf(),
+            key: key("engine", "url"),
+            message,
+        })?,
+        None => Default::default(),
+    };
     Ok(Project {
+        engine,
         privacy,
         report_out: cfg.report.out.as_ref().map(|o| tidy(&base.join(o))),
         report_top: cfg.report.top.unwrap_or(10),

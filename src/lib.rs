@@ -6,12 +6,13 @@
 //!
 //! Layering, top to bottom (a module imports only from below it; `tests/layers.py` checks
 //! it): `commands` → `settings` → `cli` → (`job`, `generate`) → `report` → `config` →
-//! `targets` → (`query`, `derive`) → (`sla`, `problems`) → `ingest` → `dataset` →
+//! `targets` → (`query`, `derive`, `cluster`) → (`sla`, `problems`) → `ingest` → `dataset` →
 //! (`time`, `table`, `error`).
 
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod dataset;

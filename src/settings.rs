@@ -108,7 +108,37 @@ pub fn project(cli: &cli::Cli, shown: &mut Shown) -> Result<Project> {
         .map(|v| v.as_encoded_bytes().to_vec());
     let mut p = load(path, origin, cli.dataset.clone(), env, shown)?;
     privacy(&mut p, key, shown);
+    let env = std::env::var(crate::query::engine::ENGINE_ENV)
+        .ok()
+        .filter(|v| !v.is_empty());
+    let origin = engine(&mut p, cli.engine.clone(), env)?;
+    if runs_sql(&cli.command) {
+        shown.add("engine", p.engine.shown(), origin);
+    }
     Ok(p)
+}
+
+/// Whether a command runs SQL, so the engine matters (and is shown).
+fn runs_sql(c: &cli::Command) -> bool {
+    use cli::Command as C;
+    matches!(
+        c,
+        C::Sql { .. } | C::Query(_) | C::Report(_) | C::Check { .. } | C::Run { .. }
+    )
+}
+
+/// The engine: `--engine`, over `TICKETLAKE_ENGINE`, over `[engine] url` (already in `p`);
+/// returns where it came from.
+fn engine(p: &mut Project, flag: Option<String>, env: Option<String>) -> Result<String> {
+    let engine_env = crate::query::engine::ENGINE_ENV;
+    match pick([(flag, "--engine".to_string()), (env, engine_env.into())]) {
+        (Some(t), origin) => {
+            p.engine = crate::query::engine::Engine::parse(&t)
+                .map_err(|m| Error::Usage(format!("{origin} {m}")))?;
+            Ok(origin)
+        }
+        (None, _) => Ok(config::key("engine", "url") + " (default local)"),
+    }
 }
 
 /// `[privacy]` with the key from `TICKETLAKE_PRIVACY_KEY`, shown as set or not (never its

@@ -24,7 +24,7 @@ LAYERS = [
     ["report"],
     ["config"],
     ["targets"],
-    ["query", "derive"],
+    ["query", "derive", "cluster"],
     ["sla", "problems", "insights"],
     ["ingest"],
     ["privacy"],

@@ -6,6 +6,7 @@
 
 mod build;
 mod check;
+mod cluster;
 mod dataset;
 mod generate;
 mod ingest;
@@ -24,7 +25,7 @@ mod shell;
 mod sla_check;
 mod sql;
 
-use crate::cli::{Cli, Command, DatasetCommand, MappingCommand};
+use crate::cli::{Cli, ClusterCommand, Command, DatasetCommand, MappingCommand};
 use crate::error::{ExitStatus, Result};
 use crate::settings::{self, Shown};
 
@@ -64,6 +65,8 @@ fn name(c: &Command) -> &'static str {
         Command::Sql { .. } => "sql",
         Command::Query(_) => "query",
         Command::Dataset(_) => "dataset",
+        Command::Cluster(ClusterCommand::Scheduler { .. }) => "cluster scheduler",
+        Command::Cluster(ClusterCommand::Executor(_)) => "cluster executor",
         Command::Rejects { .. } => "rejects",
         Command::Run { .. } => "run",
         Command::Report(_) => "report",
@@ -119,6 +122,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Query(a) => query::run(&p, &a, &ctx, s),
         Command::Run { out, period, json } => run::run(&p, out, period, json, &ctx, s),
         Command::Report(a) => report::run(&p, a, &ctx, s),
+        Command::Cluster(c) => cluster::run(&p, c, &ctx, s),
         Command::Check {
             period,
             min_attainment,

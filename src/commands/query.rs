@@ -67,7 +67,7 @@ pub(crate) fn run(p: &Project, a: &QueryArgs, ctx: &Ctx, shown: &mut Shown) -> R
         out::line(&query.render(by.as_deref())?)?;
         return Ok(ExitStatus::Success);
     }
-    let session = session::open(&p.dataset, &p.policies, bounds.limits())?;
+    let session = session::open(&p.dataset, &p.policies, &p.engine, bounds.limits())?;
     let params = metric::Params::resolve(&session, period.as_deref(), as_of.as_deref())?;
     let t = metric::run(&session, &query, by.as_deref(), &params, bounds.max_rows)?;
     if !ctx.quiet && *format == Format::Table {

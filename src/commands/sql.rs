@@ -35,7 +35,7 @@ pub(crate) fn run(
     if ctx.showed(shown, format == Format::Json)? {
         return Ok(ExitStatus::Success);
     }
-    let session = crate::query::session::open(&p.dataset, &p.policies, bounds.limits())?;
+    let session = crate::query::session::open(&p.dataset, &p.policies, &p.engine, bounds.limits())?;
     match statement {
         Some(statement) => {
             let t = crate::query::adhoc::run(&session, statement, bounds.max_rows)?;

@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::TableProvider;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
@@ -21,6 +23,23 @@ pub fn engine_error(context: String) -> impl FnOnce(datafusion::error::DataFusio
         context,
         message: crate::error::quote(&e.to_string()).into_owned(),
     }
+}
+
+/// How the dataset's files are read: Parquet, by the manifest's names.
+fn options() -> ListingOptions {
+    ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet")
+}
+
+/// A table with `schema` and no files (a table the version does not hold yet). It is a
+/// listing table like the others, not an in-memory one, because Ballista can send only
+/// listing tables to its nodes.
+pub fn empty(name: &str, schema: SchemaRef) -> Result<Arc<dyn TableProvider>> {
+    let config = ListingTableConfig::new_with_multi_paths(Vec::new())
+        .with_listing_options(options())
+        .with_schema(schema);
+    let table =
+        ListingTable::try_new(config).map_err(engine_error(format!("registering table {name}")))?;
+    Ok(Arc::new(table))
 }
 
 /// Register the tables of `m` (those named in `only`, or all) that have files.
@@ -42,10 +61,8 @@ pub async fn register(
                     .map_err(engine_error(format!("registering table {name}")))?,
             );
         }
-        let options =
-            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
         let config = ListingTableConfig::new_with_multi_paths(urls)
-            .with_listing_options(options)
+            .with_listing_options(options())
             .infer_schema(&ctx.state())
             .await
             .map_err(engine_error(format!("registering table {name}")))?;

@@ -67,7 +67,14 @@ pub fn collect_with(
         if !explain {
             df = df.limit(0, Some(max_rows + 1)).map_err(df_error("sql"))?;
         }
-        df.collect().await.map_err(df_error("sql"))
+        let schema = df.schema().inner().clone();
+        let mut batches = df.collect().await.map_err(df_error("sql"))?;
+        // An engine may answer an empty result with no batch at all (Ballista does): keep
+        // the columns, so an empty table still has its header.
+        if batches.is_empty() {
+            batches.push(RecordBatch::new_empty(schema));
+        }
+        Ok(batches)
     })
 }
 

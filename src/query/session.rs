@@ -2,15 +2,12 @@
 //! (never a directory glob), the per-kind views, the calendar functions, and the limits that
 //! keep ad hoc SQL bounded.
 
-use std::sync::Arc;
-
-use datafusion::catalog::TableProvider;
-use datafusion::datasource::MemTable;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
+use super::engine::Engine;
 use crate::dataset::Location;
 use crate::dataset::manifest;
 use crate::error::{Error, Result};
@@ -93,26 +90,34 @@ pub fn df_error(context: &str) -> impl FnOnce(datafusion::error::DataFusionError
     }
 }
 
-/// A table with no rows and the Arrow schema that `df` has when written as Parquet, so an
-/// empty table reads exactly as the files a build or an ingest will write.
-fn empty_table(mut df: polars::prelude::DataFrame) -> Result<Arc<dyn TableProvider>> {
+/// The Arrow schema that `df` has when written as Parquet, so an empty table reads exactly
+/// as the files a build or an ingest will write.
+fn parquet_schema(
+    mut df: polars::prelude::DataFrame,
+) -> Result<datafusion::arrow::datatypes::SchemaRef> {
     let mut buf = Vec::new();
     polars::prelude::ParquetWriter::new(&mut buf)
         .finish(&mut df)
         .map_err(Error::polars("writing an empty table's schema"))?;
-    let schema = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(buf))
-        .map_err(|e| Error::Query {
-            context: "reading an empty table's schema".into(),
-            message: e.to_string(),
-        })?
-        .schema()
-        .clone();
-    let table = MemTable::try_new(schema, vec![vec![]]).map_err(df_error("empty table"))?;
-    Ok(Arc::new(table))
+    Ok(
+        ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(buf))
+            .map_err(|e| Error::Query {
+                context: "reading an empty table's schema".into(),
+                message: e.to_string(),
+            })?
+            .schema()
+            .clone(),
+    )
 }
 
-/// Open a session on the current version of the dataset at `root`.
-pub fn open(root: &Location, policies: &Policies, limits: Limits) -> Result<Session> {
+/// Open a session on the current version of the dataset at `root`, its statements run by
+/// `engine`.
+pub fn open(
+    root: &Location,
+    policies: &Policies,
+    engine: &Engine,
+    limits: Limits,
+) -> Result<Session> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_stack_size(STACK_BYTES)
@@ -134,24 +139,18 @@ pub fn open(root: &Location, policies: &Policies, limits: Limits) -> Result<Sess
         .map_err(df_error("DATAFUSION_* environment settings"))?
         .with_information_schema(true);
     let ctx = SessionContext::new_with_config_rt(config, env);
-    for f in crate::sla::udf::functions(crate::sla::udf::calendars(policies)) {
-        ctx.register_udf(f);
-    }
-    for f in super::trend::functions() {
-        ctx.register_udf(f);
-    }
-    super::sized::register(&ctx, limits.memory_bytes)
-        .map_err(df_error("size-checked functions"))?;
+    super::functions::register(&ctx, policies, limits.memory_bytes)?;
     let m = manifest::current(root)?;
-    runtime.block_on(async {
+    let ctx = runtime.block_on(async {
+        let ctx = engine.connect(ctx, policies, limits.memory_bytes).await?;
         crate::dataset::listing::register(&ctx, root, &m, None).await?;
         // Most versions hold every table: the empty ones are made only when one is missing.
         let missing = |name: &str| m.tables.get(name).is_none_or(|t| t.files.is_empty());
         if crate::derive::EVERY_TABLE.iter().any(|n| missing(n)) {
             for (name, df) in crate::derive::empty_tables(policies)? {
                 if missing(name) {
-                    ctx.register_table(name, empty_table(df)?)
-                        .map_err(df_error(name))?;
+                    let table = crate::dataset::listing::empty(name, parquet_schema(df)?)?;
+                    ctx.register_table(name, table).map_err(df_error(name))?;
                 }
             }
         }
@@ -162,7 +161,7 @@ pub fn open(root: &Location, policies: &Policies, limits: Limits) -> Result<Sess
             .await
             .map_err(df_error(view))?;
         }
-        Ok::<(), Error>(())
+        Ok::<_, Error>(ctx)
     })?;
     Ok(Session {
         ctx,

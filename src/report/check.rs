@@ -88,7 +88,12 @@ pub fn evaluate(s: &Project, period: Option<&str>, min: Option<f64>, by: CheckBy
             "no attainment target: pass --min-attainment PCT or set attainment-pct under [targets] in the config".into(),
         ));
     }
-    let session = session::open(&s.dataset, &s.policies, session::Limits::default())?;
+    let session = session::open(
+        &s.dataset,
+        &s.policies,
+        &s.engine,
+        session::Limits::default(),
+    )?;
     let params = Params::resolve(&session, period, None)?;
     let q = catalog::find(&catalog::load(s.queries_dir.as_deref())?, "sla_attainment")?;
     let t = metric::run(&session, &q, Some(dim(by)), &params, 10_000_000)?;

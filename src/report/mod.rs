@@ -122,7 +122,7 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
 /// unit's page, charts and tables, the portfolio index and `summary.json`.
 pub fn write(s: &Project, o: &Options) -> Result<Outcome> {
     crate::dataset::store::phase("report start");
-    let session = session::open(&s.dataset, &s.policies, Limits::default())?;
+    let session = session::open(&s.dataset, &s.policies, &s.engine, Limits::default())?;
     crate::dataset::store::phase("report session");
     let params = Params::resolve(&session, o.period.as_deref(), None)?;
     let month = params.period.clone();

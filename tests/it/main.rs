@@ -4,6 +4,7 @@
 mod bad_input;
 mod build_ranges;
 mod cli;
+mod cluster;
 mod commands;
 mod crash;
 mod csv_lines;

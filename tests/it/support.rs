@@ -45,6 +45,7 @@ impl Project {
         let mut c = Command::new(BIN);
         c.current_dir(self.dir.path())
             .env_remove("TICKETLAKE_DATASET")
+            .env_remove("TICKETLAKE_ENGINE")
             .env_remove("TICKETLAKE_FAULT_PAUSE");
         c
     }

@@ -11,11 +11,17 @@
 //! ```
 //!
 //! NULL prints as `NULL` and an empty string as `(empty)`.
+//!
+//! Every file runs twice: on local DataFusion and on an in-process Ballista cluster
+//! (`ballista://standalone`, two partitions). The expected rows are the same, so each record
+//! is also a check that the cluster answers as the local engine does, with ticketlake's
+//! functions on its nodes.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use sqllogictest::{DBOutput, DefaultColumnType, Record};
+use ticketlake::query::engine::Engine;
 use ticketlake::query::{adhoc, catalog, metric, session};
 
 #[derive(Debug)]
@@ -132,18 +138,23 @@ fn main() {
     files.sort();
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
     let (mut passed, mut failed) = (0u32, 0u32);
-    for file in files {
+    let engines = [Engine::Local, Engine::Standalone];
+    for (file, engine) in files
+        .iter()
+        .flat_map(|f| engines.iter().map(move |e| (f, e)))
+    {
         let name = file.file_name().unwrap().to_string_lossy().to_string();
         if filter.as_ref().is_some_and(|f| !name.contains(f.as_str())) {
             continue;
         }
-        let (ds, policies) = (dataset.clone(), settings.policies.clone());
+        let (ds, policies, on) = (dataset.clone(), settings.policies.clone(), engine.clone());
         let mut runner = sqllogictest::Runner::new(move || {
-            let (ds, policies) = (ds.clone(), policies.clone());
+            let (ds, policies, engine) = (ds.clone(), policies.clone(), on.clone());
             async move {
                 let session = session::open(
                     &ticketlake::dataset::Location::local(&ds),
                     &policies,
+                    &engine,
                     session::Limits::default(),
                 )
                 .map_err(|e| Failure(e.to_string()))?;
@@ -152,7 +163,7 @@ fn main() {
             }
         });
         let records =
-            sqllogictest::parse_file::<DefaultColumnType>(&file).expect("a parsable .slt file");
+            sqllogictest::parse_file::<DefaultColumnType>(file).expect("a parsable .slt file");
         for record in records {
             let counted = matches!(record, Record::Statement { .. } | Record::Query { .. });
             let at = match &record {
@@ -164,7 +175,7 @@ fn main() {
                 Ok(_) => {}
                 Err(e) => {
                     failed += 1;
-                    eprintln!("FAILED {at}\n{}\n", e.display(true));
+                    eprintln!("FAILED {at} on {}\n{}\n", engine.shown(), e.display(true));
                 }
             }
         }
