@@ -30,15 +30,21 @@ fn options() -> ListingOptions {
     ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet")
 }
 
+/// A folder no writer ever puts a file in: an empty table lists it and finds nothing.
+const NO_FILES: &str = "no-files";
+
 /// A table with `schema` and no files (a table the version does not hold yet). It is a
 /// listing table like the others, not an in-memory one, because Ballista can send only
-/// listing tables to its nodes.
-pub fn empty(name: &str, schema: SchemaRef) -> Result<Arc<dyn TableProvider>> {
-    let config = ListingTableConfig::new_with_multi_paths(Vec::new())
+/// listing tables to its nodes; its one path is a folder that never holds files (and
+/// need not exist), since a listing table must have a path.
+pub fn empty(root: &Location, name: &str, schema: SchemaRef) -> Result<Arc<dyn TableProvider>> {
+    let context = || format!("registering table {name}");
+    let url = ListingTableUrl::parse(root.table_url(&format!("{NO_FILES}/{name}/"))?)
+        .map_err(engine_error(context()))?;
+    let config = ListingTableConfig::new(url)
         .with_listing_options(options())
         .with_schema(schema);
-    let table =
-        ListingTable::try_new(config).map_err(engine_error(format!("registering table {name}")))?;
+    let table = ListingTable::try_new(config).map_err(engine_error(context()))?;
     Ok(Arc::new(table))
 }
 

@@ -113,6 +113,7 @@ impl Engine {
         let ctx = match self {
             Engine::Local => return Ok(ctx),
             Engine::Standalone => {
+                let ctx = without_broadcast_joins(ctx);
                 let state = ctx.state();
                 let config = state
                     .config()
@@ -127,6 +128,7 @@ impl Engine {
             }
             Engine::Cluster { host, port } => {
                 probe(host, *port).await?;
+                let ctx = without_broadcast_joins(ctx);
                 SessionContext::remote_with_state(&self.shown(), ctx.state())
                     .await
                     .map_err(failed)?
@@ -135,6 +137,24 @@ impl Engine {
         super::functions::register(&ctx, policies, memory_bytes)?;
         Ok(ctx)
     }
+}
+
+/// `ctx` with Ballista's broadcast-join promotion off. Ballista 55 turns a hash join with a
+/// small build side into a broadcast stage; under a nested-loop join (the `mttr` query's
+/// join to its two views, on a small dataset) the job then never finishes. Hash joins
+/// partitioned by key give the same answers, and the sessions' clusters are the only place
+/// this setting is read (the client sends it with every job).
+fn without_broadcast_joins(ctx: SessionContext) -> SessionContext {
+    let state = ctx.state();
+    let config = state
+        .config()
+        .clone()
+        .with_ballista_broadcast_join_threshold_bytes(0);
+    SessionContext::new_with_state(
+        SessionStateBuilder::new_from_existing(state)
+            .with_config(config)
+            .build(),
+    )
 }
 
 /// Check that a scheduler answers at `host:port`, so a wrong address is one clear error

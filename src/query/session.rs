@@ -149,7 +149,7 @@ pub fn open(
         if crate::derive::EVERY_TABLE.iter().any(|n| missing(n)) {
             for (name, df) in crate::derive::empty_tables(policies)? {
                 if missing(name) {
-                    let table = crate::dataset::listing::empty(name, parquet_schema(df)?)?;
+                    let table = crate::dataset::listing::empty(root, name, parquet_schema(df)?)?;
                     ctx.register_table(name, table).map_err(df_error(name))?;
                 }
             }

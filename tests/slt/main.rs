@@ -139,6 +139,8 @@ fn main() {
     let filter = std::env::args().nth(1).filter(|a| !a.starts_with('-'));
     let (mut passed, mut failed) = (0u32, 0u32);
     let engines = [Engine::Local, Engine::Standalone];
+    // TICKETLAKE_SLT_VERBOSE=1 names each record before it runs (to find one that hangs).
+    let verbose = std::env::var_os("TICKETLAKE_SLT_VERBOSE").is_some();
     for (file, engine) in files
         .iter()
         .flat_map(|f| engines.iter().map(move |e| (f, e)))
@@ -170,6 +172,9 @@ fn main() {
                 Record::Statement { loc, .. } | Record::Query { loc, .. } => loc.to_string(),
                 _ => String::new(),
             };
+            if verbose {
+                eprintln!("{at} on {}", engine.shown());
+            }
             match runner.run(record) {
                 Ok(_) if counted => passed += 1,
                 Ok(_) => {}
