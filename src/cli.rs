@@ -412,6 +412,10 @@ pub struct ExecutorArgs {
     /// Memory pool of the executor's tasks in MiB (default: Ballista's share of the host's).
     #[arg(long, value_name = "MIB")]
     pub memory_mb: Option<u64>,
+    /// Seconds between heartbeats to the scheduler; keep it well under the scheduler's
+    /// `--executor-timeout`.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub heartbeat: u64,
 }
 
 /// `dataset` subcommands.

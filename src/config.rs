@@ -360,14 +360,7 @@ fn resolve_config(path: Option<PathBuf>, cfg: Config, dataset: PathBuf) -> Resul
         }
         sources.push((name, src));
     }
-    let engine = match &cfg.engine.url {
-        Some(u) => crate::query::engine::Engine::parse(u).map_err(|message| Error::Config {
-            path: cfg_path.to_path_buf(),
-            key: key("engine", "url"),
-            message,
-        })?,
-        None => Default::default(),
-    };
+    let engine = engine(&cfg.engine, &cfg_path)?;
     Ok(Project {
         engine,
         privacy,
@@ -404,6 +397,18 @@ fn resolve_config(path: Option<PathBuf>, cfg: Config, dataset: PathBuf) -> Resul
             })
             .collect(),
     })
+}
+
+/// `[engine] url`, parsed (local without it).
+fn engine(e: &EngineConfig, cfg_path: &Path) -> Result<crate::query::engine::Engine> {
+    match &e.url {
+        Some(u) => crate::query::engine::Engine::parse(u).map_err(|message| Error::Config {
+            path: cfg_path.to_path_buf(),
+            key: key("engine", "url"),
+            message,
+        }),
+        None => Ok(Default::default()),
+    }
 }
 
 /// A source's `history` without `history-mapping`, or the other way round: the key at fault

@@ -23,16 +23,17 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::dataset::Location;
 use crate::error::{Error, Result};
-use crate::query::{functions, session};
+use crate::query::functions::Functions;
+use crate::query::session;
 use crate::sla::policy::Policies;
 
 /// What every node needs from the project.
 #[derive(Debug, Clone)]
 pub struct Node {
     /// The dataset whose store the node registers.
-    pub dataset: Location,
-    /// The calendars of the functions.
-    pub policies: Policies,
+    dataset: Location,
+    /// ticketlake's functions, built once for all the node's sessions.
+    functions: Arc<Functions>,
 }
 
 /// `cluster scheduler`
@@ -65,6 +66,8 @@ pub struct ExecutorOptions {
     pub work_dir: Option<PathBuf>,
     /// Memory pool in bytes (`None`: Ballista's share of the host's memory).
     pub memory_bytes: Option<u64>,
+    /// Interval of the heartbeats to the scheduler.
+    pub heartbeat: Duration,
 }
 
 /// A Ballista failure as ticketlake's error.
@@ -84,19 +87,24 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(Error::io("starting the node's runtime", "-"))
 }
 
-/// The bound of one size-checked function result on a node: the session default's.
-fn function_memory() -> usize {
-    session::Limits::default().memory_bytes
-}
-
 impl Node {
+    /// A node for `dataset`, with the functions of `policies`' calendars.
+    pub fn new(dataset: Location, policies: &Policies) -> Node {
+        let memory = session::Limits::default().memory_bytes;
+        Node {
+            dataset,
+            functions: Arc::new(Functions::new(policies, memory)),
+        }
+    }
+
     /// A node's session: Ballista's default state plus the dataset's store and
     /// ticketlake's functions.
     fn session(&self, config: SessionConfig) -> datafusion::common::Result<SessionContext> {
         let state = ballista_core::utils::default_session_builder(config)?;
         let ctx = SessionContext::new_with_state(state);
         self.dataset.register(ctx.runtime_env().as_ref());
-        functions::register(&ctx, &self.policies, function_memory())
+        self.functions
+            .register(&ctx)
             .map_err(|e| DataFusionError::External(Box::new(e)))?;
         Ok(ctx)
     }
@@ -151,6 +159,7 @@ impl Node {
             vcores: o.concurrency,
             work_dir: o.work_dir.as_ref().map(|d| d.display().to_string()),
             memory_pool_size: o.memory_bytes,
+            executor_heartbeat_interval_seconds: o.heartbeat.as_secs().max(1),
             override_function_registry: Some(Arc::new(registry)),
             ..Default::default()
         };

@@ -18,10 +18,7 @@ pub(crate) fn run(
     ctx: &Ctx,
     shown: &mut Shown,
 ) -> Result<ExitStatus> {
-    let node = Node {
-        dataset: p.dataset.clone(),
-        policies: p.policies.clone(),
-    };
+    let node = Node::new(p.dataset.clone(), &p.policies);
     match command {
         ClusterCommand::Scheduler {
             bind,
@@ -85,5 +82,6 @@ fn executor_options(a: &ExecutorArgs, shown: &mut Shown) -> Result<ExecutorOptio
         grpc_port: a.grpc_port,
         work_dir: a.work_dir.clone(),
         memory_bytes: a.memory_mb.map(|m| m << 20),
+        heartbeat: Duration::from_secs(a.heartbeat),
     })
 }

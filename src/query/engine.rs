@@ -14,8 +14,8 @@ use ballista::prelude::{SessionConfigExt, SessionContextExt};
 use datafusion::execution::SessionStateBuilder;
 use datafusion::prelude::SessionContext;
 
+use super::functions::Functions;
 use crate::error::{Error, Result};
-use crate::sla::policy::Policies;
 
 /// The environment variable that names the engine (under `--engine`, over `[engine] url`).
 pub const ENGINE_ENV: &str = "TICKETLAKE_ENGINE";
@@ -103,8 +103,7 @@ impl Engine {
     pub async fn connect(
         &self,
         ctx: SessionContext,
-        policies: &Policies,
-        memory_bytes: usize,
+        functions: &Functions,
     ) -> Result<SessionContext> {
         let failed = |e: datafusion::error::DataFusionError| Error::Query {
             context: format!("starting the {} engine", self.shown()),
@@ -134,7 +133,7 @@ impl Engine {
                     .map_err(failed)?
             }
         };
-        super::functions::register(&ctx, policies, memory_bytes)?;
+        functions.register(&ctx)?;
         Ok(ctx)
     }
 }

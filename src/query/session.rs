@@ -139,10 +139,11 @@ pub fn open(
         .map_err(df_error("DATAFUSION_* environment settings"))?
         .with_information_schema(true);
     let ctx = SessionContext::new_with_config_rt(config, env);
-    super::functions::register(&ctx, policies, limits.memory_bytes)?;
+    let functions = super::functions::Functions::new(policies, limits.memory_bytes);
+    functions.register(&ctx)?;
     let m = manifest::current(root)?;
     let ctx = runtime.block_on(async {
-        let ctx = engine.connect(ctx, policies, limits.memory_bytes).await?;
+        let ctx = engine.connect(ctx, &functions).await?;
         crate::dataset::listing::register(&ctx, root, &m, None).await?;
         // Most versions hold every table: the empty ones are made only when one is missing.
         let missing = |name: &str| m.tables.get(name).is_none_or(|t| t.files.is_empty());
