@@ -13,14 +13,6 @@ use ticketlake::table::Table;
 
 use crate::support::*;
 
-/// The sample project's config.
-fn sample_config() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("sample-data/ticketlake.toml")
-        .display()
-        .to_string()
-}
-
 /// A project holding the sample data's dataset, built by the README's main job.
 fn sample() -> Project {
     let p = Project::new();
@@ -306,7 +298,7 @@ fn a_scheduler_and_an_executor_as_processes_answer_as_local_datafusion() {
     // here (the in-process test and the slt suite run every one on Ballista).
     let some: &[&str] = &["mttr", "sla_attainment", "backlog_aging"];
     assert_engine_answers_as_local(&p, &Engine::parse(&url).unwrap(), Some(some));
-    // The commands: sql, query, check and report print and write the same.
+    // The commands: sql, query and check print the same.
     let commands: [&[&str]; 3] = [
         &["sql", "--format", "csv", BUSINESS],
         &[

@@ -116,13 +116,6 @@ impl Moto {
     }
 }
 
-fn sample_config() -> String {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("sample-data/ticketlake.toml")
-        .display()
-        .to_string()
-}
-
 const COUNTS: &str = "SELECT kind, count(*) AS n, count(resolved_at) AS resolved FROM tickets \
                       GROUP BY kind ORDER BY kind";
 

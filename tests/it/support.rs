@@ -240,3 +240,11 @@ pub fn stray_quote_rows() -> [&'static str; 5] {
         "INC0005,\"Badge reader, lobby\",3 - Moderate,New,2026-01-09 10:00:00,,2026-01-09 10:00:00",
     ]
 }
+
+/// The bundled sample project's config (`sample-data/ticketlake.toml`), as an argument.
+pub fn sample_config() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-data/ticketlake.toml")
+        .display()
+        .to_string()
+}
