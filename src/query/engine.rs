@@ -112,8 +112,7 @@ impl Engine {
         let ctx = match self {
             Engine::Local => return Ok(ctx),
             Engine::Standalone => {
-                let ctx = without_broadcast_joins(ctx);
-                let state = ctx.state();
+                let state = without_broadcast_joins(ctx).state();
                 let config = state
                     .config()
                     .clone()
@@ -127,8 +126,8 @@ impl Engine {
             }
             Engine::Cluster { host, port } => {
                 probe(host, *port).await?;
-                let ctx = without_broadcast_joins(ctx);
-                SessionContext::remote_with_state(&self.shown(), ctx.state())
+                let state = without_broadcast_joins(ctx).state();
+                SessionContext::remote_with_state(&self.shown(), state)
                     .await
                     .map_err(failed)?
             }
