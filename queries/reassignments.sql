@@ -11,8 +11,11 @@ WITH t AS (
   FROM incidents
   WHERE resolved_at >= $period_start AND resolved_at < $period_end
 ),
-n AS (SELECT dim, hops, COUNT(*) AS incidents FROM t GROUP BY dim, hops)
-SELECT dim AS "{{by_name}}", hops, incidents,
-  ROUND(100.0 * incidents / SUM(incidents) OVER (PARTITION BY dim), 2) AS pct
-FROM n
-ORDER BY dim, hops
+n AS (SELECT dim, hops, COUNT(*) AS incidents FROM t GROUP BY dim, hops),
+-- Each group's total by a join rather than a window: Ballista 55 loses the ordering a
+-- window partitioned by a constant (the 'all' scope) needs, and fails.
+total AS (SELECT dim, SUM(incidents) AS incidents FROM n GROUP BY dim)
+SELECT n.dim AS "{{by_name}}", n.hops, n.incidents,
+  ROUND(100.0 * n.incidents / total.incidents, 2) AS pct
+FROM n JOIN total ON total.dim = n.dim
+ORDER BY n.dim, n.hops

@@ -112,7 +112,7 @@ impl Engine {
         let ctx = match self {
             Engine::Local => return Ok(ctx),
             Engine::Standalone => {
-                let state = without_broadcast_joins(ctx).state();
+                let state = without_hanging_rules(ctx).map_err(failed)?.state();
                 let config = state
                     .config()
                     .clone()
@@ -126,7 +126,7 @@ impl Engine {
             }
             Engine::Cluster { host, port } => {
                 probe(host, *port).await?;
-                let state = without_broadcast_joins(ctx).state();
+                let state = without_hanging_rules(ctx).map_err(failed)?.state();
                 SessionContext::remote_with_state(&self.shown(), state)
                     .await
                     .map_err(failed)?
@@ -137,22 +137,33 @@ impl Engine {
     }
 }
 
-/// `ctx` with Ballista's broadcast-join promotion off. Ballista 55 turns a hash join with a
-/// small build side into a broadcast stage; under a nested-loop join (the `mttr` query's
-/// join to its two views, on a small dataset) the job then never finishes. Hash joins
-/// partitioned by key give the same answers, and the sessions' clusters are the only place
-/// this setting is read (the client sends it with every job).
-fn without_broadcast_joins(ctx: SessionContext) -> SessionContext {
+/// `ctx` with the two Ballista 55 planner rules off that hang jobs on ticketlake's
+/// queries. The client sends these settings with every job, so they hold on any cluster.
+///
+/// - Broadcast-join promotion: a hash join with a small build side becomes a broadcast
+///   stage; under a nested-loop join (the `mttr` query's join to its two views, on a small
+///   dataset) the job never finishes.
+/// - Empty-relation propagation: an outer or anti join whose other side turns out empty
+///   (a `LEFT JOIN` to the response clocks of a dataset with no response SLA) is rewritten
+///   to its preserved side, and the job never finishes. Upstream 55.0.0 ignores this
+///   setting; `vendor/ballista-scheduler` is patched to honour it.
+///
+/// Hash joins partitioned by key give the same answers either way.
+fn without_hanging_rules(ctx: SessionContext) -> datafusion::error::Result<SessionContext> {
     let state = ctx.state();
-    let config = state
+    let mut config = state
         .config()
         .clone()
         .with_ballista_broadcast_join_threshold_bytes(0);
-    SessionContext::new_with_state(
+    config.options_mut().set(
+        ballista_core::config::BALLISTA_PROPAGATE_EMPTY_ENABLED,
+        "false",
+    )?;
+    Ok(SessionContext::new_with_state(
         SessionStateBuilder::new_from_existing(state)
             .with_config(config)
             .build(),
-    )
+    ))
 }
 
 /// Check that a scheduler answers at `host:port`, so a wrong address is one clear error

@@ -157,7 +157,12 @@ fn main() {
                     &ticketlake::dataset::Location::local(&ds),
                     &policies,
                     &engine,
-                    session::Limits::default(),
+                    // A statement that hangs (as Ballista jobs have) fails instead of
+                    // stalling the suite.
+                    session::Limits {
+                        timeout: Some(std::time::Duration::from_secs(60)),
+                        ..session::Limits::default()
+                    },
                 )
                 .map_err(|e| Failure(e.to_string()))?;
                 let catalog = catalog::load(None).map_err(|e| Failure(e.to_string()))?;
