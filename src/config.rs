@@ -163,6 +163,9 @@ pub struct Project {
     pub config_path: Option<PathBuf>,
     /// The dataset: a directory or a prefix in object storage.
     pub dataset: crate::dataset::Location,
+    /// `[dataset.storage]`: the object-store options (credentials among them: never
+    /// shown) for the dataset and for reports written to object storage.
+    pub storage: std::collections::BTreeMap<String, String>,
     /// Default source time zone.
     pub timezone: Option<String>,
     /// Default reject limits.
@@ -280,6 +283,15 @@ fn detection_settings(cfg: &Config, cfg_path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// `[report] out`: an object-store URL as it is, a path against the config's folder.
+fn report_out(out: &Path, base: &Path) -> PathBuf {
+    if crate::dataset::location::is_remote(&out.to_string_lossy()) {
+        out.to_path_buf()
+    } else {
+        tidy(&base.join(out))
+    }
+}
+
 fn resolve_config(path: Option<PathBuf>, cfg: Config, dataset: PathBuf) -> Result<Project> {
     let base = base_of(path.as_deref());
     let dataset =
@@ -364,7 +376,8 @@ fn resolve_config(path: Option<PathBuf>, cfg: Config, dataset: PathBuf) -> Resul
     Ok(Project {
         engine,
         privacy,
-        report_out: cfg.report.out.as_ref().map(|o| tidy(&base.join(o))),
+        report_out: cfg.report.out.as_ref().map(|o| report_out(o, &base)),
+        storage: cfg.dataset.storage.clone(),
         report_top: cfg.report.top.unwrap_or(10),
         report_insights: cfg.report.insights.unwrap_or(5),
         targets,

@@ -180,10 +180,13 @@ pub fn run(p: &Project, sources: &[Source], opts: &report::Options) -> Result<Ru
     }
     out.build = refresh(p)?;
     crate::dataset::store::fault_point("report");
-    let outcome = report::write(p, opts)?;
+    let dest = report::publish::Destination::open(&opts.out, &p.storage)?;
+    let mut outcome = report::write(p, &opts.staged(&dest))?;
     let (summary, rejects) = &outcome.quality;
     let quality =
         report::quality::write_summary(&outcome.manifest, summary, rejects.as_ref(), &outcome.dir)?;
+    let quality = dest.shown(&quality);
+    outcome.publish(&dest)?;
     out.status = ExitStatus::findings_if(!outcome.missed.is_empty());
     out.period = Some(outcome.period.clone());
     out.dataset_version = Some(outcome.manifest.version);

@@ -156,8 +156,8 @@ pub enum Command {
         Example:\n  ticketlake --config sample-data/ticketlake.toml run --period 2026-10 --json"
     )]
     Run {
-        /// Directory the reports are written into (`DIR/<period>/`); default `[report] out`,
-        /// else ./reports.
+        /// Directory the reports are written into (`DIR/<period>/`), or an object-store URL
+        /// (s3://, gs://, az://); default `[report] out`, else ./reports.
         #[arg(long)]
         out: Option<PathBuf>,
         /// Month to report, YYYY-MM (default: the last complete month before the dataset's as-of).
@@ -501,7 +501,8 @@ pub struct ReportArgs {
     /// Report every assignment group instead of every service.
     #[arg(long, conflicts_with_all = ["service", "group"])]
     pub by_group: bool,
-    /// Output root (default `[report] out`, else ./reports).
+    /// Output root: a directory or an object-store URL (s3://, gs://, az://); default
+    /// `[report] out`, else ./reports.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Print a one-line JSON summary on stdout.

@@ -44,7 +44,9 @@ pub(crate) fn run(p: &Project, a: ReportArgs, ctx: &Ctx, shown: &mut Shown) -> R
     if ctx.showed(shown, json)? {
         return Ok(ExitStatus::Success);
     }
-    let outcome = report::write(p, &opts)?;
+    let dest = report::publish::Destination::open(&opts.out, &p.storage)?;
+    let mut outcome = report::write(p, &opts.staged(&dest))?;
+    outcome.publish(&dest)?;
     if json {
         out::json(&outcome)?;
     } else if !ctx.quiet {

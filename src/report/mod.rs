@@ -18,6 +18,7 @@ pub mod insights;
 pub mod model;
 pub mod page;
 pub mod privacy;
+pub mod publish;
 pub mod quality;
 
 use std::path::{Path, PathBuf};
@@ -40,8 +41,19 @@ pub struct Options {
     pub unit: UnitKind,
     /// Only this service or group.
     pub only: Option<String>,
-    /// Output root; the report goes to `out/<period>/`.
+    /// Output root; the report goes to `out/<period>/`. An object-store URL is staged
+    /// (see [`publish`]).
     pub out: PathBuf,
+}
+
+impl Options {
+    /// These options writing into `dest`'s folder (the staging folder of a remote one).
+    pub fn staged(&self, dest: &publish::Destination) -> Options {
+        Options {
+            out: dest.dir().to_path_buf(),
+            ..self.clone()
+        }
+    }
 }
 
 /// What was written.
@@ -190,6 +202,17 @@ pub fn write(s: &Project, o: &Options) -> Result<Outcome> {
         quality: (dq, rejects),
         manifest: m,
     })
+}
+
+impl Outcome {
+    /// Upload a staged report to its destination (nothing to do for a local one), and
+    /// name its folder and portfolio page as the user will find them.
+    pub fn publish(&mut self, dest: &publish::Destination) -> Result<()> {
+        dest.publish(&self.period)?;
+        self.dir = dest.shown(&self.dir);
+        self.index = dest.shown(&self.index);
+        Ok(())
+    }
 }
 
 /// The units reported (every one, or the one asked for), worst attainment first.

@@ -405,7 +405,11 @@ pub fn report(
         (Some(PathBuf::from("reports")), "default".to_string()),
     ]);
     let out = out.unwrap_or_default();
-    shown.add("report.out", out.display().to_string(), origin);
+    shown.add(
+        "report.out",
+        crate::dataset::location::redacted(&out.to_string_lossy()),
+        origin,
+    );
     shown.add(
         "report.top",
         p.report_top,

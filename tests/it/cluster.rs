@@ -116,24 +116,6 @@ fn the_in_process_cluster_answers_every_builtin_query_as_local_datafusion() {
     assert_engine_answers_as_local(&p, &Engine::Standalone, None);
 }
 
-/// Every file under `dir`, by its path below `dir`.
-fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
-    let mut out = std::collections::BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let path = e.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path.strip_prefix(dir).unwrap().display().to_string();
-                out.insert(rel, std::fs::read(&path).unwrap());
-            }
-        }
-    }
-    out
-}
-
 /// The month's reports from the in-process cluster are the local ones, file for file:
 /// every page, chart, table and the summary (but for the time they were written).
 #[test]

@@ -102,6 +102,17 @@ impl Moto {
         )
     }
 
+    /// The objects under `prefix/` with their content type and SHA-256.
+    fn objects(&self, prefix: &str) -> serde_json::Value {
+        let o = Command::new(&self.python)
+            .arg(script())
+            .args(["objects", &self.endpoint, BUCKET, prefix])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    }
+
     /// Rows of `sql` run by DuckDB over the files the current manifest lists.
     fn duckdb(&self, prefix: &str, sql: &str) -> serde_json::Value {
         let o = Command::new(&self.python)
@@ -114,6 +125,11 @@ impl Moto {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         serde_json::from_slice(&o.stdout).unwrap()
     }
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("{:x}", sha2::Sha256::digest(bytes))
 }
 
 const COUNTS: &str = "SELECT kind, count(*) AS n, count(resolved_at) AS resolved FROM tickets \
@@ -156,6 +172,64 @@ fn the_pipeline_runs_on_s3_with_the_same_answers_and_duckdb_reads_it() {
         let a = std::fs::read_to_string(p.path(&format!("out-local/2026-10/{page}"))).unwrap();
         let b = std::fs::read_to_string(p.path(&format!("out-s3/2026-10/{page}"))).unwrap();
         assert_eq!(a.len(), b.len(), "{page} differs between local and S3");
+    }
+    // The same reports written to S3 (staged under TMPDIR, which is left empty): every
+    // file of the local report, byte for byte but for the time written, served as HTML.
+    std::fs::create_dir_all(p.path("tmp")).unwrap();
+    let o = s3
+        .cmd(&p)
+        .env("TMPDIR", p.path("tmp"))
+        .args([
+            "--config",
+            &cfg,
+            "--dataset",
+            &url,
+            "report",
+            "--period",
+            "2026-10",
+        ])
+        .args(["--out", &format!("s3://{BUCKET}/reports/")])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        said.contains(&format!("wrote s3://{BUCKET}/reports/2026-10/index.html")),
+        "{said}"
+    );
+    assert_eq!(std::fs::read_dir(p.path("tmp")).unwrap().count(), 0);
+    let uploaded = s3.objects("reports");
+    let local = p.path("out-local");
+    let staged = tree(&local);
+    let month: Vec<&String> = staged
+        .keys()
+        .filter(|k| k.starts_with("2026-10/"))
+        .collect();
+    // `run` also wrote the data-quality report, which `report` does not.
+    let expected: Vec<&String> = month
+        .into_iter()
+        .filter(|k| !k.contains("data-quality"))
+        .collect();
+    assert_eq!(
+        uploaded.as_object().unwrap().keys().collect::<Vec<_>>(),
+        expected
+    );
+    assert_eq!(
+        uploaded["2026-10/index.html"]["content_type"],
+        "text/html; charset=utf-8"
+    );
+    assert_eq!(
+        uploaded["2026-10/summary.json"]["content_type"],
+        "application/json"
+    );
+    let tables = expected.iter().filter(|k| k.ends_with(".csv")).count();
+    assert!(tables > 0, "{expected:?}");
+    for k in expected
+        .iter()
+        .filter(|k| k.ends_with(".csv") || k.ends_with(".svg"))
+    {
+        let digest = sha256(&staged[*k]);
+        assert_eq!(uploaded[k.as_str()]["sha256"], digest.as_str(), "{k}");
     }
     // The same SQL answers, and DuckDB agrees from the manifest's files.
     let sql = |args: &[&str]| -> serde_json::Value {
@@ -223,6 +297,25 @@ fn missing_or_wrong_credentials_name_what_to_set() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("AWS_ACCESS_KEY_ID"), "{err}");
     assert!(err.contains("s3://no-such-bucket/ds"), "{err}");
+    // Reports to S3 with no credentials: the same error, before any report is written.
+    let o = p
+        .cmd()
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .args([
+            "--dataset",
+            "ds",
+            "report",
+            "--out",
+            "s3://no-such-bucket/reports",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("AWS_ACCESS_KEY_ID"), "{err}");
+    assert!(err.contains("s3://no-such-bucket/reports"), "{err}");
     // A server that is not there: the error names the endpoint variable, never the secret.
     let o = p
         .cmd()

@@ -8,6 +8,9 @@
                                           s3://BUCKET/PREFIX, fetch the files it lists with
                                           boto3 and run SQL in DuckDB over them (views named
                                           after the tables); print the rows as JSON
+    python moto_s3.py objects ENDPOINT BUCKET PREFIX
+                                          print {key below PREFIX/: {"content_type", "sha256"}}
+                                          of every object under s3://BUCKET/PREFIX/ as JSON
 """
 import json
 import os
@@ -61,10 +64,27 @@ def duckdb_query(endpoint, bucket, prefix, sql):
     print(json.dumps([list(r) for r in rows], default=str))
 
 
+def objects(endpoint, bucket, prefix):
+    import hashlib
+
+    s3 = client(endpoint)
+    out = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/"):
+        for o in page.get("Contents", []):
+            got = s3.get_object(Bucket=bucket, Key=o["Key"])
+            out[o["Key"][len(prefix) + 1:]] = {
+                "content_type": got.get("ContentType"),
+                "sha256": hashlib.sha256(got["Body"].read()).hexdigest(),
+            }
+    print(json.dumps(out, sort_keys=True))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
         serve(sys.argv[2])
     elif sys.argv[1] == "duckdb":
         duckdb_query(*sys.argv[2:6])
+    elif sys.argv[1] == "objects":
+        objects(*sys.argv[2:5])
     else:
         sys.exit(f"unknown mode {sys.argv[1]}")

@@ -190,11 +190,22 @@ impl Location {
 
     /// Write `rel` (a name no other writer uses): synced in place when local.
     pub fn put(&self, rel: &str, bytes: Vec<u8>) -> Result<()> {
+        self.put_typed(rel, bytes, None)
+    }
+
+    /// [`Location::put`], with the `Content-Type` an object store serves it with (a report
+    /// page opened from a bucket's web endpoint renders as HTML).
+    pub fn put_typed(&self, rel: &str, bytes: Vec<u8>, content_type: Option<&str>) -> Result<()> {
         match &self.kind {
             Kind::Local(p) => local::put(&p.join(rel), &bytes),
             Kind::Remote(r) => {
                 let at = Location::object(r, rel);
-                block_on(async move { r.store.put(&at, PutPayload::from(bytes)).await })
+                let mut opts = object_store::PutOptions::default();
+                if let Some(t) = content_type {
+                    opts.attributes
+                        .insert(object_store::Attribute::ContentType, t.to_string().into());
+                }
+                block_on(async move { r.store.put_opts(&at, PutPayload::from(bytes), opts).await })
                     .map(|_| ())
                     .map_err(|e| storage_error(&self.shown, "writing", e))
             }
