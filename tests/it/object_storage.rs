@@ -285,37 +285,38 @@ fn the_pipeline_runs_on_s3_with_the_same_answers_and_duckdb_reads_it() {
 #[test]
 fn missing_or_wrong_credentials_name_what_to_set() {
     let p = Project::new();
-    let o = p
-        .cmd()
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_SESSION_TOKEN")
-        .args(["--dataset", "s3://no-such-bucket/ds", "dataset", "info"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("AWS_ACCESS_KEY_ID"), "{err}");
-    assert!(err.contains("s3://no-such-bucket/ds"), "{err}");
-    // Reports to S3 with no credentials: the same error, before any report is written.
-    let o = p
-        .cmd()
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_SESSION_TOKEN")
-        .args([
-            "--dataset",
-            "ds",
-            "report",
-            "--out",
+    // A dataset, and reports, on S3 with no credentials: the error names the variable and
+    // the URL, before anything is read or written.
+    let cases: [(&[&str], &str); 2] = [
+        (
+            &["--dataset", "s3://no-such-bucket/ds", "dataset", "info"],
+            "s3://no-such-bucket/ds",
+        ),
+        (
+            &[
+                "--dataset",
+                "ds",
+                "report",
+                "--out",
+                "s3://no-such-bucket/reports",
+            ],
             "s3://no-such-bucket/reports",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("AWS_ACCESS_KEY_ID"), "{err}");
-    assert!(err.contains("s3://no-such-bucket/reports"), "{err}");
+        ),
+    ];
+    for (args, url) in cases {
+        let o = p
+            .cmd()
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_SESSION_TOKEN")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("AWS_ACCESS_KEY_ID"), "{err}");
+        assert!(err.contains(url), "{err}");
+    }
     // A server that is not there: the error names the endpoint variable, never the secret.
     let o = p
         .cmd()
