@@ -85,7 +85,7 @@ pub fn ingest_and_build(
     build: bool,
 ) -> Result<Ingested> {
     let _lock = lock::acquire(&p.dataset)?;
-    let ingest = ingest::ingest(&p.dataset, files, opts)?;
+    let ingest = ingest_files(&p.dataset, files, opts)?;
     // An ingest into a project without SLAs leaves the derive stage to `build` and `run`.
     let build = if build && ingest.limit_exceeded.is_none() && !p.policies.slas.is_empty() {
         refresh(p)?
@@ -93,6 +93,27 @@ pub fn ingest_and_build(
         None
     };
     Ok(Ingested { ingest, build })
+}
+
+/// Ingest `files`: ticket exports by [`ingest::ingest`], CMDB exports by
+/// [`crate::cmdb::ingest`]. One call reads one or the other, so its accounting is one table's.
+pub fn ingest_files(
+    root: &crate::dataset::Location,
+    files: &[PathBuf],
+    opts: &IngestOptions,
+) -> Result<IngestReport> {
+    let kinds = crate::cmdb::recognise(files, opts)?;
+    if files.is_empty() || kinds.iter().all(Option::is_none) {
+        return ingest::ingest(root, files, opts);
+    }
+    if let Some(i) = kinds.iter().position(Option::is_none) {
+        return Err(crate::error::Error::Usage(format!(
+            "{} is a ticket export and the other files are CMDB exports: ingest them in \
+             calls (or sources) of their own",
+            files[i].display()
+        )));
+    }
+    crate::cmdb::ingest(root, files, opts)
 }
 
 /// One source of the scheduled job.
@@ -166,7 +187,7 @@ pub fn run(p: &Project, sources: &[Source], opts: &report::Options) -> Result<Ru
         let files = expand(&s.name, "files", &s.files, p)?;
         let mut options = s.options.clone();
         options.history = expand(&s.name, "history", &s.history, p)?;
-        let r = ingest::ingest(&p.dataset, &files, &options)?;
+        let r = ingest_files(&p.dataset, &files, &options)?;
         let over = r.limit_exceeded.is_some();
         out.sources.push(SourceIngest {
             name: s.name.clone(),

@@ -6,13 +6,14 @@
 //!
 //! Layering, top to bottom (a module imports only from below it; `tests/layers.py` checks
 //! it): `commands` → `settings` → `cli` → (`job`, `generate`) → `report` → `config` →
-//! `targets` → (`query`, `derive`, `cluster`) → (`sla`, `problems`) → `ingest` → `dataset` →
+//! `targets` → (`query`, `derive`, `cluster`) → (`sla`, `problems`, `insights`, `cmdb`) → `ingest` → `dataset` →
 //! (`time`, `table`, `error`).
 
 #![warn(missing_docs)]
 
 pub mod cli;
 pub mod cluster;
+pub mod cmdb;
 pub mod commands;
 pub mod config;
 pub mod dataset;

@@ -25,7 +25,7 @@ LAYERS = [
     ["config"],
     ["targets"],
     ["query", "derive", "cluster"],
-    ["sla", "problems", "insights"],
+    ["sla", "problems", "insights", "cmdb"],
     ["ingest"],
     ["privacy"],
     ["dataset"],

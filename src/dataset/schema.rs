@@ -18,6 +18,33 @@ pub const PROBLEM_CANDIDATE_MEMBERS: &str = "problem_candidate_members";
 /// Ranked statistical findings (the derive stage; `ticketlake insights`).
 pub const INSIGHTS: &str = "insights";
 
+/// One row per configuration item of the CMDB, latest wins (`ingest` of a CMDB export).
+pub const CONFIG_ITEMS: &str = "config_items";
+/// The CMDB's relationships between configuration items, as exported (names or sys_ids).
+pub const CI_RELATIONS: &str = "ci_relations";
+/// The dependency closure of the CIs (the derive stage): `ci_id` depends on `depends_on`
+/// through `depth` relationships (0: itself).
+pub const CI_DEPENDENCIES: &str = "ci_dependencies";
+
+/// The `kind` of a mapping that reads a CMDB list of configuration items.
+pub const CI_KIND: &str = "ci";
+/// The `kind` of a mapping that reads a CMDB relationship export.
+pub const CI_RELATION_KIND: &str = "ci_relation";
+/// The columns a `kind = "ci"` mapping may name (`name` is required; `ci_id`, the CMDB's
+/// own key such as ServiceNow's `sys_id`, defaults to the name).
+pub const CI_COLUMNS: &[&str] = &[
+    "ci_id",
+    "name",
+    "class",
+    "operational_status",
+    "support_group",
+    "location",
+    "updated_at",
+];
+/// The columns a `kind = "ci_relation"` mapping may name (`parent` and `child` are
+/// required; each is a CI's name or key).
+pub const CI_RELATION_COLUMNS: &[&str] = &["parent", "child", "type"];
+
 /// Canonical text columns of `tickets` that are carried through as strings.
 pub const TEXT_COLUMNS: &[&str] = &[
     "title",

@@ -8,8 +8,8 @@ use crate::dataset::Location;
 use crate::dataset::chunks::Chunks;
 use crate::dataset::manifest::{self, BuildRecord, Manifest, TableFiles};
 use crate::dataset::{
-    INSIGHTS, PROBLEM_CANDIDATE_MEMBERS, PROBLEM_CANDIDATES, REJECTS, SLA, STATUS_INTERVALS,
-    TICKETS, lock, store,
+    CI_DEPENDENCIES, CI_RELATIONS, CONFIG_ITEMS, INSIGHTS, PROBLEM_CANDIDATE_MEMBERS,
+    PROBLEM_CANDIDATES, REJECTS, SLA, STATUS_INTERVALS, TICKETS, lock, store,
 };
 use crate::error::{Error, Result};
 use crate::sla::policy::Policies;
@@ -44,7 +44,7 @@ pub struct BuildReport {
 }
 
 /// Every table of the dataset, as [`empty_tables`] lists them.
-pub const EVERY_TABLE: [&str; 7] = [
+pub const EVERY_TABLE: [&str; 10] = [
     TICKETS,
     STATUS_INTERVALS,
     REJECTS,
@@ -52,17 +52,21 @@ pub const EVERY_TABLE: [&str; 7] = [
     PROBLEM_CANDIDATES,
     PROBLEM_CANDIDATE_MEMBERS,
     INSIGHTS,
+    CONFIG_ITEMS,
+    CI_RELATIONS,
+    CI_DEPENDENCIES,
 ];
 
 /// Every table of the dataset, empty and with the schema a build or an ingest writes: what
 /// the query session registers for a table no version has written yet, so every built-in
 /// query runs on a fresh ingest (and on an empty dataset) instead of failing.
 pub fn empty_tables(policies: &Policies) -> Result<Vec<(&'static str, DataFrame)>> {
-    let tickets = empty_tickets();
+    let tickets = crate::ingest::canonical::empty_tickets();
     let intervals = crate::ingest::intervals::empty()?;
     let sla = crate::sla::table::compute(&tickets, &intervals, policies, 0)?;
     let problems = crate::problems::ProblemConfig::default();
     let found = crate::problems::detect(&tickets, Some(&sla), &problems, None, 0)?;
+    let [items, relations, dependencies] = crate::cmdb::empty_tables()?;
     let frames = [
         tickets,
         intervals,
@@ -71,6 +75,9 @@ pub fn empty_tables(policies: &Policies) -> Result<Vec<(&'static str, DataFrame)
         found.candidates,
         found.members,
         crate::insights::frame(&[])?,
+        items,
+        relations,
+        dependencies,
     ];
     Ok(EVERY_TABLE.into_iter().zip(frames).collect())
 }
@@ -118,16 +125,25 @@ pub fn build(
     } else {
         // Disabled detection still writes the (empty) tables, so queries over them keep
         // working.
-        crate::problems::detect(&empty_tickets(), None, problems, None, as_of)?
+        crate::problems::detect(
+            &crate::ingest::canonical::empty_tickets(),
+            None,
+            problems,
+            None,
+            as_of,
+        )?
     };
     store::phase("recurring problems");
     let (mut insights, window) = findings(root, &current, &found, insights, as_of)?;
     store::phase("insights");
     let mut tables = staged.tables;
+    let mut dependencies = ci_dependencies(root, &current)?;
+    store::phase("ci dependencies");
     for (name, df) in [
         (INSIGHTS, &mut insights),
         (PROBLEM_CANDIDATES, &mut found.candidates),
         (PROBLEM_CANDIDATE_MEMBERS, &mut found.members),
+        (CI_DEPENDENCIES, &mut dependencies),
     ] {
         tables.insert(
             name.into(),
@@ -173,13 +189,12 @@ pub fn build(
     })
 }
 
-/// An empty `tickets` frame with the canonical schema.
-fn empty_tickets() -> DataFrame {
-    let schema: polars::prelude::Schema = crate::ingest::canonical::tickets_schema()
-        .into_iter()
-        .map(|(n, t)| (n.into(), t))
-        .collect();
-    DataFrame::empty_with_schema(&schema)
+/// The dependency closure of the CMDB's items (empty without a CMDB).
+fn ci_dependencies(root: &Location, current: &Manifest) -> Result<DataFrame> {
+    let [items, relations, _] = crate::cmdb::empty_tables()?;
+    let items = store::read_table(root, current, CONFIG_ITEMS)?.unwrap_or(items);
+    let relations = store::read_table(root, current, CI_RELATIONS)?.unwrap_or(relations);
+    crate::cmdb::graph::dependencies(&items, &relations)
 }
 
 /// Per-service scopes at most: the services with the most incidents get their own findings

@@ -20,6 +20,15 @@ pub struct Lineage {
     pub source_file: String,
 }
 
+/// An empty `tickets` frame with the canonical schema.
+pub fn empty_tickets() -> DataFrame {
+    let schema: Schema = tickets_schema()
+        .into_iter()
+        .map(|(n, t)| (n.into(), t))
+        .collect();
+    DataFrame::empty_with_schema(&schema)
+}
+
 /// The canonical `tickets` schema, in column order.
 pub fn tickets_schema() -> Vec<(&'static str, DataType)> {
     let ts = DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));

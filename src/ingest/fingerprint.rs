@@ -40,7 +40,7 @@ pub(super) fn sha256_file(path: &Path) -> Result<(String, u64)> {
 /// Every option that changes how an export is read, as recorded in the manifest: the same
 /// bytes read with other options (a corrected zone, encoding, mapping…) are read again and
 /// supersede the earlier read. The mapping is recorded by the SHA-256 of its file.
-pub(super) fn read_options(opts: &IngestOptions) -> Result<serde_json::Value> {
+pub fn read_options(opts: &IngestOptions) -> Result<serde_json::Value> {
     let hash = |m: Option<&Path>| -> Result<Option<String>> {
         Ok(m.map(sha256_file).transpose()?.map(|(sha, _)| sha))
     };

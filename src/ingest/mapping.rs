@@ -10,7 +10,10 @@ use serde::Deserialize;
 use super::raw::RawTable;
 use crate::error::{Error, Result, quote};
 
-use crate::dataset::schema::{HISTORY_COLUMNS, HISTORY_KIND, KINDS, STATUSES, canonical_columns};
+use crate::dataset::schema::{
+    CI_COLUMNS, CI_KIND, CI_RELATION_COLUMNS, CI_RELATION_KIND, HISTORY_COLUMNS, HISTORY_KIND,
+    KINDS, STATUSES, canonical_columns,
+};
 use crate::time::parse_tz;
 
 /// File format of a generic export.
@@ -251,6 +254,73 @@ impl Mapping {
         self.kind.as_deref() == Some(HISTORY_KIND)
     }
 
+    /// The columns of a CMDB mapping (`kind = "ci"` or `kind = "ci_relation"`), `None` for
+    /// a mapping of tickets or history.
+    pub fn cmdb_columns(&self) -> Option<&'static [&'static str]> {
+        match self.kind.as_deref() {
+            Some(CI_KIND) => Some(CI_COLUMNS),
+            Some(CI_RELATION_KIND) => Some(CI_RELATION_COLUMNS),
+            _ => None,
+        }
+    }
+
+    /// The checks of a CMDB mapping: a source name, its own columns, the required ones, a
+    /// timestamp format when `updated_at` is read, and no value maps.
+    fn validate_cmdb(&self, path: &Path, columns: &[&str]) -> Result<()> {
+        let err = |key: &str, message: String| Error::Config {
+            path: path.into(),
+            key: key.into(),
+            message,
+        };
+        let kind = self.kind.as_deref().unwrap_or_default();
+        if self.source.trim().is_empty() {
+            return Err(err(
+                "source",
+                "name the source, e.g. source = \"glpi\" (the value of config_items.source)".into(),
+            ));
+        }
+        if let Some(key) = self.columns.keys().find(|k| !columns.contains(&k.as_str())) {
+            return Err(err(
+                &format!("columns.{key}"),
+                format!(
+                    "not a column of a kind = \"{kind}\" mapping; expected: {}",
+                    columns.join(", ")
+                ),
+            ));
+        }
+        let required: &[&str] = if kind == CI_KIND {
+            &["name"]
+        } else {
+            &["parent", "child"]
+        };
+        for r in required {
+            if !self.columns.contains_key(*r) {
+                return Err(err(
+                    "columns",
+                    format!("a kind = \"{kind}\" mapping must name a source column for `{r}`"),
+                ));
+            }
+        }
+        if self.columns.contains_key("updated_at") && self.timestamp_formats.is_empty() {
+            return Err(err(
+                "timestamp-formats",
+                "list the chrono format(s) of updated_at, e.g. \"%Y-%m-%d %H:%M:%S\"".into(),
+            ));
+        }
+        let v = &self.values;
+        if !(v.priority.is_empty()
+            && v.status.is_empty()
+            && v.kind.is_empty()
+            && v.kind_prefix.is_empty())
+        {
+            return Err(err(
+                "values",
+                format!("a kind = \"{kind}\" mapping has no value maps: remove [values]"),
+            ));
+        }
+        Ok(())
+    }
+
     /// Check the mapping's internal consistency; `path` is used in messages.
     pub fn validate(&self, path: &Path) -> Result<()> {
         let err = |key: &str, message: String| Error::Config {
@@ -260,6 +330,8 @@ impl Mapping {
         };
         if self.is_history() {
             self.validate_history(path)?;
+        } else if let Some(columns) = self.cmdb_columns() {
+            self.validate_cmdb(path, columns)?;
         } else {
             self.validate_tickets(path)?;
         }
@@ -398,7 +470,8 @@ impl Mapping {
             return Err(err(
                 "kind",
                 format!(
-                    "`{}` is not one of {}, or `{HISTORY_KIND}` for a flat history export",
+                    "`{}` is not one of {}, or `{HISTORY_KIND}` for a flat history export, or \
+                     `{CI_KIND}` / `{CI_RELATION_KIND}` for a CMDB export",
                     quote(k),
                     KINDS.join(", ")
                 ),

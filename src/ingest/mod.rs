@@ -45,8 +45,8 @@ use crate::dataset::Location;
 use crate::dataset::manifest::{self, FileRecord};
 use crate::dataset::{lock, store};
 use crate::error::{Error, Result};
-pub use fingerprint::sha256_hex;
-use fingerprint::{read_options, sha256_file};
+use fingerprint::sha256_file;
+pub use fingerprint::{read_options, sha256_hex};
 use mapping::{Encoding, Mapping};
 use pieces::Loaded;
 use plan::{FilePlan, Plan, Role};
@@ -64,6 +64,23 @@ pub enum SourceKind {
     Jira,
     /// Zendesk: incremental ticket export JSON, and ticket audits JSON.
     Zendesk,
+}
+
+/// One export read whole into untyped cells with `m`'s reader: JSON (by extension or first
+/// byte) or CSV with `m`'s delimiter and encoding. The CMDB's exports are read with it.
+pub fn read_cells(
+    path: &Path,
+    bytes: Vec<u8>,
+    m: &Mapping,
+    opts: &IngestOptions,
+) -> Result<raw::RawTable> {
+    let json = plan::is_json(path, &bytes);
+    read::read_table(path, bytes, m, opts, json)
+}
+
+/// Whether an export is JSON: by extension, or by a first non-blank byte of `{` or `[`.
+pub fn is_json(path: &Path, bytes: &[u8]) -> bool {
+    plan::is_json(path, bytes)
 }
 
 /// Options of one ingest.

@@ -280,7 +280,7 @@ pub const DEFAULT_MAX_REJECT_PCT: f64 = 5.0;
 /// Whether the ingest's rejects exceed a limit of `limits`: in total, or in one file whose
 /// every record was rejected (a file that loads nothing is always wrong, unless the limit
 /// accepts anything: `max-reject-pct = 100`).
-pub(super) fn check_limits(
+pub fn check_limits(
     files: &[crate::dataset::manifest::FileRecord],
     limits: &RejectLimits,
 ) -> Option<LimitExceeded> {

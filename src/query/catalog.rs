@@ -45,6 +45,19 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../queries/problem_health.sql"),
     ),
     ("trends", include_str!("../../queries/trends.sql")),
+    ("ci_hotspots", include_str!("../../queries/ci_hotspots.sql")),
+    (
+        "ci_class_health",
+        include_str!("../../queries/ci_class_health.sql"),
+    ),
+    (
+        "ci_resolution",
+        include_str!("../../queries/ci_resolution.sql"),
+    ),
+    (
+        "ci_unresolved",
+        include_str!("../../queries/ci_unresolved.sql"),
+    ),
 ];
 
 /// The standard grouping dimensions, as SQL over the canonical ticket columns. NULLs become

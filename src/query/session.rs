@@ -162,6 +162,11 @@ pub fn open(
             .await
             .map_err(df_error(view))?;
         }
+        for (view, sql) in crate::cmdb::views() {
+            ctx.sql(&format!("CREATE VIEW {view} AS {sql}"))
+                .await
+                .map_err(df_error(view))?;
+        }
         Ok::<_, Error>(ctx)
     })?;
     Ok(Session {

@@ -119,3 +119,63 @@ fn duckdb_agrees_with_the_metric_queries() {
         );
     }
 }
+
+/// DuckDB reads the CMDB tables by the manifest and, with its own SQL, resolves as many
+/// tickets' `config_item` to a CI as `ticketlake query ci_resolution` does.
+#[test]
+fn duckdb_reads_the_cmdb_tables_and_resolves_the_same_tickets() {
+    let Some(python) = python() else { return };
+    let p = Project::new();
+    let cmdb = |f: &str| fixture(&format!("cmdb/{f}")).display().to_string();
+    let (code, _, err) = p.ingest_any(&[
+        "--source",
+        "servicenow",
+        &cmdb("cmdb_ci.csv"),
+        &cmdb("cmdb_rel_ci.json"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let csv = "number,short_description,priority,state,opened_at,cmdb_ci\n\
+               INC1,Mail down,3 - Moderate,New,2026-10-05 10:00:00,MAIL-DB-01\n\
+               INC2,Mail slow,3 - Moderate,New,2026-10-06 10:00:00,0b2f2e3d4c5b6a7988776655443322b2\n\
+               INC3,Mail lost,3 - Moderate,New,2026-10-06 11:00:00,mail-02\n\
+               INC4,VPN down,3 - Moderate,New,2026-10-07 10:00:00,\n\
+               INC5,Old,3 - Moderate,New,2026-09-07 10:00:00,mail\n";
+    let f = p.write("incident.csv", csv);
+    assert_eq!(
+        p.ingest(&["--source", "servicenow", "--tz", "UTC", f.to_str().unwrap()])
+            .0,
+        0
+    );
+    assert!(p.run(&["build"]).status.success());
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/duckdb_cmdb.py");
+    let o = Command::new(python)
+        .arg(script)
+        .arg(p.dataset())
+        .args(["2026-10-01", "2026-11-01"])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "duckdb check failed:\n{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let duck: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(duck["config_items"], 3, "{duck}");
+    assert_eq!(
+        (duck["with_ci"].as_i64(), duck["resolved"].as_i64()),
+        (Some(3), Some(2))
+    );
+    let q = p.run(&[
+        "query",
+        "ci_resolution",
+        "--period",
+        "2026-10",
+        "--format",
+        "json",
+    ]);
+    let ours: serde_json::Value = serde_json::from_slice(&q.stdout).unwrap();
+    assert_eq!(ours[0]["with_ci"], duck["with_ci"], "{ours}");
+    assert_eq!(ours[0]["resolved"], duck["resolved"], "{ours}");
+}

@@ -5,6 +5,7 @@ mod bad_input;
 mod build_ranges;
 mod cli;
 mod cluster;
+mod cmdb;
 mod commands;
 mod crash;
 mod csv_lines;

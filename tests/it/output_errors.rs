@@ -10,10 +10,7 @@ use crate::support::*;
 /// command has something to print.
 fn project() -> Project {
     let p = Project::new();
-    let dir = fixture("../slt/fixture");
-    for f in ["itsm.csv", "evlog.csv", "ticketlake.toml"] {
-        p.write(f, std::fs::read(dir.join(f)).unwrap());
-    }
+    p.copy_files(&fixture("../slt/fixture"));
     let o = p.run(&["run", "--period", "2026-10", "--out", "out"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     p

@@ -13,9 +13,7 @@ use crate::support::{BIN, Project, fixture};
 fn slt_project(extra: &str) -> Project {
     let p = Project::new();
     let dir = fixture("../slt/fixture");
-    for f in ["itsm.csv", "evlog.csv"] {
-        p.write(f, std::fs::read(dir.join(f)).unwrap());
-    }
+    p.copy_files(&dir);
     let cfg = std::fs::read_to_string(dir.join("ticketlake.toml")).unwrap();
     p.write("ticketlake.toml", cfg + extra);
     p
@@ -505,6 +503,10 @@ fn run_accepts_a_sources_list_with_globs_and_refuses_an_empty_glob() {
         )
         .replace(
             "[sources.evlog]\nadapter = \"servicenow\"\nfiles = [\"evlog.csv\"]\n",
+            "",
+        )
+        .replace(
+            "[sources.cmdb]\nadapter = \"servicenow\"\nfiles = [\"cmdb_ci.csv\", \"cmdb_rel_ci.csv\"]\n",
             "",
         );
     p.write("ticketlake.toml", &cfg);

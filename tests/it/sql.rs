@@ -150,7 +150,7 @@ fn metric_queries_run_before_and_after_a_build() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("volume"));
     let o = p.run(&["query", "--list", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v.as_array().unwrap().len(), 12);
+    assert_eq!(v.as_array().unwrap().len(), 16);
 }
 
 #[test]
@@ -173,7 +173,7 @@ fn a_project_query_overrides_and_extends_the_built_ins() {
         .map(|q| q["name"].as_str().unwrap())
         .collect();
     assert!(
-        names.contains(&"p1_count") && names.len() == 13,
+        names.contains(&"p1_count") && names.len() == 17,
         "{names:?}"
     );
     let volume = v

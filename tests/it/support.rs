@@ -50,6 +50,19 @@ impl Project {
         c
     }
 
+    /// Copy every file of the directory `from` into the project (not recursive).
+    pub fn copy_files(&self, from: &Path) {
+        for e in std::fs::read_dir(from).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_file() {
+                self.write(
+                    path.file_name().unwrap().to_str().unwrap(),
+                    std::fs::read(&path).unwrap(),
+                );
+            }
+        }
+    }
+
     /// Run with arguments; returns the output.
     pub fn run(&self, args: &[&str]) -> Output {
         self.cmd().args(args).output().expect("run ticketlake")
