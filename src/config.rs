@@ -34,6 +34,9 @@ pub struct Config {
     /// Statistical findings (`ticketlake insights` and the `insights` table).
     #[serde(default)]
     pub insights: crate::insights::InsightConfig,
+    /// Change-to-incident correlation (the `change_impact` table).
+    #[serde(default)]
+    pub changes: crate::cmdb::ChangeConfig,
     /// Directory of the project's own `.sql` metric queries (default: `queries/` next to the
     /// config, when it exists); a file with a built-in's name overrides it.
     pub queries_dir: Option<PathBuf>,
@@ -182,6 +185,8 @@ pub struct Project {
     pub problems: crate::problems::ProblemConfig,
     /// Statistical-finding settings.
     pub insights: crate::insights::InsightConfig,
+    /// Change-to-incident correlation settings, checked.
+    pub changes: crate::cmdb::ChangeParams,
     /// The report directory from `[report] out`, resolved against the config's folder.
     pub report_out: Option<PathBuf>,
     /// Rows per top-N table in reports.
@@ -281,6 +286,21 @@ fn detection_settings(cfg: &Config, cfg_path: &Path) -> Result<()> {
     cfg.problems.params().map_err(bad("[problems]"))?;
     cfg.insights.params().map_err(bad("[insights]"))?;
     Ok(())
+}
+
+/// `[changes]`, checked, naming the key of a bad value.
+fn change_settings(
+    changes: &crate::cmdb::ChangeConfig,
+    cfg_path: &Path,
+) -> Result<crate::cmdb::ChangeParams> {
+    changes.params().map_err(|m| {
+        let (k, rest) = m.split_once(": ").unwrap_or(("-", m.as_str()));
+        Error::Config {
+            path: cfg_path.to_path_buf(),
+            key: key("changes", k),
+            message: rest.to_string(),
+        }
+    })
 }
 
 /// `[report] out`: an object-store URL as it is, a path against the config's folder.
@@ -384,6 +404,7 @@ fn resolve_config(path: Option<PathBuf>, cfg: Config, dataset: PathBuf) -> Resul
         improvements: cfg.improvements,
         problems: cfg.problems.clone(),
         insights: cfg.insights.clone(),
+        changes: change_settings(&cfg.changes, &cfg_path)?,
         queries_dir,
         policies,
         config_path: path,

@@ -57,7 +57,15 @@ pub fn refresh(p: &Project) -> Result<Option<BuildReport>> {
     if !stale {
         return Ok(None);
     }
-    crate::derive::build(&p.dataset, &p.policies, &p.problems, &p.insights, None).map(Some)
+    crate::derive::build(
+        &p.dataset,
+        &p.policies,
+        &p.problems,
+        &p.insights,
+        &p.changes,
+        None,
+    )
+    .map(Some)
 }
 
 /// An ingest and the rebuild that followed it.

@@ -7,6 +7,7 @@
 //! tickets' `config_item` to a CI ([`views`]).
 
 pub mod graph;
+pub mod impact;
 pub mod merge;
 pub mod read;
 
@@ -19,6 +20,7 @@ use crate::dataset::{
 use crate::error::{Error, Result};
 use crate::ingest::mapping::Mapping;
 use crate::ingest::{FileReject, IngestOptions, IngestReport, rejects};
+pub use impact::{ChangeConfig, ChangeParams};
 pub use read::Export;
 
 /// The CMDB export each of `files` is (`None` for a ticket export), read with the options'

@@ -26,7 +26,14 @@ pub(crate) fn run(
     if ctx.showed(shown, json)? {
         return Ok(ExitStatus::Success);
     }
-    let b = crate::derive::build(&p.dataset, &p.policies, &p.problems, &p.insights, at)?;
+    let b = crate::derive::build(
+        &p.dataset,
+        &p.policies,
+        &p.problems,
+        &p.insights,
+        &p.changes,
+        at,
+    )?;
     if json {
         out::json(&b)?;
     } else if !ctx.quiet {

@@ -25,6 +25,8 @@ pub const CI_RELATIONS: &str = "ci_relations";
 /// The dependency closure of the CIs (the derive stage): `ci_id` depends on `depends_on`
 /// through `depth` relationships (0: itself).
 pub const CI_DEPENDENCIES: &str = "ci_dependencies";
+/// Each change with the incidents that followed it on its CIs (written by build).
+pub const CHANGE_IMPACT: &str = "change_impact";
 
 /// The `kind` of a mapping that reads a CMDB list of configuration items.
 pub const CI_KIND: &str = "ci";

@@ -8,8 +8,9 @@ use crate::dataset::Location;
 use crate::dataset::chunks::Chunks;
 use crate::dataset::manifest::{self, BuildRecord, Manifest, TableFiles};
 use crate::dataset::{
-    CI_DEPENDENCIES, CI_RELATIONS, CONFIG_ITEMS, INSIGHTS, PROBLEM_CANDIDATE_MEMBERS,
-    PROBLEM_CANDIDATES, REJECTS, SLA, STATUS_INTERVALS, TICKETS, lock, store,
+    CHANGE_IMPACT, CI_DEPENDENCIES, CI_RELATIONS, CONFIG_ITEMS, INSIGHTS,
+    PROBLEM_CANDIDATE_MEMBERS, PROBLEM_CANDIDATES, REJECTS, SLA, STATUS_INTERVALS, TICKETS, lock,
+    store,
 };
 use crate::error::{Error, Result};
 use crate::sla::policy::Policies;
@@ -44,7 +45,7 @@ pub struct BuildReport {
 }
 
 /// Every table of the dataset, as [`empty_tables`] lists them.
-pub const EVERY_TABLE: [&str; 10] = [
+pub const EVERY_TABLE: [&str; 11] = [
     TICKETS,
     STATUS_INTERVALS,
     REJECTS,
@@ -55,6 +56,7 @@ pub const EVERY_TABLE: [&str; 10] = [
     CONFIG_ITEMS,
     CI_RELATIONS,
     CI_DEPENDENCIES,
+    CHANGE_IMPACT,
 ];
 
 /// Every table of the dataset, empty and with the schema a build or an ingest writes: what
@@ -78,6 +80,7 @@ pub fn empty_tables(policies: &Policies) -> Result<Vec<(&'static str, DataFrame)
         items,
         relations,
         dependencies,
+        crate::cmdb::impact::empty()?,
     ];
     Ok(EVERY_TABLE.into_iter().zip(frames).collect())
 }
@@ -91,6 +94,7 @@ pub fn build(
     policies: &Policies,
     problems: &crate::problems::ProblemConfig,
     insights: &crate::insights::InsightConfig,
+    changes: &crate::cmdb::ChangeParams,
     as_of: Option<i64>,
 ) -> Result<BuildReport> {
     let _lock = lock::acquire(root)?;
@@ -137,13 +141,19 @@ pub fn build(
     let (mut insights, window) = findings(root, &current, &found, insights, as_of)?;
     store::phase("insights");
     let mut tables = staged.tables;
-    let mut dependencies = ci_dependencies(root, &current)?;
+    let (items, mut dependencies) = ci_dependencies(root, &current)?;
     store::phase("ci dependencies");
+    let mut impact = match changes.enabled {
+        true => crate::cmdb::impact::table(&tickets, &items, &dependencies, changes, as_of)?,
+        false => crate::cmdb::impact::empty()?,
+    };
+    store::phase("change impact");
     for (name, df) in [
         (INSIGHTS, &mut insights),
         (PROBLEM_CANDIDATES, &mut found.candidates),
         (PROBLEM_CANDIDATE_MEMBERS, &mut found.members),
         (CI_DEPENDENCIES, &mut dependencies),
+        (CHANGE_IMPACT, &mut impact),
     ] {
         tables.insert(
             name.into(),
@@ -189,12 +199,13 @@ pub fn build(
     })
 }
 
-/// The dependency closure of the CMDB's items (empty without a CMDB).
-fn ci_dependencies(root: &Location, current: &Manifest) -> Result<DataFrame> {
+/// The CMDB's items and their dependency closure (empty without a CMDB).
+fn ci_dependencies(root: &Location, current: &Manifest) -> Result<(DataFrame, DataFrame)> {
     let [items, relations, _] = crate::cmdb::empty_tables()?;
     let items = store::read_table(root, current, CONFIG_ITEMS)?.unwrap_or(items);
     let relations = store::read_table(root, current, CI_RELATIONS)?.unwrap_or(relations);
-    crate::cmdb::graph::dependencies(&items, &relations)
+    let deps = crate::cmdb::graph::dependencies(&items, &relations)?;
+    Ok((items, deps))
 }
 
 /// Per-service scopes at most: the services with the most incidents get their own findings

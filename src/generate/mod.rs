@@ -2,7 +2,9 @@
 //! export shape ([`servicenow`], [`vendors`]), plus `truth.json` with what was injected.
 
 mod background;
+mod bad_changes;
 pub(crate) mod clock;
+mod cmdb;
 mod desk;
 mod draw;
 mod faults;
@@ -61,6 +63,8 @@ pub enum Inject {
     Trend,
     /// One location's volume is ×3 for 6 weeks.
     Spike,
+    /// Some changes are followed by extra incidents on their CI or a CI that depends on it.
+    BadChanges,
     /// Nothing: the null desk alone.
     None,
 }
@@ -103,7 +107,7 @@ fn mode(args: &Options) -> Result<model::Mode> {
     }
     if args.inject.contains(&Inject::None) && args.inject.len() > 1 {
         return Err(Error::Usage(
-            "--inject none cannot be combined with trend or spike".into(),
+            "--inject none cannot be combined with trend, spike or bad-changes".into(),
         ));
     }
     if args.months < INJECT_MIN_MONTHS {
@@ -115,6 +119,7 @@ fn mode(args: &Options) -> Result<model::Mode> {
     Ok(model::Mode::Null {
         trend: args.inject.contains(&Inject::Trend),
         spike: args.inject.contains(&Inject::Spike),
+        bad_changes: args.inject.contains(&Inject::BadChanges),
     })
 }
 
@@ -147,6 +152,9 @@ pub fn generate(args: &Options) -> Result<String> {
         GenerateFormat::ZendeskJson => vendors::zendesk(&args.out, &tickets)?,
         GenerateFormat::ServicenowAudit => vendors::servicenow_audit(&args.out, &tickets)?,
     };
+    // Every desk has its CMDB, as ServiceNow exports, in a folder of its own (a CMDB is
+    // ingested in a call of its own).
+    let files: Vec<String> = files.into_iter().chain(cmdb::write(&args.out)?).collect();
     let truth_path = args.out.join("truth.json");
     std::fs::write(
         &truth_path,
@@ -155,7 +163,7 @@ pub fn generate(args: &Options) -> Result<String> {
     .map_err(Error::io("writing", &truth_path))?;
     Ok(format!(
         "wrote {} tickets to {} ({}, truth.json); timestamps are Europe/London local time",
-        args.tickets,
+        tickets.len(),
         args.out.display(),
         files.join(", ")
     ))

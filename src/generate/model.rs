@@ -10,7 +10,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
-use super::{background, draw, inject, null};
+use super::{background, bad_changes, draw, inject, null};
 
 pub(crate) use super::desk::{SERVICES, TARGET_HOURS, Ticket};
 pub use super::inject::Recurring;
@@ -38,6 +38,9 @@ pub struct Truth {
     pub failed_changes: u64,
     pub incidents_caused_by_change: u64,
     pub incidents_linked_to_problem: u64,
+    /// The injected bad changes of `--inject bad-changes` (empty for the null desk without
+    /// them; absent for the realistic desk).
+    pub bad_changes: Option<Vec<super::bad_changes::BadChange>>,
 }
 
 /// Which desk to generate.
@@ -47,7 +50,11 @@ pub enum Mode {
     /// bursts' titles.
     Desk { paraphrases: bool },
     /// The null desk of [`super::null`], with a trend and/or a spike injected.
-    Null { trend: bool, spike: bool },
+    Null {
+        trend: bool,
+        spike: bool,
+        bad_changes: bool,
+    },
 }
 
 /// Link incidents: 2% are caused by a random failed change, 8% are linked to the first problem
@@ -109,7 +116,9 @@ pub fn tickets(n: u64, months: u32, end: NaiveDate, seed: u64, mode: Mode) -> (V
     let days = (stop - start).num_days();
     let now = Utc.from_utc_datetime(&stop.and_hms_opt(0, 0, 0).expect("midnight"));
     let plan = match mode {
-        Mode::Null { trend, spike } => Some(null::plan(&mut rng, start, stop, end, trend, spike)),
+        Mode::Null { trend, spike, .. } => {
+            Some(null::plan(&mut rng, start, stop, end, trend, spike))
+        }
         Mode::Desk { .. } => None,
     };
     let mut out: Vec<Ticket> = Vec::with_capacity(n as usize);
@@ -134,6 +143,13 @@ pub fn tickets(n: u64, months: u32, end: NaiveDate, seed: u64, mode: Mode) -> (V
     }
     // Links: incidents caused by failed changes, incidents linked to problems of their service.
     let (caused, linked) = link(&mut rng, &mut out, &failed_changes, &problems);
+    let bad_changes = match (&plan, mode) {
+        (Some(p), Mode::Null { bad_changes, .. }) => Some(match bad_changes {
+            true => bad_changes::inject(&mut rng, &mut out, &mut faults, &mut numbers, p, now),
+            false => Vec::new(),
+        }),
+        _ => None,
+    };
     let mut recurring = Vec::new();
     if let Mode::Desk { paraphrases } = mode {
         let (bursts, taken) = inject::bursts(&mut rng, &mut out, start, days, paraphrases);
@@ -157,16 +173,25 @@ pub fn tickets(n: u64, months: u32, end: NaiveDate, seed: u64, mode: Mode) -> (V
         Mode::Null {
             trend: false,
             spike: false,
+            bad_changes: false,
         } => vec!["none"],
-        Mode::Null { trend, spike } => [(trend, "trend"), (spike, "spike")]
-            .into_iter()
-            .filter_map(|(on, name)| on.then_some(name))
-            .collect(),
+        Mode::Null {
+            trend,
+            spike,
+            bad_changes,
+        } => [
+            (trend, "trend"),
+            (spike, "spike"),
+            (bad_changes, "bad-changes"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect(),
         Mode::Desk { .. } => Vec::new(),
     };
     let truth = Truth {
         seed,
-        tickets: n,
+        tickets: out.len() as u64,
         period_start: start.to_string(),
         period_end: stop.to_string(),
         timezone: "Europe/London",
@@ -187,6 +212,7 @@ pub fn tickets(n: u64, months: u32, end: NaiveDate, seed: u64, mode: Mode) -> (V
         failed_changes: failed_changes.len() as u64,
         incidents_caused_by_change: caused,
         incidents_linked_to_problem: linked,
+        bad_changes,
     };
     (out, truth)
 }

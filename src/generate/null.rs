@@ -77,10 +77,10 @@ struct Spike {
 
 /// What the null desk looks like: its period and what is injected.
 pub(super) struct Plan {
-    start: NaiveDate,
-    days: i64,
+    pub(super) start: NaiveDate,
+    pub(super) days: i64,
     groups: Vec<&'static str>,
-    cis: Vec<&'static str>,
+    pub(super) cis: Vec<&'static str>,
     trend: Option<Trend>,
     spike: Option<Spike>,
 }
@@ -227,28 +227,59 @@ pub(super) fn ticket(
     let secs = hour * 3600 + rng.random_range(0..3600);
     let midnight = plan.start.and_hms_opt(0, 0, 0).expect("midnight");
     let opened = Utc.from_utc_datetime(&midnight) + Duration::days(day) + Duration::seconds(secs);
-    let (title, fault) = match draw::title(rng, kind, service) {
+    let drawn = Drawn {
+        kind,
+        number,
+        service,
+        category,
+        group,
+        ci,
+        priority,
+        opened,
+    };
+    finish(rng, plan, now, drawn)
+}
+
+/// The dimensions of a null-desk ticket drawn before the rest.
+struct Drawn {
+    kind: &'static str,
+    number: String,
+    service: usize,
+    category: usize,
+    group: &'static str,
+    ci: &'static str,
+    priority: u8,
+    opened: DateTime<Utc>,
+}
+
+/// The rest of a null-desk ticket (title, people, location, resolution), drawn in the same
+/// order for every ticket so a seed keeps giving the same desk.
+fn finish(rng: &mut SmallRng, plan: &Plan, now: DateTime<Utc>, d: Drawn) -> (Ticket, Option<u32>) {
+    let midnight = Utc.from_utc_datetime(&plan.start.and_hms_opt(0, 0, 0).expect("midnight"));
+    let since = (d.opened - midnight).num_seconds();
+    let (day, secs) = (since.div_euclid(86_400), since.rem_euclid(86_400));
+    let (title, fault) = match draw::title(rng, d.kind, d.service) {
         Title::Text(t) => (t, None),
-        Title::Fault(d) => (String::new(), Some(d)),
+        Title::Fault(f) => (String::new(), Some(f)),
     };
     let assignee = pick(rng, PEOPLE);
     let caller = pick(rng, PEOPLE);
     let location = plan.location(rng, day);
     let mut t = Ticket {
-        number,
-        kind,
-        service,
-        group,
-        category: CATEGORIES[category],
-        ci,
+        number: d.number,
+        kind: d.kind,
+        service: d.service,
+        group: d.group,
+        category: CATEGORIES[d.category],
+        ci: d.ci,
         title,
-        priority,
+        priority: d.priority,
         state: "Closed",
-        opened,
+        opened: d.opened,
         hold: None,
         resolved: None,
         closed: None,
-        updated: opened,
+        updated: d.opened,
         assignee,
         caller,
         location,
@@ -261,13 +292,36 @@ pub(super) fn ticket(
         planned: None,
     };
     let mut hours = MEDIAN_HOURS * (0.9 * normal(rng)).exp();
-    if let Some(tr) = plan.trend.as_ref().filter(|tr| tr.category == category) {
+    if let Some(tr) = plan.trend.as_ref().filter(|tr| tr.category == d.category) {
         hours *= tr.factor(day as f64 + secs as f64 / 86_400.0);
     }
-    let resolved = opened + Duration::seconds((hours * 3600.0) as i64 + 60);
-    if kind == "change" {
+    let resolved = d.opened + Duration::seconds((hours * 3600.0) as i64 + 60);
+    if d.kind == "change" {
         draw::change_details(rng, &mut t);
     }
     draw::settle(rng, &mut t, resolved, now);
     (t, fault)
+}
+
+/// An incident on `ci` opened at `opened` (an injected one): its other dimensions drawn as
+/// for any null-desk incident.
+pub(super) fn incident_on(
+    rng: &mut SmallRng,
+    numbers: &mut Numbers,
+    plan: &Plan,
+    now: DateTime<Utc>,
+    ci: &'static str,
+    opened: DateTime<Utc>,
+) -> (Ticket, Option<u32>) {
+    let drawn = Drawn {
+        kind: "incident",
+        number: numbers.next("incident"),
+        service: rng.random_range(0..SERVICES.len()),
+        category: rng.random_range(0..CATEGORIES.len()),
+        group: pick(rng, &plan.groups),
+        ci,
+        priority: draw::priority(rng),
+        opened,
+    };
+    finish(rng, plan, now, drawn)
 }

@@ -38,6 +38,7 @@ fn no_background_component_recurs_at_the_test_size() {
             Mode::Null {
                 trend: true,
                 spike: true,
+                bad_changes: true,
             },
         ] {
             let (t, _) = tickets(6000, 13, end(), seed, mode);

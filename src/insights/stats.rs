@@ -201,6 +201,29 @@ pub fn spearman(pairs: &[(f64, f64)]) -> Option<(f64, f64)> {
     Some((rho, (2.0 * normal_sf(z.abs())).min(1.0)))
 }
 
+/// P(X >= k) for X ~ Poisson(`lambda`): the chance of seeing `k` or more events where
+/// `lambda` are expected. Summed from the upper tail (term by term from `k`), so tiny
+/// p-values keep their precision instead of vanishing in `1 - cdf`.
+pub fn poisson_sf(k: u64, lambda: f64) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    if lambda <= 0.0 {
+        return 0.0;
+    }
+    let ln_fact: f64 = (2..=k).map(|i| (i as f64).ln()).sum();
+    let mut term = (-lambda + k as f64 * lambda.ln() - ln_fact).exp();
+    let mut sum = 0.0;
+    let mut i = k as f64;
+    // Terms fall once i passes lambda; stop when they no longer move the sum.
+    while term > 0.0 && (i < lambda || term > sum * 1e-16) && i < k as f64 + 1e6 {
+        sum += term;
+        i += 1.0;
+        term *= lambda / i;
+    }
+    sum.min(1.0)
+}
+
 /// Benjamini-Hochberg q-values, in the order of `p`: the false-discovery rate at which each
 /// test would be declared significant.
 pub fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
@@ -294,6 +317,24 @@ mod tests {
         let flat: Vec<(f64, f64)> = (0..10).map(|i| (i as f64, 1.0)).collect();
         assert_eq!(spearman(&flat), None);
         assert_eq!(ranks(&[3.0, 1.0, 3.0, 2.0]), vec![3.5, 1.0, 3.5, 2.0]);
+    }
+
+    #[test]
+    fn the_poisson_tail_matches_its_closed_forms() {
+        // P(X >= 1) = 1 - e^-l; P(X >= 2) = 1 - e^-l (1 + l).
+        for l in [0.05, 0.7, 3.0, 12.5] {
+            assert!((poisson_sf(1, l) - (1.0 - (-l).exp())).abs() < 1e-12, "{l}");
+            let two = 1.0 - (-l).exp() * (1.0 + l);
+            assert!((poisson_sf(2, l) - two).abs() < 1e-12, "{l}");
+        }
+        assert_eq!(poisson_sf(0, 4.0), 1.0);
+        assert_eq!(poisson_sf(3, 0.0), 0.0);
+        // Far in the tail, where 1 - cdf would be 0: P(X >= 30 | 4) = 9.134e-17.
+        let p = poisson_sf(30, 4.0);
+        assert!((p / 9.134_135_6e-17 - 1.0).abs() < 1e-6, "{p}");
+        // Below the mean the tail is most of the mass, and it falls as k rises.
+        assert!(poisson_sf(5, 40.0) > 0.999_999);
+        assert!(poisson_sf(41, 40.0) < poisson_sf(40, 40.0));
     }
 
     #[test]

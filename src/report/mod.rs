@@ -110,7 +110,7 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
     ),
     (
         "Change success",
-        "Changes closed in the month by close code, and incidents caused by them (queries/change_success.sql).",
+        "Changes closed in the month by close code, the incidents caused by them, and the changes followed by more incidents on their CIs than those CIs' rate explains (suspected, from the change_impact table that ticketlake build writes) or named as a cause by an incident (confirmed) (queries/change_success.sql).",
     ),
     (
         "Recurring-problem candidates",

@@ -164,6 +164,10 @@ pub struct ChangeKpi {
     pub success_pct: Option<f64>,
     /// Incidents caused by changes.
     pub incidents_caused: u64,
+    /// Changes followed by more incidents than their CIs' rate explains (`change_impact`).
+    pub followed_by_incidents: u64,
+    /// Changes an incident names as its cause.
+    pub confirmed: u64,
 }
 
 /// A unit's report.

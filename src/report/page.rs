@@ -271,10 +271,11 @@ pub fn unit_page(
         }
         h2 { "Changes" }
         table {
-            thead { tr { th { "Changes closed" } th { "Successful" } th { "Failed" } th { "Success rate" } th { "Incidents caused by change" } } }
+            thead { tr { th { "Changes closed" } th { "Successful" } th { "Failed" } th { "Success rate" } th { "Incidents caused by change" } th { "Followed by incidents (suspected)" } th { "Confirmed by an incident" } } }
             tbody { tr {
                 td class="n" { (u.changes.changes) } td class="n" { (u.changes.successful) } td class="n" { (u.changes.failed) }
                 td class="n" { (fmt::opt(u.changes.success_pct, fmt::pct)) } td class="n" { (u.changes.incidents_caused) }
+                td class="n" { (u.changes.followed_by_incidents) } td class="n" { (u.changes.confirmed) }
             } }
         }
         h2 { "Data quality" }

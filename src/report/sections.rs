@@ -116,6 +116,8 @@ pub(super) fn change_kpi(changes: &Grid, name: &str) -> ChangeKpi {
         failed: chv("failed").unwrap_or(0.0) as u64,
         success_pct: chv("success_pct"),
         incidents_caused: chv("incidents_caused").unwrap_or(0.0) as u64,
+        followed_by_incidents: chv("followed_by_incidents").unwrap_or(0.0) as u64,
+        confirmed: chv("confirmed").unwrap_or(0.0) as u64,
     }
 }
 

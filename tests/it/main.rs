@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod build_ranges;
+mod change_impact;
 mod cli;
 mod cluster;
 mod cmdb;
