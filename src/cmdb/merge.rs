@@ -7,20 +7,19 @@ use polars::prelude::*;
 
 use super::read::{Export, Row};
 use crate::dataset::columns;
+use crate::dataset::schema::{CI_COLUMNS, CI_RELATION_COLUMNS};
 use crate::error::{Error, Result};
 
-/// The text columns of `config_items`, in order (then `updated_at` and the lineage).
-pub const ITEM_TEXT: &[&str] = &[
-    "ci_id",
-    "name",
-    "class",
-    "operational_status",
-    "support_group",
-    "location",
-    "attributes",
-];
-/// The text columns of `ci_relations`, in order (then the lineage).
-pub const RELATION_TEXT: &[&str] = &["parent", "child", "type"];
+/// The text columns of `config_items`, in order: a mapping's columns but `updated_at`, then
+/// `attributes` (then `updated_at` and the lineage).
+static ITEM_TEXT: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    CI_COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| *c != "updated_at")
+        .chain(["attributes"])
+        .collect()
+});
 /// Where each row came from: the source, the ingest, the file (then `source_line`).
 const LINEAGE: &[&str] = &["source", "ingest_id", "source_file"];
 
@@ -52,8 +51,9 @@ pub struct Origin<'a> {
 /// The text columns of `export`'s table.
 pub fn text_columns(export: Export) -> &'static [&'static str] {
     match export {
-        Export::Items => ITEM_TEXT,
-        Export::Relations => RELATION_TEXT,
+        Export::Items => ITEM_TEXT.as_slice(),
+        // The text columns of `ci_relations` are a mapping's (then the lineage).
+        Export::Relations => CI_RELATION_COLUMNS,
     }
 }
 

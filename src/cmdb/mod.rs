@@ -219,23 +219,15 @@ impl Run {
             let f: DataFile = store::write_table(root, REJECTS, v, 0, &mut rejected)?;
             tables.entry(REJECTS.into()).or_default().files.push(f);
         }
-        let now = crate::time::now_rfc3339();
-        let mut ingests = current.ingests.clone();
-        ingests.push(IngestRecord {
+        let record = IngestRecord {
             ingest_id: self.ingest_id.clone(),
             version: v,
-            committed_at: now.clone(),
+            committed_at: crate::time::now_rfc3339(),
             source: self.source,
             files: self.files.clone(),
             displaced,
-        });
-        let next = Manifest {
-            version: v,
-            committed_at: now,
-            tables,
-            ingests,
-            ..current.clone()
         };
+        let next = current.after_ingest(tables, current.ingests.clone(), record);
         store::publish(root, &next)?;
         report.committed = true;
         report.version = v;

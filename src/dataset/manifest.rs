@@ -202,6 +202,27 @@ pub struct BuildRecord {
 }
 
 impl Manifest {
+    /// The version an ingest commits after this one: its `tables`, this history with its
+    /// `record` added, the last build kept.
+    pub fn after_ingest(
+        &self,
+        tables: BTreeMap<String, TableFiles>,
+        ingests: Vec<IngestRecord>,
+        record: IngestRecord,
+    ) -> Manifest {
+        let mut ingests = ingests;
+        let (version, committed_at) = (record.version, record.committed_at.clone());
+        ingests.push(record);
+        Manifest {
+            version,
+            committed_at,
+            tables,
+            ingests,
+            build: self.build.clone(),
+            ..Manifest::empty()
+        }
+    }
+
     /// The empty dataset, before the first commit.
     pub fn empty() -> Manifest {
         Manifest {

@@ -343,22 +343,15 @@ pub fn commit(root: &Location, current: &Manifest, mut batch: Batch) -> Result<M
     let now = crate::time::now_rfc3339();
     let mut ingests = current.ingests.clone();
     mark_replaced(&mut ingests, &batch.replaces, &batch.ingest_id);
-    ingests.push(IngestRecord {
+    let record = IngestRecord {
         ingest_id: batch.ingest_id,
         version: v,
-        committed_at: now.clone(),
+        committed_at: now,
         source: batch.source,
         files: batch.files,
         displaced,
-    });
-    let next = Manifest {
-        version: v,
-        committed_at: now,
-        tables,
-        ingests,
-        build: current.build.clone(),
-        ..Manifest::empty()
     };
+    let next = current.after_ingest(tables, ingests, record);
     store::publish(root, &next)?;
     Ok(next)
 }

@@ -20,6 +20,19 @@ fn python() -> Option<String> {
     p
 }
 
+/// Run `tests/interop/<name>` with `python` on the project's dataset and `args`.
+fn script(python: &str, name: &str, p: &Project, args: &[&str]) -> std::process::Output {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/interop")
+        .join(name);
+    Command::new(python)
+        .arg(path)
+        .arg(p.dataset())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn duckdb_reads_the_manifest_files_and_agrees() {
     let Some(python) = python() else { return };
@@ -74,14 +87,12 @@ fn duckdb_agrees_with_the_metric_queries() {
         serde_json::from_slice(&o.stdout).unwrap()
     };
     let (mttr, att) = (query("mttr"), query("sla_attainment"));
-    let script =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/duckdb_metrics.py");
-    let o = Command::new(python)
-        .arg(script)
-        .arg(p.dataset())
-        .args(["2026-09-01", "2026-10-01"])
-        .output()
-        .unwrap();
+    let o = script(
+        &python,
+        "duckdb_metrics.py",
+        &p,
+        &["2026-09-01", "2026-10-01"],
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let duck: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let ours: Vec<&serde_json::Value> = mttr
@@ -147,14 +158,7 @@ fn duckdb_reads_the_cmdb_tables_and_resolves_the_same_tickets() {
         0
     );
     assert!(p.run(&["build"]).status.success());
-    let script =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/duckdb_cmdb.py");
-    let o = Command::new(python)
-        .arg(script)
-        .arg(p.dataset())
-        .args(["2026-10-01", "2026-11-01"])
-        .output()
-        .unwrap();
+    let o = script(&python, "duckdb_cmdb.py", &p, &["2026-10-01", "2026-11-01"]);
     assert!(
         o.status.success(),
         "duckdb check failed:\n{}\n{}",
