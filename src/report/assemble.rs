@@ -87,6 +87,8 @@ struct Grids {
     flags: Grid,
     /// Recurring-problem candidates per unit, by rank.
     problems: Grid,
+    /// The configuration-item section's grids.
+    cis: super::cis::CiGrids,
 }
 
 /// Run every query of the report: the 13-month series, the period and the month before.
@@ -108,6 +110,7 @@ fn grids(f: &Fetch) -> Result<Grids> {
     let weekly = f.sql(&super::data::weekly_sql(&weeks), p.start, p.end)?;
     let flags = f.sql(super::data::FLAGS_SQL, p.start, p.end)?;
     let problems = f.sql(super::data::PROBLEMS_SQL, p.start, p.end)?;
+    let cis = super::cis::grids(f)?;
     Ok(Grids {
         att,
         mttr,
@@ -122,6 +125,7 @@ fn grids(f: &Fetch) -> Result<Grids> {
         weekly,
         flags,
         problems,
+        cis,
     })
 }
 
@@ -331,6 +335,7 @@ fn unit(c: &Ctx, name: &str, slug: String, t: Targets) -> Unit {
         top_breaches,
         problems: problem_rows(&g.problems, name, c.top),
         changes: change_kpi(&g.changes, name),
+        cis: super::cis::section(&g.cis, name, c.top),
         opened_flagged: opened_flagged(&g.flags, name),
         what_changed: Vec::new(),
         missed: Vec::new(),

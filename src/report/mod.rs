@@ -7,6 +7,7 @@ pub mod assemble;
 pub mod changes;
 pub mod charts;
 pub mod check;
+pub mod cis;
 pub mod data;
 pub mod figures;
 pub mod fmt;

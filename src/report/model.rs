@@ -170,6 +170,66 @@ pub struct ChangeKpi {
     pub confirmed: u64,
 }
 
+/// A unit's configuration items in the period.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CiSection {
+    /// The CIs with the most incidents, most first.
+    pub top: Vec<CiRow>,
+    /// Changes followed by more incidents than their CIs' rate explains.
+    pub suspects: Vec<SuspectChange>,
+    /// CIs changed without an incident.
+    pub quiet: Vec<QuietCi>,
+}
+
+/// One CI of the unit and its month.
+#[derive(Debug, Clone, Serialize)]
+pub struct CiRow {
+    /// Its name (or the `config_item` as given, when it is in no CMDB).
+    pub ci: String,
+    /// Its class (`(not in CMDB)` for a name no CI has).
+    pub class: String,
+    /// Incidents opened in the month on it.
+    pub incidents: u64,
+    /// Incidents opened on it the month before.
+    pub previous: u64,
+    /// Its share of the unit's incidents.
+    pub share_pct: Option<f64>,
+    /// Mean resolution time of its resolved incidents, hours.
+    pub mttr_h: Option<f64>,
+    /// Its incidents that breached an SLA.
+    pub breaches: u64,
+    /// Changes closed on it in the month.
+    pub changes: u64,
+}
+
+/// A change followed by incidents (`suspect` in `change_impact`).
+#[derive(Debug, Clone, Serialize)]
+pub struct SuspectChange {
+    /// The change.
+    pub change_id: String,
+    /// The CI it changed.
+    pub ci: String,
+    /// When it ended.
+    pub change_end: String,
+    /// Incidents after it on the CI or on CIs that depend on it.
+    pub incidents_after: u64,
+    /// Incidents the CIs' rate predicts.
+    pub expected: f64,
+    /// Whether an incident names it as its cause.
+    pub confirmed: bool,
+}
+
+/// A CI changed in the month without an incident.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuietCi {
+    /// Its name.
+    pub ci: String,
+    /// Its class.
+    pub class: String,
+    /// Changes closed on it.
+    pub changes: u64,
+}
+
 /// A unit's report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Unit {
@@ -207,6 +267,8 @@ pub struct Unit {
     pub problems: Vec<ProblemRow>,
     /// Change success.
     pub changes: ChangeKpi,
+    /// The unit's configuration items.
+    pub cis: CiSection,
     /// Tickets opened in the period and how many carry data-quality flags.
     pub opened_flagged: (u64, u64),
     /// The largest movements against last month, as sentences.

@@ -7,7 +7,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::fmt::{self, clean};
 use super::improvements::Progress;
-use super::model::{Kpi, Unit};
+use super::model::{CiSection, Kpi, Unit};
 use crate::targets::Rag;
 
 /// Facts shown on every page.
@@ -145,6 +145,64 @@ pub(super) fn table(header: &[String], rows: &[Vec<String>]) -> Markup {
     }
 }
 
+/// The configuration-item section: top CIs, suspect changes, CIs changed without incidents.
+fn cis(c: &CiSection) -> Markup {
+    let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let top: Vec<Vec<String>> = c
+        .top
+        .iter()
+        .map(|r| {
+            vec![
+                r.ci.clone(),
+                r.class.clone(),
+                r.incidents.to_string(),
+                r.previous.to_string(),
+                fmt::opt(r.share_pct, fmt::pct),
+                fmt::opt(r.mttr_h.map(|h| h * 3600.0), fmt::duration),
+                r.breaches.to_string(),
+                r.changes.to_string(),
+            ]
+        })
+        .collect();
+    let suspects: Vec<Vec<String>> = c
+        .suspects
+        .iter()
+        .map(|s| {
+            vec![
+                s.change_id.clone(),
+                s.ci.clone(),
+                s.change_end.clone(),
+                s.incidents_after.to_string(),
+                format!("{:.1}", s.expected),
+                if s.confirmed { "yes" } else { "no" }.to_string(),
+            ]
+        })
+        .collect();
+    let quiet: Vec<Vec<String>> = c
+        .quiet
+        .iter()
+        .map(|q| vec![q.ci.clone(), q.class.clone(), q.changes.to_string()])
+        .collect();
+    html! {
+        h2 { "Configuration items" }
+        @if top.is_empty() {
+            p { "No incident of the month names a configuration item." }
+        } @else {
+            (table(&strings(&["Configuration item", "Class", "Incidents", "Last month", "Share", "MTTR (mean)", "SLA breaches", "Changes"]), &top))
+        }
+        h3 { "Changes followed by incidents" }
+        @if suspects.is_empty() {
+            p { "No change of the month was followed by more incidents on its CIs than their usual rate explains." }
+        } @else {
+            (table(&strings(&["Change", "Configuration item", "Ended", "Incidents in the window after", "Expected", "Named as cause"]), &suspects))
+        }
+        @if !quiet.is_empty() {
+            h3 { "Changed without incidents" }
+            (table(&strings(&["Configuration item", "Class", "Changes"]), &quiet))
+        }
+    }
+}
+
 pub(super) fn figure(f: &Figure) -> Markup {
     html! {
         figure {
@@ -278,6 +336,7 @@ pub fn unit_page(
                 td class="n" { (u.changes.followed_by_incidents) } td class="n" { (u.changes.confirmed) }
             } }
         }
+        (cis(&u.cis))
         h2 { "Data quality" }
         p { (u.opened_flagged.0) " tickets opened in the period; " (u.opened_flagged.1) " carry data-quality flags." }
         (quality(ctx))

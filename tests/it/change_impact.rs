@@ -70,7 +70,44 @@ fn injected_bad_changes_are_found_with_precision_and_recall_of_at_least_0_8() {
             precision >= 0.8 && recall >= 0.8,
             "seed {seed}: precision {precision:.2}, recall {recall:.2}; injected {bad:?}, suspect {found:?}"
         );
+        if seed == 1 {
+            the_service_page_lists_the_suspect_change(&p);
+        }
     }
+}
+
+/// The month's report of the first suspect change lists it under "Changes followed by
+/// incidents" on its service's page.
+fn the_service_page_lists_the_suspect_change(p: &Project) {
+    let first = sql(
+        p,
+        "SELECT change_id, to_char(change_end, '%Y-%m') AS month FROM change_impact \
+         WHERE suspect ORDER BY change_end LIMIT 1",
+    );
+    let (id, month) = (
+        first[0]["change_id"].as_str().unwrap(),
+        first[0]["month"].as_str().unwrap(),
+    );
+    let o = p.run(&["report", "--period", month, "--out", "out"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let pages: Vec<String> = std::fs::read_dir(p.path("out").join(month))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|f| {
+            f.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("service-")
+        })
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect();
+    let listed = pages.iter().filter(|html| {
+        html.split("<h3>Changes followed by incidents</h3>")
+            .nth(1)
+            .and_then(|rest| rest.split("<h2>").next())
+            .is_some_and(|section| section.contains(&format!("<td>{id}</td>")))
+    });
+    assert_eq!(listed.count(), 1, "{id} in {month}");
 }
 
 #[test]
