@@ -6,11 +6,15 @@
 //! - An incident counts after at most one change: the latest that ended before it, within the
 //!   window, on its CI or on one its CI depends on (so a good change made just before a bad
 //!   one does not share the bad one's incidents).
-//! - The expected count is the set's incidents in the baseline weeks before the change, scaled
-//!   to the window, with half an incident added (the Jeffreys prior of a Poisson rate): a CI
-//!   with no incidents in its baseline does not make one incident after a change a finding.
+//! - The expected count is the mean of the same windows in each of the baseline weeks before
+//!   the change (the same hours of the same weekdays, so a change on a Monday morning is not
+//!   compared with nights and weekends), with half an incident added (the Jeffreys prior of a
+//!   Poisson rate): a CI with no incidents in its baseline does not make one incident after a
+//!   change a finding.
 //! - The p-value is the Poisson chance of that many incidents or more; the changes are
-//!   `suspect` when significant after a Benjamini-Hochberg correction over every change tested.
+//!   `suspect` when significant after a Benjamini-Hochberg correction over every change tested
+//!   and material: at least `min-ratio` times the expected count (with thousands of incidents
+//!   a few per cent more would be significant, and mean nothing).
 //! - A window cut short by the build's as-of is scaled down with it; a change whose baseline
 //!   reaches before the first incident of the dataset is not tested (its expected count would
 //!   be too low).
@@ -39,6 +43,8 @@ pub struct ChangeConfig {
     pub baseline_weeks: u32,
     /// The false-discovery rate of `suspect` (0.05).
     pub q: f64,
+    /// The smallest effect of `suspect`: incidents after over the expected count (1.5).
+    pub min_ratio: f64,
 }
 
 impl Default for ChangeConfig {
@@ -48,6 +54,7 @@ impl Default for ChangeConfig {
             window: "72h".into(),
             baseline_weeks: 4,
             q: 0.05,
+            min_ratio: 1.5,
         }
     }
 }
@@ -63,6 +70,10 @@ pub struct ChangeParams {
     pub baseline: i64,
     /// The false-discovery rate.
     pub q: f64,
+    /// The smallest ratio of a suspect.
+    pub min_ratio: f64,
+    /// The baseline weeks.
+    pub weeks: u32,
 }
 
 impl ChangeConfig {
@@ -89,11 +100,16 @@ impl ChangeConfig {
         if !(self.q > 0.0 && self.q <= 1.0) {
             return Err("q: must be above 0 and at most 1".into());
         }
+        if self.min_ratio.is_nan() || self.min_ratio < 1.0 {
+            return Err("min-ratio: must be at least 1".into());
+        }
         Ok(ChangeParams {
             enabled: self.enabled,
             window: (s * 1e6) as i64,
             baseline: i64::from(self.baseline_weeks) * 7 * 86_400_000_000,
             q: self.q,
+            min_ratio: self.min_ratio,
+            weeks: self.baseline_weeks,
         })
     }
 }
@@ -177,7 +193,7 @@ pub fn table(
     let resolver = Resolver::new(items)?;
     let read = read(chunks, &graph, &resolver)?;
     let rows = evaluate(&read, &graph, p, as_of);
-    frame_of(&rows, Some(&graph), p.q)
+    frame_of(&rows, Some(&graph), p)
 }
 
 /// One pass over the tickets: the changes, and each CI's incidents.
@@ -259,16 +275,20 @@ struct Row<'a> {
     linked: u64,
 }
 
+/// A week, µs.
+const WEEK: i64 = 7 * 86_400_000_000;
+
 /// How many of `times` (sorted) fall in `[from, to)`.
 fn count(times: &[i64], from: i64, to: i64) -> u64 {
     (times.partition_point(|&t| t < to) - times.partition_point(|&t| t < from)) as u64
 }
 
-/// The incidents a change on `ci` ending at `end` would see without an effect: each CI
-/// that depends on it contributes its baseline rate over the time the change is the latest
-/// one before it (until the next change on that CI or below it, the window's end or the
-/// as-of), plus half an incident over the longest such time (the Jeffreys prior). `None`
-/// when no time is left (the change ends at or after the as-of). Also the baseline count.
+/// The incidents a change on `ci` ending at `end` would see without an effect: each CI that
+/// depends on it is exposed while the change is the latest before it (until the next change
+/// on that CI or below it, the window's end or the as-of), and contributes its incidents in
+/// the same span of time one, two, ... baseline weeks earlier; the expected count is their
+/// mean over the weeks, plus half an incident (the Jeffreys prior). `None` when no time is
+/// left (the change ends at or after the as-of). Also the baseline count (all the weeks').
 fn expectation(
     read: &Read,
     graph: &Graph,
@@ -278,7 +298,7 @@ fn expectation(
     p: &ChangeParams,
     as_of: i64,
 ) -> Option<(u64, f64)> {
-    let (mut base, mut weighted, mut longest) = (0u64, 0f64, 0i64);
+    let (mut base, mut longest) = (0u64, 0i64);
     for &a in &graph.dependents[ci] {
         let next = graph.on[a]
             .iter()
@@ -290,14 +310,21 @@ fn expectation(
             .min()
             .unwrap_or(i64::MAX);
         let exposure = next.min(end + p.window).min(as_of) - end;
-        let n = count(&read.incidents[a], end - p.baseline, end);
-        base += n;
         if exposure > 0 {
-            weighted += n as f64 * exposure as f64;
+            let n: u64 = (1..=i64::from(p.weeks))
+                .map(|k| {
+                    count(
+                        &read.incidents[a],
+                        end - k * WEEK,
+                        end - k * WEEK + exposure,
+                    )
+                })
+                .sum();
+            base += n;
             longest = longest.max(exposure);
         }
     }
-    (longest > 0).then(|| (base, (weighted + 0.5 * longest as f64) / p.baseline as f64))
+    (longest > 0).then(|| (base, (base as f64 + 0.5) / f64::from(p.weeks)))
 }
 
 /// Attribute each incident to the latest change before it, then test each change.
@@ -374,8 +401,9 @@ fn evaluate<'a>(read: &'a Read, graph: &Graph, p: &ChangeParams, as_of: i64) -> 
     rows
 }
 
-/// The rows as the `change_impact` frame; `suspect` at q-values of at most `q`.
-fn frame_of(rows: &[Row], graph: Option<&Graph>, q: f64) -> Result<DataFrame> {
+/// The rows as the `change_impact` frame; `suspect` at q-values of at most `p.q` and ratios
+/// of at least `p.min_ratio`.
+fn frame_of(rows: &[Row], graph: Option<&Graph>, p: &ChangeParams) -> Result<DataFrame> {
     let utc = DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
     let ts = |name: &str, v: Vec<Option<i64>>| {
         Column::new(name.into(), v)
@@ -439,7 +467,9 @@ fn frame_of(rows: &[Row], graph: Option<&Graph>, q: f64) -> Result<DataFrame> {
         Column::new(
             "suspect".into(),
             rows.iter()
-                .map(|r| r.q.is_some_and(|v| v <= q))
+                .map(|r| {
+                    r.q.is_some_and(|v| v <= p.q) && ratio(r).is_some_and(|x| x >= p.min_ratio)
+                })
                 .collect::<Vec<_>>(),
         ),
         Column::new(
@@ -456,7 +486,8 @@ fn frame_of(rows: &[Row], graph: Option<&Graph>, q: f64) -> Result<DataFrame> {
 
 /// The empty `change_impact` table, with its schema.
 pub fn empty() -> Result<DataFrame> {
-    frame_of(&[], None, 0.05)
+    let p = ChangeConfig::default().params().map_err(Error::Usage)?;
+    frame_of(&[], None, &p)
 }
 
 #[cfg(test)]

@@ -74,11 +74,13 @@ fn incidents_go_to_the_latest_change_and_each_change_expects_its_own_exposure() 
         .clone();
     // Rows in change order: C1, C2.
     assert_eq!((after.get(0), after.get(1)), (Some(2), Some(1)));
-    // C1: app is exposed 10 h (until C2), host 72 h with no baseline: (8 * 10 + 0.5 * 72) / 672.
-    assert!((expected.get(0).unwrap() - 116.0 / 672.0).abs() < 1e-12);
-    // C2: app exposed the whole 72 h; its 4 weeks end 10 h later than C1's, so they lose
-    // the first baseline incident and gain I1 and I2: (9 * 72 + 0.5 * 72) / 672.
-    assert!((expected.get(1).unwrap() - 684.0 / 672.0).abs() < 1e-12);
+    // C1: app is exposed 10 h (until C2), host 72 h (no incidents). The same 10 h one to
+    // four weeks earlier on app hold one incident (the one exactly 4 weeks before):
+    // (1 + 0.5) / 4.
+    assert!((expected.get(0).unwrap() - 1.5 / 4.0).abs() < 1e-12);
+    // C2: app exposed the whole 72 h; the same 72 h one to four weeks earlier hold one
+    // baseline incident each (at -112 h, -272 h, -432 h, -592 h): (4 + 0.5) / 4.
+    assert!((expected.get(1).unwrap() - 4.5 / 4.0).abs() < 1e-12);
     assert_eq!((linked.get(0), linked.get(1)), (Some(1), Some(0)));
     let p1 = out
         .column("p_value")
@@ -87,7 +89,10 @@ fn incidents_go_to_the_latest_change_and_each_change_expects_its_own_exposure() 
         .unwrap()
         .get(0)
         .unwrap();
-    assert!((p1 - poisson_sf(2, 116.0 / 672.0)).abs() < 1e-15);
+    assert!((p1 - poisson_sf(2, 1.5 / 4.0)).abs() < 1e-15);
+    // Both are far below the FDR but C2's ratio (1 / 1.125) is no effect: not suspect.
+    let suspect = out.column("suspect").unwrap().bool().unwrap().clone();
+    assert_eq!(suspect.get(1), Some(false));
 }
 
 #[test]
@@ -133,6 +138,13 @@ fn the_settings_are_checked() {
             ..Default::default()
         })
         .starts_with("q")
+    );
+    assert!(
+        bad(ChangeConfig {
+            min_ratio: 0.5,
+            ..Default::default()
+        })
+        .starts_with("min-ratio")
     );
     assert_eq!(ChangeConfig::default().params().unwrap().window, 72 * H);
 }

@@ -2,9 +2,11 @@
 //! in the month, with their count the month before (`queries/ci_hotspots.sql`); the changes
 //! of the month followed by more incidents on their CIs than those CIs' rate explains (the
 //! `change_impact` table); and the CIs changed in the month without an incident, which are
-//! fine. Part of `assemble`.
+//! fine. Part of `assemble`. The portfolio's CI-class table comes from here too.
 
 use std::collections::HashMap;
+
+use maud::{Markup, html};
 
 use crate::error::Result;
 use crate::report::data::{Fetch, Grid, Part};
@@ -100,4 +102,53 @@ pub(super) fn section(g: &CiGrids, name: &str, top: usize) -> CiSection {
             })
             .collect(),
     }
+}
+
+/// The portfolio's table of CI classes in the period (`queries/ci_class_health.sql`), or a
+/// sentence when the dataset has no CMDB.
+pub(super) fn class_table(f: &Fetch) -> Result<Markup> {
+    let g = f.query("ci_class_health", &[], f.period.start, f.period.end)?;
+    let listed =
+        |r: &[Option<String>]| !matches!(g.text(r, "ci_class"), Some("(none)" | "(not in CMDB)"));
+    let cell = |r: &[Option<String>], c: &str| g.text(r, c).unwrap_or("").to_string();
+    let pct =
+        |r: &[Option<String>]| super::fmt::opt(g.num(r, "failed_change_pct"), super::fmt::pct);
+    let rows: Vec<Vec<String>> = g
+        .rows
+        .iter()
+        .map(|(_, r)| {
+            vec![
+                cell(r, "ci_class"),
+                cell(r, "cis"),
+                cell(r, "incidents"),
+                cell(r, "incidents_per_ci"),
+                cell(r, "cis_with_incidents"),
+                cell(r, "changes"),
+                cell(r, "failed_changes"),
+                pct(r),
+            ]
+        })
+        .collect();
+    let header: Vec<String> = [
+        "Class",
+        "CIs",
+        "Incidents",
+        "Incidents per CI",
+        "CIs with incidents",
+        "Changes",
+        "Failed changes",
+        "Failed-change rate",
+    ]
+    .map(String::from)
+    .to_vec();
+    let cmdb = g.rows.iter().any(|(_, r)| listed(r));
+    Ok(html! {
+        h2 { "Configuration item classes" }
+        @if cmdb {
+            p { "Incidents opened and changes closed in the month by the class of their configuration item; '(not in CMDB)' are names no CI has, '(none)' tickets without one." }
+            (super::page::table(&header, &rows))
+        } @else {
+            p { "No CMDB in the dataset: ingest a cmdb_ci export (or a kind = \"ci\" mapping) to see the classes of the configuration items." }
+        }
+    })
 }

@@ -187,7 +187,11 @@ pub fn write(s: &Project, o: &Options) -> Result<Outcome> {
         &dir,
         insights::Whom::Desk,
     )?;
-    write_file(&index, page::index_page(&ctx, &index_rows, &all, &look))?;
+    let classes = cis::class_table(&fetch)?;
+    write_file(
+        &index,
+        page::index_page(&ctx, &index_rows, &all, &look, &classes),
+    )?;
     let summary = summary_json(&ctx, s, o, &units, &register, &dq, (&looks, &desk))?;
     write_file(&dir.join("summary.json"), summary)?;
     Ok(Outcome {

@@ -353,6 +353,7 @@ pub fn index_page(
     units: &[(&Unit, String)],
     register: &[&Progress],
     look: &Markup,
+    classes: &Markup,
 ) -> String {
     let title = format!("Service portfolio {}", ctx.period);
     let body = html! {
@@ -378,6 +379,7 @@ pub fn index_page(
             } } }
         }
         (look)
+        (classes)
         h2 { "Improvement register" }
         (improvements(register))
         h2 { "Data quality" }
