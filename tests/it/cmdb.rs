@@ -216,3 +216,37 @@ fn the_ci_queries_answer_on_a_dataset_without_a_cmdb_and_list_every_name_unresol
     let classes: Vec<&str> = h.iter().map(|r| r["ci_class"].as_str().unwrap()).collect();
     assert_eq!(classes, ["(not in CMDB)", "(none)"], "{h:?}");
 }
+
+#[test]
+fn the_portfolio_shows_the_ci_classes_or_says_there_is_no_cmdb() {
+    let index = |with_cmdb: bool| {
+        let p = Project::new();
+        p.copy_files(&fixture("../slt/fixture"));
+        if !with_cmdb {
+            let cfg = std::fs::read_to_string(p.path("ticketlake.toml")).unwrap();
+            let cut = cfg
+                .find("\n# The CMDB behind")
+                .expect("the fixture's CMDB source");
+            p.write("ticketlake.toml", &cfg[..cut]);
+        }
+        let o = p.run(&["run", "--period", "2026-10", "--out", "out"]);
+        assert!(
+            o.status.code().is_some_and(|c| c <= 1),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        std::fs::read_to_string(p.path("out/2026-10/index.html")).unwrap()
+    };
+    let with = index(true);
+    let classes = with
+        .split("<h2>Configuration item classes</h2>")
+        .nth(1)
+        .unwrap();
+    // cmdb_ci_appl: exch-app-01 and radius-01, INC1, INC2 and INC9 (as in cmdb.slt).
+    assert!(
+        classes.contains("<tr><td>cmdb_ci_appl</td><td class=\"n\">2</td><td class=\"n\">3</td>"),
+        "{classes}"
+    );
+    let without = index(false);
+    assert!(without.contains("No CMDB in the dataset"), "{without}");
+}
