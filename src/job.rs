@@ -110,7 +110,8 @@ pub fn ingest_files(
     files: &[PathBuf],
     opts: &IngestOptions,
 ) -> Result<IngestReport> {
-    let kinds = crate::cmdb::recognise(files, opts)?;
+    let found = crate::cmdb::recognise(files, opts)?;
+    let kinds = &found.kinds;
     if files.is_empty() || kinds.iter().all(Option::is_none) {
         return ingest::ingest(root, files, opts);
     }
@@ -121,7 +122,7 @@ pub fn ingest_files(
             files[i].display()
         )));
     }
-    crate::cmdb::ingest(root, files, opts)
+    crate::cmdb::ingest(root, files, &found, opts)
 }
 
 /// One source of the scheduled job.

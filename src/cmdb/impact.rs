@@ -66,8 +66,6 @@ pub struct ChangeParams {
     pub enabled: bool,
     /// The window, µs.
     pub window: i64,
-    /// The baseline, µs.
-    pub baseline: i64,
     /// The false-discovery rate.
     pub q: f64,
     /// The smallest ratio of a suspect.
@@ -106,7 +104,6 @@ impl ChangeConfig {
         Ok(ChangeParams {
             enabled: self.enabled,
             window: (s * 1e6) as i64,
-            baseline: i64::from(self.baseline_weeks) * 7 * 86_400_000_000,
             q: self.q,
             min_ratio: self.min_ratio,
             weeks: self.baseline_weeks,
@@ -139,6 +136,10 @@ struct Read {
 struct Graph {
     ids: Vec<String>,
     names: Vec<Option<String>>,
+    /// CI id → its index.
+    index: HashMap<String, usize>,
+    /// Names and ids as tickets give them → CI id.
+    resolver: Resolver,
     /// CI → the CIs it depends on, itself included.
     on: Vec<Vec<usize>>,
     /// CI → the CIs that depend on it, itself included.
@@ -152,10 +153,10 @@ impl Graph {
             .map(Option::unwrap_or_default)
             .collect();
         let names = columns::text_vec(items, "name")?;
-        let index: HashMap<&str, usize> = ids
+        let index: HashMap<String, usize> = ids
             .iter()
             .enumerate()
-            .map(|(i, s)| (s.as_str(), i))
+            .map(|(i, s)| (s.clone(), i))
             .collect();
         let n = ids.len();
         let (mut on, mut dependents) = (vec![Vec::new(); n], vec![Vec::new(); n]);
@@ -174,9 +175,17 @@ impl Graph {
         Ok(Graph {
             ids,
             names,
+            index,
+            resolver: Resolver::new(items)?,
             on,
             dependents,
         })
+    }
+
+    /// The index of the CI a ticket's `config_item` names, if it names one.
+    fn ci_of(&self, name: Option<&str>) -> Option<usize> {
+        name.and_then(|n| self.resolver.resolve(n))
+            .and_then(|id| self.index.get(id).copied())
     }
 }
 
@@ -190,24 +199,14 @@ pub fn table(
     as_of: i64,
 ) -> Result<DataFrame> {
     let graph = Graph::new(items, deps)?;
-    let resolver = Resolver::new(items)?;
-    let read = read(chunks, &graph, &resolver)?;
+    let read = read(chunks, &graph)?;
     let rows = evaluate(&read, &graph, p, as_of);
     frame_of(&rows, Some(&graph), p)
 }
 
 /// One pass over the tickets: the changes, and each CI's incidents.
-fn read(chunks: &Chunks, graph: &Graph, resolver: &Resolver) -> Result<Read> {
-    let index: HashMap<&str, usize> = graph
-        .ids
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.as_str(), i))
-        .collect();
-    let ci_of = |name: Option<&str>| {
-        name.and_then(|n| resolver.resolve(n))
-            .and_then(|id| index.get(id).copied())
-    };
+fn read(chunks: &Chunks, graph: &Graph) -> Result<Read> {
+    let ci_of = |name: Option<&str>| graph.ci_of(name);
     let mut out = Read {
         incidents: vec![Vec::new(); graph.ids.len()],
         ..Read::default()
@@ -235,7 +234,10 @@ fn read(chunks: &Chunks, graph: &Graph, resolver: &Resolver) -> Result<Read> {
             match kind.get(i) {
                 Some("incident") => {
                     let at = opened.get(i);
-                    out.first = out.first.min(at).or(out.first.or(at));
+                    out.first = match (out.first, at) {
+                        (Some(f), Some(a)) => Some(f.min(a)),
+                        (f, a) => f.or(a),
+                    };
                     if let (Some(c), Some(at)) = (ci_of(ci.get(i)), at) {
                         out.incidents[c].push(at);
                     }
@@ -380,7 +382,9 @@ fn evaluate<'a>(read: &'a Read, graph: &Graph, p: &ChangeParams, as_of: i64) -> 
             };
             if let (Some(ci), Some(end)) = (c.ci, c.end) {
                 row.after = Some(after[i]);
-                let tested = read.first.is_some_and(|f| f <= end - p.baseline);
+                let tested = read
+                    .first
+                    .is_some_and(|f| f <= end - i64::from(p.weeks) * WEEK);
                 if let Some((base, expected)) = tested
                     .then(|| expectation(read, graph, &by_ci, ci, end, p, as_of))
                     .flatten()

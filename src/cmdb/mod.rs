@@ -23,14 +23,23 @@ use crate::ingest::{FileReject, IngestOptions, IngestReport, rejects};
 pub use impact::{ChangeConfig, ChangeParams};
 pub use read::Export;
 
-/// The CMDB export each of `files` is (`None` for a ticket export), read with the options'
-/// adapter and mapping.
-pub fn recognise(files: &[PathBuf], opts: &IngestOptions) -> Result<Vec<Option<Export>>> {
+/// What a call's files are: each one's CMDB export (`None` for a ticket export), and the
+/// options' mapping they were recognised with (loaded once, for [`ingest`] too).
+pub struct Recognised {
+    /// The `--mapping`, if any.
+    custom: Option<Mapping>,
+    /// Per file, in order.
+    pub kinds: Vec<Option<Export>>,
+}
+
+/// The CMDB export each of `files` is, read with the options' adapter and mapping.
+pub fn recognise(files: &[PathBuf], opts: &IngestOptions) -> Result<Recognised> {
     let custom = opts.mapping.as_deref().map(Mapping::load).transpose()?;
-    files
+    let kinds = files
         .iter()
         .map(|f| read::recognise(f, opts.source, custom.as_ref()))
-        .collect()
+        .collect::<Result<_>>()?;
+    Ok(Recognised { custom, kinds })
 }
 
 /// The state of one CMDB ingest while its files are read.
@@ -45,9 +54,14 @@ struct Run {
     relations: Vec<merge::Record>,
 }
 
-/// Ingest CMDB exports into the dataset at `root` (every file one, see [`recognise`]).
-pub fn ingest(root: &Location, files: &[PathBuf], opts: &IngestOptions) -> Result<IngestReport> {
-    let custom = opts.mapping.as_deref().map(Mapping::load).transpose()?;
+/// Ingest CMDB exports into the dataset at `root`, as [`recognise`] found them.
+pub fn ingest(
+    root: &Location,
+    files: &[PathBuf],
+    found: &Recognised,
+    opts: &IngestOptions,
+) -> Result<IngestReport> {
+    let custom = &found.custom;
     let _lock = lock::acquire(root)?;
     let recovered = store::recover(root)?;
     let current = manifest::current(root)?;
@@ -64,8 +78,15 @@ pub fn ingest(root: &Location, files: &[PathBuf], opts: &IngestOptions) -> Resul
         items: Vec::new(),
         relations: Vec::new(),
     };
-    for path in files {
-        run.file(path, &current, opts, custom.as_ref())?;
+    for (path, kind) in files.iter().zip(&found.kinds) {
+        let export = kind.ok_or_else(|| {
+            Error::Usage(format!(
+                "{} is not a CMDB export (a list of configuration items or of relationships); \
+                 ingest ticket exports in a call of their own",
+                path.display()
+            ))
+        })?;
+        run.file(path, export, &current, opts, custom.as_ref())?;
     }
     run.commit(root, &current, opts, recovered)
 }
@@ -75,17 +96,11 @@ impl Run {
     fn file(
         &mut self,
         path: &Path,
+        export: Export,
         current: &Manifest,
         opts: &IngestOptions,
         custom: Option<&Mapping>,
     ) -> Result<()> {
-        let export = read::recognise(path, opts.source, custom)?.ok_or_else(|| {
-            Error::Usage(format!(
-                "{} is not a CMDB export (a list of configuration items or of relationships); \
-                 ingest ticket exports in a call of their own",
-                path.display()
-            ))
-        })?;
         let bytes = std::fs::read(path).map_err(Error::io("reading export", path))?;
         let mut rec = FileRecord {
             path: path.display().to_string(),

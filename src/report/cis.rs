@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use maud::{Markup, html};
 
 use crate::error::Result;
-use crate::report::data::{Fetch, Grid, Part};
+use crate::report::data::{Fetch, Grid, Part, of_unit};
 use crate::report::model::{CiRow, CiSection, QuietCi, SuspectChange};
 
 /// The suspect changes of the period, by the unit of the change.
@@ -42,7 +42,7 @@ pub(super) fn grids(f: &Fetch) -> Result<CiGrids> {
 fn of<'a>(g: &'a Grid, name: &'a str) -> impl Iterator<Item = &'a [Option<String>]> + 'a {
     g.rows
         .iter()
-        .filter(move |(k, _)| k.first().is_some_and(|k| k == name))
+        .filter(move |(k, _)| of_unit(k, name))
         .map(|(_, r)| r.as_slice())
 }
 

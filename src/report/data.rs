@@ -125,6 +125,11 @@ pub fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
+/// Whether a grid row belongs to unit `name` (the unit is the first key part).
+pub fn of_unit(k: &[String], name: &str) -> bool {
+    k.first().is_some_and(|k| k == name)
+}
+
 /// A query result whose first key column is decoded.
 pub struct Grid {
     columns: Vec<String>,

@@ -4,13 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::report::data::Grid;
+use crate::report::data::{Grid, of_unit};
 use crate::report::model::{Breach, ChangeKpi, ProblemRow, WeekPoint};
-
-/// Whether a grid row belongs to unit `name` (the unit is the first key part).
-fn of_unit(k: &[String], name: &str) -> bool {
-    k.first().is_some_and(|k| k == name)
-}
 
 /// The unit's flow per week of the period; weeks without a row count zero.
 pub(super) fn week_points(weeks: &[(i64, i64)], weekly: &Grid, name: &str) -> Vec<WeekPoint> {
